@@ -1,0 +1,165 @@
+"""Image data sources for trainers: a local folder, paired A|B images, a Hub dataset; a stable split.
+
+All return float tensors in [0, 1], (C, H, W). Unreadable files are skipped and counted, never fatal:
+real folders hold the odd truncated JPEG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from core.images import ImageInputError, load_image, to_tensor
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+def list_images(root: str | Path) -> list[Path]:
+    """Every image file under `root`, recursively, in a stable (sorted) order."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"No such folder: {root}")
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def in_validation_split(key: str, val_fraction: float, seed: int = 0) -> bool:
+    """Deterministic split by hashing a file's name: adding files never moves existing ones."""
+    digest = hashlib.sha1(f"{seed}:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < val_fraction
+
+
+def split_files(files: list[Path], root: Path, split: str, val_fraction: float, seed: int) -> list[Path]:
+    if split == "all" or val_fraction <= 0:
+        return files
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+    want_val = split == "val"
+    return [f for f in files if in_validation_split(f.relative_to(root).as_posix(), val_fraction, seed) == want_val]
+
+
+def _readable(path: Path, mode: str) -> Image.Image | None:
+    try:
+        return load_image(path, mode=mode, max_side=None)
+    except ImageInputError:
+        return None
+
+
+class ImageFolder(Dataset):
+    """Images under a folder (recursive; jpg/png/webp/bmp), each resized to `size` x `size`.
+
+    Files are checked once at construction: unreadable ones are listed in `skipped`, not loaded.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        size: int | None = None,
+        mode: str = "RGB",
+        split: str = "all",
+        val_fraction: float = 0.0,
+        seed: int = 0,
+        transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ):
+        self.root = Path(root)
+        self.size, self.mode, self.transform = size, mode, transform
+        candidates = split_files(list_images(self.root), self.root, split, val_fraction, seed)
+        self.files: list[Path] = []
+        self.skipped: list[Path] = []
+        for path in candidates:
+            (self.files if _readable(path, mode) is not None else self.skipped).append(path)
+        if not self.files:
+            raise ValueError(f"No readable images under {self.root} (split={split!r}, skipped {len(self.skipped)}).")
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def load(self, index: int) -> Image.Image:
+        image = load_image(self.files[index], mode=self.mode, max_side=None)
+        if self.size is not None:
+            image = image.resize((self.size, self.size), Image.Resampling.BICUBIC)
+        return image
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        tensor = to_tensor(self.load(index))
+        return self.transform(tensor) if self.transform else tensor
+
+
+def split_pair(image: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """pix2pix layout: one image W x H holding A (left half) beside B (right half)."""
+    if image.width < 2 or image.width % 2:
+        raise ValueError(f"A|B pair must have an even width, got {image.width}x{image.height}")
+    half = image.width // 2
+    return image.crop((0, 0, half, image.height)), image.crop((half, 0, image.width, image.height))
+
+
+class PairedFolder(Dataset):
+    """Paired images in pix2pix layout (A|B side by side); yields (input, target) tensors.
+
+    `direction="AtoB"` makes A the input; "BtoA" swaps them (facades: labels B -> photo A).
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        size: int | None = None,
+        direction: str = "AtoB",
+        split: str = "all",
+        val_fraction: float = 0.0,
+        seed: int = 0,
+    ):
+        if direction not in ("AtoB", "BtoA"):
+            raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+        self.images = ImageFolder(root, split=split, val_fraction=val_fraction, seed=seed)
+        self.size, self.direction = size, direction
+
+    @property
+    def skipped(self) -> list[Path]:
+        return self.images.skipped
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        a, b = split_pair(self.images.load(index))
+        if self.size is not None:
+            a, b = (im.resize((self.size, self.size), Image.Resampling.BICUBIC) for im in (a, b))
+        a, b = to_tensor(a), to_tensor(b)
+        return (a, b) if self.direction == "AtoB" else (b, a)
+
+
+def hub_image_folder(dataset_id: str, *, revision: str | None = None, **folder_kwargs) -> ImageFolder:
+    """An image dataset on the Hub stored as image files (the `imagefolder` layout), downloaded once.
+
+    Needs the network (or the HF cache); raises a clear error offline.
+    """
+    from huggingface_hub import snapshot_download
+
+    from core.hub import hub_is_reachable
+
+    online = hub_is_reachable()
+    try:
+        local = snapshot_download(
+            dataset_id,
+            repo_type="dataset",
+            revision=revision,
+            allow_patterns=[f"*{suffix}" for suffix in IMAGE_SUFFIXES] + [f"*{s.upper()}" for s in IMAGE_SUFFIXES],
+            local_files_only=not online,
+        )
+    except Exception as error:
+        where = "the Hub" if online else "the local cache (the Hub is not reachable)"
+        raise FileNotFoundError(f"Could not get dataset {dataset_id} from {where}: {error}") from error
+    return ImageFolder(local, **folder_kwargs)
+
+
+def image_source(spec: str, **folder_kwargs) -> ImageFolder:
+    """A trainer's `--data` argument: a local folder path, or `hub:<dataset id>`."""
+    if spec.startswith("hub:"):
+        return hub_image_folder(spec.removeprefix("hub:"), **folder_kwargs)
+    return ImageFolder(spec, **folder_kwargs)

@@ -1,0 +1,201 @@
+"""Weights: the Hub first, the bundled demo twin offline, one `from_pretrained` path for both.
+
+`load_pretrained(ModelClass, "manifold-lab/digits-autoencoder", bundled="digits-autoencoder")`
+tries, in order: a local folder named by the override variable, the Hub (or its local cache when
+the Hub cannot be reached), then `core/bundled_weights/<bundled>/`. Whatever it finds is a folder
+in Hub layout (config.json, model.safetensors, README.md) handed to `ModelClass.from_pretrained`.
+Only safetensors are ever read: a folder or repo that offers only a pickle (`.bin`, `.pt`) is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import torch
+
+BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled_weights"
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+CARD_FILE = "README.md"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
+REACHABILITY_TIMEOUT_S = 1.5
+
+
+class PickleRefusedError(RuntimeError):
+    """A weight source offers only pickled weights, which can run code on load: we never read them."""
+
+
+class WeightsNotFoundError(RuntimeError):
+    """Neither the Hub, the cache nor the bundled folder had usable weights."""
+
+
+@dataclass(frozen=True)
+class WeightSource:
+    """Where a model's weights came from, for the UI and the logs."""
+
+    kind: str  # "hub", "cache", "local" or "bundled"
+    repo_id: str
+    path: Path
+    revision: str | None = None
+    reason: str | None = None  # why the Hub was not used, when it was not
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.kind == "bundled"
+
+    def markdown(self) -> str:
+        """One line for a Space: what weights are running, and why."""
+        if self.kind == "hub":
+            rev = f" @ `{self.revision[:10]}`" if self.revision else ""
+            return f"Weights: [`{self.repo_id}`](https://huggingface.co/{self.repo_id}){rev} from the Hugging Face Hub."
+        if self.kind == "cache":
+            return f"Weights: `{self.repo_id}` from the local Hub cache (the Hub was not reachable: {self.reason})."
+        if self.kind == "local":
+            return f"Weights: local folder `{self.path}`."
+        return (
+            f"**Offline demo weights**: the Hub repo `{self.repo_id}` could not be used ({self.reason}), "
+            f"so this app runs the small demo model bundled with it (`{self.path.name}`; see its model card)."
+        )
+
+
+def override_variable(bundled: str) -> str:
+    """The environment variable that overrides a model's repo: `digits-ae` -> `MANIFOLD_WEIGHTS_DIGITS_AE`."""
+    return "MANIFOLD_WEIGHTS_" + re.sub(r"[^0-9A-Za-z]+", "_", bundled).upper()
+
+
+def hub_is_offline() -> bool:
+    """True when HF_HUB_OFFLINE is set now (read live, unlike huggingface_hub's import-time constant)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+_reachable_cache: dict[str, tuple[float, bool]] = {}
+
+
+def hub_is_reachable(endpoint: str | None = None, timeout: float = REACHABILITY_TIMEOUT_S) -> bool:
+    """Can we open a TCP connection to the Hub endpoint? Decided within `timeout`, cached for a minute.
+
+    huggingface_hub retries an unreachable Hub for ~20 s per file; one bounded probe per process lets
+    every Space start in well under a second offline.
+    """
+    if hub_is_offline():
+        return False
+    if endpoint is None:
+        from huggingface_hub import constants
+
+        endpoint = os.environ.get("HF_ENDPOINT") or constants.ENDPOINT
+    cached = _reachable_cache.get(endpoint)
+    if cached and time.monotonic() - cached[0] < 60:
+        return cached[1]
+    url = urlparse(endpoint)
+    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe():  # getaddrinfo ignores socket timeouts, so the whole probe runs under a join deadline
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    reachable = bool(result and result[0])
+    _reachable_cache[endpoint] = (time.monotonic(), reachable)
+    return reachable
+
+
+def check_safetensors_folder(folder: Path) -> None:
+    """Raise unless `folder` holds config.json and model.safetensors; refuse pickle-only folders."""
+    if not (folder / WEIGHTS_FILE).is_file():
+        pickles = sorted(p.name for p in folder.glob("*") if p.suffix in PICKLE_SUFFIXES)
+        if pickles:
+            raise PickleRefusedError(
+                f"{folder} has only pickled weights ({', '.join(pickles)}); manifold-lab loads "
+                f"safetensors only. Convert with `save_pretrained` to get {WEIGHTS_FILE}."
+            )
+        raise WeightsNotFoundError(f"{folder} has no {WEIGHTS_FILE}.")
+    if not (folder / CONFIG_FILE).is_file():
+        raise WeightsNotFoundError(f"{folder} has no {CONFIG_FILE}; weights without their config are not loaded.")
+
+
+def download_snapshot(repo_id: str, revision: str | None, local_only: bool) -> tuple[Path, str | None]:
+    """Fetch config + safetensors (+ card) of a Hub repo into the HF cache; return (folder, commit)."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    paths = {}
+    for filename in (CONFIG_FILE, WEIGHTS_FILE):
+        try:
+            paths[filename] = Path(
+                hf_hub_download(repo_id, filename, revision=revision, local_files_only=local_only, etag_timeout=5)
+            )
+        except EntryNotFoundError as error:
+            if filename == WEIGHTS_FILE:
+                raise PickleRefusedError(
+                    f"{repo_id} has no {WEIGHTS_FILE} (maybe only a pickle); manifold-lab loads safetensors only."
+                ) from error
+            raise
+    try:
+        hf_hub_download(repo_id, CARD_FILE, revision=revision, local_files_only=local_only, etag_timeout=5)
+    except Exception:  # the card is nice to have; its absence never blocks the weights
+        pass
+    folder = paths[WEIGHTS_FILE].parent
+    return folder, folder.name  # snapshot folders are named by commit hash
+
+
+def _load_folder(model_cls, folder: Path):
+    check_safetensors_folder(folder)
+    model = model_cls.from_pretrained(folder, strict=True)
+    return model.eval()
+
+
+def load_pretrained(
+    model_cls,
+    repo_id: str,
+    *,
+    bundled: str,
+    revision: str | None = None,
+    bundled_root: Path = BUNDLED_ROOT,
+) -> tuple[torch.nn.Module, WeightSource]:
+    """Load `model_cls` weights from the Hub, else the HF cache, else the bundled demo folder.
+
+    The environment variable `override_variable(bundled)` replaces `repo_id` with another repo id
+    (`user/name` or `user/name@revision`) or a local folder. Returns (model in eval mode, source).
+    """
+    override = os.environ.get(override_variable(bundled), "").strip()
+    if override:
+        if Path(override).expanduser().is_dir():
+            folder = Path(override).expanduser().resolve()
+            return _load_folder(model_cls, folder), WeightSource("local", str(folder), folder)
+        repo_id, _, revision_override = override.partition("@")
+        revision = revision_override or revision
+
+    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    online = hub_is_reachable()
+    reason = "HF_HUB_OFFLINE is set" if hub_is_offline() else "the Hub is not reachable"
+    try:
+        folder, commit = download_snapshot(repo_id, revision, local_only=not online)
+        kind = "hub" if online else "cache"
+        return _load_folder(model_cls, folder), WeightSource(kind, repo_id, folder, commit, None if online else reason)
+    except PickleRefusedError as error:
+        reason = str(error)
+    except LocalEntryNotFoundError:
+        reason = f"{reason} and it is not in the local cache" if not online else "download failed"
+    except RepositoryNotFoundError:
+        reason = f"repo {repo_id} was not found (or is private)"
+    except (HfHubHTTPError, OSError, ValueError) as error:
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+
+    folder = bundled_root / bundled
+    if not folder.is_dir():
+        raise WeightsNotFoundError(f"Could not load {repo_id} ({reason}) and there is no bundled folder {folder}.")
+    return _load_folder(model_cls, folder), WeightSource("bundled", repo_id, folder, None, reason)

@@ -1,0 +1,40 @@
+"""Command-line flags shared by every recipe; a recipe adds its own on the same parser."""
+
+from __future__ import annotations
+
+import argparse
+
+
+class FlagParser(argparse.ArgumentParser):
+    """An ArgumentParser whose `--snake_case` flags also answer to `--kebab-case`."""
+
+    def add_argument(self, *names, **kwargs):
+        aliases = [n.replace("_", "-") for n in names if n.startswith("--") and "_" in n]
+        return super().add_argument(*names, *aliases, **kwargs)
+
+
+def common_parser(description: str) -> FlagParser:
+    parser = FlagParser(description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    run = parser.add_argument_group("run")
+    run.add_argument("--output_dir", default="outputs/run", help="checkpoints, logs, samples and final weights")
+    run.add_argument("--max_steps", type=int, default=1000, help="optimizer steps to train for")
+    run.add_argument("--batch_size", type=int, default=32, help="per-device batch size")
+    run.add_argument("--learning_rate", type=float, default=2e-4, help="peak learning rate")
+    run.add_argument("--gradient_accumulation_steps", type=int, default=1, help="batches per optimizer step")
+    run.add_argument("--max_grad_norm", type=float, default=1.0, help="clip gradients to this norm (0: off)")
+    run.add_argument(
+        "--mixed_precision", default="no", choices=["no", "fp16", "bf16"], help="autocast precision (GPU: bf16)"
+    )
+    run.add_argument("--seed", type=int, default=0, help="seeds weights, data order and noise")
+    run.add_argument("--num_workers", type=int, default=0, help="data loader worker processes")
+    run.add_argument("--ema_decay", type=float, default=0.0, help="EMA of weights for release (0: off; e.g. 0.999)")
+    saving = parser.add_argument_group("saving")
+    saving.add_argument("--checkpoint_every", type=int, default=500, help="save resumable state every N steps")
+    saving.add_argument("--checkpoints_total_limit", type=int, default=2, help="keep only the newest N checkpoints")
+    saving.add_argument("--resume", default=None, help="'latest' or a checkpoint folder to continue from")
+    saving.add_argument("--sample_every", type=int, default=250, help="save a sample grid PNG every N steps")
+    saving.add_argument("--log_every", type=int, default=10, help="write metrics every N steps")
+    saving.add_argument("--report_to", default="jsonl", choices=["jsonl", "tensorboard"], help="extra logger")
+    saving.add_argument("--push_to_hub", default=None, metavar="REPO", help="upload the final weights + card here")
+    saving.add_argument("--dry_run", action="store_true", help="2 steps with a tiny config: checks the plumbing")
+    return parser

@@ -1,0 +1,338 @@
+"""The one training loop every recipe runs on (Accelerate: CPU, one GPU or several).
+
+A recipe (see `Recipe`) supplies models, optimizers, data and one `training_step`; this loop does
+the rest: devices and mixed precision, gradient accumulation, EMA, metrics, sample grids,
+atomic resumable checkpoints, SIGTERM handling, and the release (`save_pretrained` + card + push).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm.auto import tqdm
+
+from core.images import make_grid, to_pil
+from train.card import render_card
+from train.ema import EMA
+
+Update = Callable[[str, torch.Tensor], None]
+
+
+class Recipe:
+    """What a model family adds to the loop. Override the methods marked 'required'."""
+
+    name = "recipe"
+    release = "model"  # the key in build_models() that is released with save_pretrained
+    title = "manifold-lab model"
+    description = ""
+    data_description = "see the recipe"
+    license = "mit"
+
+    def __init__(self, args):
+        self.args = args
+
+    def build_models(self) -> dict[str, nn.Module]:  # required
+        raise NotImplementedError
+
+    def build_dataset(self) -> Dataset:  # required
+        raise NotImplementedError
+
+    def training_step(self, models: dict[str, nn.Module], batch, update: Update) -> dict[str, float]:  # required
+        """Compute losses, call `update(optimizer_name, loss)` for each, return metrics to log."""
+        raise NotImplementedError
+
+    def build_optimizers(self, models: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
+        """One AdamW per model by default, named like the model."""
+        return {name: torch.optim.AdamW(m.parameters(), lr=self.args.learning_rate) for name, m in models.items()}
+
+    @torch.no_grad()
+    def sample_images(self, models: dict[str, nn.Module], device: torch.device) -> torch.Tensor | None:
+        """A (B, C, H, W) batch in [0, 1] for the periodic sample grid, or None."""
+        return None
+
+
+class EpochSampler(Sampler[int]):
+    """A seeded permutation per epoch, so a resumed run sees exactly the batches it would have seen."""
+
+    def __init__(self, length: int, seed: int):
+        self.length, self.seed, self.epoch = length, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        return iter(torch.randperm(self.length, generator=generator).tolist())
+
+
+class Progress:
+    """Step counter saved with the checkpoint."""
+
+    def __init__(self):
+        self.step = 0
+
+    def state_dict(self) -> dict:
+        return {"step": self.step}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = int(state["step"])
+
+
+def find_checkpoint(output_dir: Path, resume: str) -> Path | None:
+    """'latest' -> newest checkpoint-N under output_dir (None if there is none); else the given path."""
+    if resume != "latest":
+        path = Path(resume)
+        if not path.is_dir():
+            raise FileNotFoundError(f"--resume {resume}: no such checkpoint folder")
+        return path
+    checkpoints = sorted(output_dir.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.split("-")[1]))
+    return checkpoints[-1] if checkpoints else None
+
+
+def save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int) -> Path:
+    """Write resumable state atomically: into a temp folder, then one rename; prune old ones."""
+    final = output_dir / f"checkpoint-{step}"
+    if accelerator.is_main_process:
+        tmp = output_dir / f".checkpoint-{step}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(output_dir / f".checkpoint-{step}.tmp"))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(output_dir / f".checkpoint-{step}.tmp", final)
+        checkpoints = sorted(output_dir.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.split("-")[1]))
+        for old in checkpoints[: max(0, len(checkpoints) - keep)]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT: the loop finishes its step, checkpoints, and exits cleanly."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = {}
+
+    def __enter__(self):
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.requested = True
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def train(recipe: Recipe) -> dict:
+    """Run `recipe` to `args.max_steps`; returns a summary (steps, metrics, output paths)."""
+    args = recipe.args
+    if args.dry_run:
+        args.max_steps, args.checkpoint_every, args.sample_every, args.log_every = 2, 2, 2, 1
+    output_dir = Path(args.output_dir)
+    log_with = "tensorboard" if args.report_to == "tensorboard" else None
+    accelerator = Accelerator(
+        mixed_precision=args.mixed_precision,
+        gradient_accumulation_steps=args.gradient_accumulation_steps,
+        log_with=log_with,
+        project_dir=str(output_dir),
+    )
+    set_seed(args.seed)
+    if accelerator.is_main_process:
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+    # 1. Models, optimizers, data, all placed by Accelerate.
+    models = recipe.build_models()
+    optimizers = recipe.build_optimizers(models)
+    dataset = recipe.build_dataset()
+    sampler = EpochSampler(len(dataset), args.seed)
+    loader = DataLoader(
+        dataset,
+        batch_size=args.batch_size,
+        sampler=sampler,
+        drop_last=len(dataset) >= args.batch_size,
+        num_workers=args.num_workers,
+        generator=torch.Generator().manual_seed(args.seed),  # keeps the global RNG untouched by new epochs
+    )
+    if len(loader) == 0:
+        raise ValueError(f"dataset has {len(dataset)} items: too few for batch size {args.batch_size}")
+    names = list(models)
+    prepared = accelerator.prepare(*models.values(), *optimizers.values(), loader)
+    models = dict(zip(names, prepared[: len(names)], strict=True))
+    optimizers = dict(zip(optimizers, prepared[len(names) : -1], strict=True))
+    loader = prepared[-1]
+
+    release = accelerator.unwrap_model(models[recipe.release])
+    ema = EMA(release, args.ema_decay) if args.ema_decay > 0 else None
+    progress = Progress()
+    accelerator.register_for_checkpointing(progress)
+    if ema is not None:
+        accelerator.register_for_checkpointing(ema)
+
+    # 2. Resume: restore weights, optimizer, RNG, EMA and the step; then skip the batches already seen.
+    if args.resume:
+        checkpoint = find_checkpoint(output_dir, args.resume)
+        if checkpoint is not None:
+            accelerator.load_state(str(checkpoint))
+            accelerator.print(f"resumed from {checkpoint} at step {progress.step}")
+        else:
+            accelerator.print(f"--resume {args.resume}: no checkpoint in {output_dir}, starting fresh")
+
+    def update(name: str, loss: torch.Tensor) -> None:
+        optimizer = optimizers[name]
+        accelerator.backward(loss)
+        if accelerator.sync_gradients and args.max_grad_norm > 0:
+            accelerator.clip_grad_norm_(models[name].parameters(), args.max_grad_norm)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    if log_with and accelerator.is_main_process:
+        accelerator.init_trackers(recipe.name, config={k: v for k, v in vars(args).items() if v is not None})
+    metrics_path = output_dir / "metrics.jsonl"
+    batches_per_epoch = len(loader)
+    start_step, started = progress.step, time.time()
+    wall_before = _previous_wall_time(metrics_path) if progress.step else 0.0
+    last_metrics: dict[str, float] = {}
+    stopped_early = False
+    bar = tqdm(total=args.max_steps, initial=start_step, disable=not accelerator.is_local_main_process)
+
+    # 3. The loop: optimizer steps, each over `gradient_accumulation_steps` batches.
+    with StopFlag() as stop:
+        while progress.step < args.max_steps and not stop.requested:
+            seen = progress.step * args.gradient_accumulation_steps
+            epoch, skip = divmod(seen, batches_per_epoch)
+            loader.set_epoch(epoch)
+            batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+            for batch in batches:
+                for model in models.values():
+                    model.train()
+                with accelerator.accumulate(*models.values()):
+                    step_metrics = recipe.training_step(models, batch, update)
+                if not accelerator.sync_gradients:
+                    continue
+                progress.step += 1
+                bar.update(1)
+                if ema is not None:
+                    ema.update(release)
+                last_metrics = {k: float(v) for k, v in step_metrics.items()}
+                if progress.step % args.log_every == 0 or progress.step == args.max_steps:
+                    elapsed = time.time() - started
+                    record = {"step": progress.step, "epoch": epoch, **last_metrics,
+                              "wall_time_s": round(wall_before + elapsed, 3),
+                              "steps_per_s": round((progress.step - start_step) / max(elapsed, 1e-9), 4)}
+                    bar.set_postfix({k: f"{v:.4g}" for k, v in last_metrics.items()})
+                    if accelerator.is_main_process:
+                        with metrics_path.open("a") as f:
+                            f.write(json.dumps(record) + "\n")
+                    if log_with:
+                        accelerator.log(last_metrics, step=progress.step)
+                if progress.step % args.sample_every == 0 or progress.step == args.max_steps:
+                    save_sample_grid(recipe, models, release, ema, accelerator, output_dir, progress.step)
+                if stop.requested or progress.step % args.checkpoint_every == 0 or progress.step == args.max_steps:
+                    save_checkpoint(accelerator, output_dir, progress.step, args.checkpoints_total_limit)
+                if stop.requested or progress.step >= args.max_steps:
+                    break
+        stopped_early = stop.requested and progress.step < args.max_steps
+    bar.close()
+
+    summary = {"step": progress.step, "metrics": last_metrics, "output_dir": str(output_dir),
+               "stopped_early": stopped_early}
+    if stopped_early:
+        accelerator.print(f"stopped by signal at step {progress.step}; resume with --resume latest")
+    else:
+        summary["final_dir"] = str(release_weights(recipe, release, ema, accelerator, output_dir, progress.step,
+                                                   wall_before + time.time() - started, last_metrics))
+    accelerator.end_training()
+    return summary
+
+
+def _previous_wall_time(metrics_path: Path) -> float:
+    """Wall time logged before a resume, so the model card reports the whole training time."""
+    if not metrics_path.exists():
+        return 0.0
+    lines = metrics_path.read_text().strip().splitlines()
+    return float(json.loads(lines[-1]).get("wall_time_s", 0.0)) if lines else 0.0
+
+
+def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path, step: int) -> Path | None:
+    if not accelerator.is_main_process:
+        return None
+    for model in models.values():
+        model.eval()
+    if ema is not None:
+        with ema.swapped_into(release):
+            images = recipe.sample_images(models, accelerator.device)
+    else:
+        images = recipe.sample_images(models, accelerator.device)
+    if images is None:
+        return None
+    path = output_dir / "samples" / f"step-{step:07d}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nrow = getattr(recipe, "grid_columns", None) or math.ceil(math.sqrt(len(images)))
+    to_pil(make_grid(images.float().cpu(), nrow=nrow)).save(path)
+    return path
+
+
+def release_weights(recipe, release, ema, accelerator, output_dir: Path, step: int, wall_time_s: float,
+                    metrics: dict[str, float]) -> Path:
+    """save_pretrained (EMA weights swapped in) + model card; upload when --push_to_hub is set."""
+    final_dir = output_dir / "final"
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        args = recipe.args
+
+        def write():
+            release.save_pretrained(final_dir)
+            config = json.loads((final_dir / "config.json").read_text())
+            (final_dir / "README.md").write_text(render_card(
+                title=recipe.title, description=recipe.description, recipe=recipe.name,
+                data=recipe.data_description, license=recipe.license, steps=step, wall_time_s=wall_time_s,
+                metrics={**metrics, **({"ema_decay": args.ema_decay} if ema else {})}, config=config,
+                hardware=_hardware(accelerator)))
+
+        if ema is not None:
+            with ema.swapped_into(release):
+                write()
+        else:
+            write()
+        if args.push_to_hub and not args.dry_run:
+            push_folder(final_dir, args.push_to_hub)
+    accelerator.wait_for_everyone()
+    return final_dir
+
+
+def push_folder(folder: Path, repo_id: str) -> str:
+    """Upload a released folder (config, safetensors, card) to a Hub model repo."""
+    from huggingface_hub import HfApi
+
+    api = HfApi()
+    api.create_repo(repo_id, repo_type="model", exist_ok=True)
+    info = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model",
+                             allow_patterns=["config.json", "model.safetensors", "README.md"],
+                             commit_message="Upload weights from manifold-lab trainer")
+    return str(info)
+
+
+def _hardware(accelerator: Accelerator) -> str:
+    if accelerator.device.type == "cuda":
+        return f"{accelerator.num_processes} x {torch.cuda.get_device_name(accelerator.device)}"
+    return f"CPU ({os.cpu_count()} cores, {accelerator.num_processes} process(es))"
