@@ -1,8 +1,9 @@
 """Weights: the Hub first, the bundled demo twin offline, one `from_pretrained` path for both.
 
-`load_pretrained(ModelClass, "manifold-lab/digits-autoencoder", bundled="digits-autoencoder")`
-tries, in order: a local folder named by the override variable, the Hub (or its local cache when
-the Hub cannot be reached), then `core/bundled_weights/<bundled>/`. Whatever it finds is a folder
+`load_pretrained(ModelClass, "manifold-lab/digits-autoencoder")` tries, in order: a local folder
+or other repo named by the override variable (`MANIFOLD_WEIGHTS_DIGITS_AUTOENCODER`), the Hub (or
+its local cache when the Hub cannot be reached), then `core/bundled_weights/digits-autoencoder/`
+(the bundled twin is named after the repo). Whatever it finds is a folder
 in Hub layout (config.json, model.safetensors, README.md) handed to `ModelClass.from_pretrained`.
 Only safetensors are ever read: a folder or repo that offers only a pickle (`.bin`, `.pt`) is refused.
 """
@@ -161,15 +162,17 @@ def load_pretrained(
     model_cls,
     repo_id: str,
     *,
-    bundled: str,
     revision: str | None = None,
+    bundled: str | None = None,
     bundled_root: Path = BUNDLED_ROOT,
 ) -> tuple[torch.nn.Module, WeightSource]:
     """Load `model_cls` weights from the Hub, else the HF cache, else the bundled demo folder.
 
     The environment variable `override_variable(bundled)` replaces `repo_id` with another repo id
-    (`user/name` or `user/name@revision`) or a local folder. Returns (model in eval mode, source).
+    (`user/name` or `user/name@revision`) or a local folder. `bundled` names the offline twin under
+    `bundled_root` (default: the repo's name). Returns (model in eval mode, source).
     """
+    bundled = bundled or repo_id.rsplit("/", 1)[-1]
     override = os.environ.get(override_variable(bundled), "").strip()
     if override:
         if Path(override).expanduser().is_dir():

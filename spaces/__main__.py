@@ -1,0 +1,65 @@
+"""Serve every Space behind one landing page.
+
+    python -m spaces                         # http://127.0.0.1:7860/
+    python -m spaces --only pca gan --port 8000
+    python -m spaces --weights digits-autoencoder=./outputs/ae/final
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+from core.hub import override_variable
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m spaces", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        help="interface to listen on (0.0.0.0 to serve a classroom network)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    parser.add_argument("--share", action="store_true", help="also open a public Gradio share link")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="serve only these Spaces")
+    parser.add_argument("--weights", action="append", default=[], metavar="NAME=REPO_OR_DIR",
+                        help="use other weights for a bundled model name (a Hub repo[@rev] or a folder)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    for item in args.weights:
+        name, sep, target = item.partition("=")
+        if not sep or not target:
+            raise SystemExit(f"--weights expects NAME=REPO_OR_DIR, got {item!r}")
+        os.environ[override_variable(name)] = target
+
+    import uvicorn
+
+    from spaces.server import build_app, open_share_tunnel
+
+    started = time.perf_counter()
+    print("manifold-lab: loading Spaces")
+    app, spaces = build_app(args.only)
+    print(f"{len(spaces)} Spaces ready in {time.perf_counter() - started:.1f} s")
+    url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"* Landing page: http://{url_host}:{args.port}/")
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
+    if args.share:
+        import threading
+
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started and thread.is_alive():
+            time.sleep(0.05)
+        share_url = open_share_tunnel(url_host, args.port)
+        if share_url:
+            print(f"* Public link: {share_url}")
+        thread.join()
+    else:
+        server.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The landing page: one card per Space, in lecture order (plain HTML: loads instantly, no JS)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from spaces.registry import SpaceInfo
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>manifold-lab: Image Manifolds &amp; Image Generation</title>
+<style>
+  body {{ font-family: system-ui, sans-serif; margin: 0; background: #f6f7fb; color: #1d2433; }}
+  header {{ padding: 2.5rem 1.5rem 1rem; max-width: 70rem; margin: auto; }}
+  h1 {{ margin: 0 0 .4rem; font-size: 2rem; }}
+  header p {{ margin: 0; color: #4a5368; max-width: 48rem; line-height: 1.5; }}
+  main {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(17rem, 1fr)); gap: 1rem;
+         padding: 1rem 1.5rem 3rem; max-width: 70rem; margin: auto; }}
+  a.card {{ display: block; background: #fff; border-radius: .8rem; padding: 1.1rem 1.2rem;
+           text-decoration: none; color: inherit; box-shadow: 0 1px 3px #0002; transition: transform .1s; }}
+  a.card:hover {{ transform: translateY(-2px); box-shadow: 0 4px 12px #0002; }}
+  .step {{ color: #7a8194; font-size: .8rem; }}
+  .card h2 {{ margin: .2rem 0 .4rem; font-size: 1.15rem; }}
+  .card p {{ margin: 0; color: #4a5368; line-height: 1.4; }}
+  .empty {{ grid-column: 1 / -1; color: #7a8194; }}
+  footer {{ text-align: center; color: #7a8194; font-size: .85rem; padding-bottom: 2rem; }}
+</style>
+</head>
+<body>
+<header>
+  <h1>manifold-lab</h1>
+  <p>Interactive companions to the lecture <em>Image Manifolds &amp; Image Generation</em>: from PCA
+  and the manifold of natural images to autoencoders, image-to-image prediction, GANs and diffusion.
+  Each card opens one app; every app runs real models trained by this project.</p>
+</header>
+<main>
+{cards}
+</main>
+<footer>{count} apps &middot; each one also runs alone: <code>python spaces/&lt;name&gt;/app.py</code></footer>
+</body>
+</html>
+"""
+
+CARD = """<a class="card" href="{href}/" id="space-{name}">
+  <span class="step">{step:02d} &middot; {name}</span>
+  <h2>{emoji} {title}</h2>
+  <p>{point}</p>
+</a>"""
+
+
+def render_landing(spaces: list[SpaceInfo]) -> str:
+    cards = "\n".join(
+        CARD.format(href=escape(s.path), name=escape(s.name), step=i, emoji=escape(s.emoji),
+                    title=escape(s.title), point=escape(s.lecture_point))
+        for i, s in enumerate(spaces, start=1)
+    ) or '<p class="empty">No Spaces found under spaces/.</p>'
+    return PAGE.format(cards=cards, count=len(spaces))

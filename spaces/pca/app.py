@@ -1,0 +1,179 @@
+"""PCA: linear dimensionality reduction, from point clouds to eigen-images."""
+
+from functools import lru_cache
+
+import gradio as gr
+import numpy as np
+
+from core import pca_figures as figs
+from core import point_clouds
+from core.image_sets import IMAGE_SETS, load_image_set
+from core.pca import PCA, eigen_summary, fit_pca, fit_pca_svd
+
+SHAPES_3D = {"plane (2-D data)": "plane", "line (1-D data)": "line", "ball (no structure)": "ball"}
+DESCRIPTION = """# 📐 PCA: linear dimensionality reduction
+Data often varies along far fewer directions than it has coordinates. PCA finds those directions:
+the eigenvectors of the covariance matrix, ordered by their eigenvalues (the variance along each).
+Keeping the first *k* and dropping the rest is the best linear compression of the data."""
+
+
+def fail_clearly(handler):
+    """Errors a user can cause (bad sizes, degenerate data) become a message, not a traceback."""
+    def wrapped(*args):
+        try:
+            return handler(*args)
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+def matrix(m: np.ndarray) -> str:
+    return "[" + "; ".join(" ".join(f"{v:+.3f}" for v in row) for row in np.atleast_2d(m)) + "]"
+
+
+def eigen_table(points: np.ndarray, pca: PCA) -> str:
+    check = eigen_summary(points, pca)
+    rows = "\n".join(
+        f"| PC{i + 1} | `{matrix(pca.components[i])}` | {pca.variances[i]:.4f} | {check['projected_variance'][i]:.4f} "
+        f"| {pca.explained_ratio[i]:.1%} | {check['eigen_residual'][i]:.1e} |" for i in range(pca.dim))
+    return (f"Covariance matrix C = `{matrix(check['covariance'])}`\n\n"
+            "| component | eigenvector v | eigenvalue λ | variance of data along v | explained | ‖Cv − λv‖ |\n"
+            f"|---|---|---|---|---|---|\n{rows}")
+
+
+@fail_clearly
+def line_demo(count, noise, angle, seed):
+    points = point_clouds.near_line_2d(int(count), float(noise), float(angle), seed=int(seed))
+    pca = fit_pca(points)
+    error = pca.reconstruction_error(points, 1)
+    note = (f"\n\nKeeping PC1 only: mean squared reconstruction error **{error:.4f}** "
+            f"= λ2 × (N−1)/N = {pca.variances[1] * (len(points) - 1) / len(points):.4f} (the variance we dropped).")
+    return figs.scatter_2d(points, pca, 1), eigen_table(points, pca) + note
+
+
+@fail_clearly
+def plane_demo(shape, count, noise, tilt, azimuth, k, seed):
+    kind = SHAPES_3D.get(shape, shape)
+    count, noise, seed = int(count), float(noise), int(seed)
+    if kind == "plane":
+        points = point_clouds.near_plane_3d(count, noise, float(tilt), float(azimuth), seed=seed)
+    elif kind == "line":
+        points = point_clouds.near_line_3d(count, noise, float(tilt), float(azimuth), seed=seed)
+    elif kind == "ball":
+        points = point_clouds.blob_3d(count, noise, seed=seed)
+    else:
+        raise ValueError(f"unknown shape {shape!r}; choose one of {', '.join(SHAPES_3D)}")
+    pca = fit_pca(points)
+    k = pca.check_k(int(k))
+    error = pca.reconstruction_error(points, k)
+    note = f"\n\nKeeping k = {k}: mean squared reconstruction error **{error:.4f}**."
+    return figs.scatter_3d(points, pca, k), figs.explained_variance_bars(pca, k), eigen_table(points, pca) + note
+
+
+@lru_cache(maxsize=None)
+def image_pca(set_name: str) -> PCA:
+    return fit_pca_svd(load_image_set(set_name).flat())
+
+
+@fail_clearly
+def eigen_images(set_name):
+    images, pca = load_image_set(set_name), image_pca(set_name)
+    height, width = images.shape
+    scale = max(1, 96 // max(height, width))
+    tiles = [figs.to_display(pca.mean.reshape(height, width), scale)]
+    tiles += [figs.to_display(pca.components[i].reshape(height, width), scale, symmetric=True) for i in range(15)]
+    caption = (f"{images.credit}: {len(images.images)} images of {height}x{width} = {height * width} pixels. "
+               f"First tile: the mean image; then PC1..PC15 (gray = 0, light = +, dark = −). "
+               f"The first 15 components explain {pca.explained_ratio[:15].sum():.1%} of the variance.")
+    return figs.tile(tiles, columns=8), figs.explained_variance_bars(pca, 15), caption
+
+
+@fail_clearly
+def reconstruct(set_name, index, k):
+    images, pca = load_image_set(set_name), image_pca(set_name)
+    index = int(index)
+    if not 0 <= index < len(images.images):
+        raise ValueError(f"image index must be between 0 and {len(images.images) - 1}, got {index}")
+    k = pca.check_k(min(int(k), len(pca.variances)))
+    original = images.flat()[index : index + 1]
+    recon = pca.reconstruct(original, k)
+    height, width = images.shape
+    scale = max(1, 160 // max(height, width))
+    shown = [figs.to_display(original[0].reshape(height, width), scale),
+             figs.to_display(recon[0].reshape(height, width), scale),
+             figs.to_display((original - recon)[0].reshape(height, width), scale, symmetric=True)]
+    ks = np.arange(0, min(len(pca.variances), 120) + 1)
+    errors = np.array([np.mean((original - pca.reconstruct(original, j)) ** 2) for j in ks])
+    k_plot = min(k, ks[-1])
+    text = (f"With k = {k} of {pca.dim} numbers per image: mean squared error {errors[k_plot]:.5f} "
+            f"(k = 0 is just the mean image). Tiles: original, reconstruction, residual.")
+    return figs.tile(shown, columns=3), figs.error_curve(errors, k_plot, f"Reconstruction error of image {index}"), text
+
+
+def slider_ranges(set_name):
+    images, pca = load_image_set(set_name), image_pca(set_name)
+    return (gr.Slider(maximum=len(images.images) - 1, value=0),
+            gr.Slider(maximum=len(pca.variances), value=min(10, len(pca.variances))))
+
+
+with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
+    gr.Markdown(DESCRIPTION)
+    with gr.Tab("2-D → 1-D"):
+        gr.Markdown("Points near a line: PC1 finds the line; projecting onto it keeps one number per point.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                count2 = gr.Slider(1, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
+                noise2 = gr.Slider(0, 2, 0.3, label="Noise off the line", info="noise = the variance PC2 picks up")
+                angle2 = gr.Slider(-90, 90, 30, label="Line angle (degrees)", info="PCA has no preferred axis")
+                seed2 = gr.Number(0, precision=0, label="Random seed")
+            plot2 = gr.Plot(label="data and principal axes", scale=2)
+        table2 = gr.Markdown()
+    with gr.Tab("3-D → 2-D"):
+        gr.Markdown("A cloud near a plane: two big eigenvalues, one small. Keep k = 2 and the plane is all you need.")
+        with gr.Row():
+            with gr.Column(scale=1):
+                shape3 = gr.Radio(list(SHAPES_3D), value="plane (2-D data)", label="Shape", info="how many directions really vary?")
+                count3 = gr.Slider(1, 3000, 600, step=1, label="Number of points")
+                noise3 = gr.Slider(0, 1, 0.1, label="Noise off the shape", info="becomes the smallest eigenvalue")
+                tilt3 = gr.Slider(-90, 90, 35, label="Tilt (degrees)")
+                azimuth3 = gr.Slider(0, 180, 20, label="Azimuth (degrees)")
+                k3 = gr.Slider(0, 3, 2, step=1, label="k: components kept", info="0 keeps only the mean")
+                seed3 = gr.Number(0, precision=0, label="Random seed")
+            plot3 = gr.Plot(label="3-D view", scale=2)
+        bars3 = gr.Plot(label="explained variance")
+        table3 = gr.Markdown()
+    with gr.Tab("Eigen-images"):
+        gr.Markdown("Images are points too: an 8x8 digit is a point in 64-D. PCA on a set of images gives eigen-images.")
+        set_name = gr.Radio(list(IMAGE_SETS), value="digits", label="Image set", info="digits and faces are real data; patches are cut from photos")
+        with gr.Row():
+            components = gr.Image(label="mean image, then the first 15 components", format="png", scale=2)
+            bars_images = gr.Plot(label="explained variance")
+        caption = gr.Markdown()
+        with gr.Row():
+            index = gr.Slider(0, 99, 0, step=1, label="Image", info="which image to compress")
+            k_images = gr.Slider(0, 144, 10, step=1, label="k: components kept", info="numbers stored per image")
+        with gr.Row():
+            recon_image = gr.Image(label="original | reconstruction | residual", format="png")
+            curve = gr.Plot(label="error as k grows")
+        recon_text = gr.Markdown()
+
+    inputs2 = [count2, noise2, angle2, seed2]
+    inputs3 = [shape3, count3, noise3, tilt3, azimuth3, k3, seed3]
+    for control in inputs2:
+        control.change(line_demo, inputs2, [plot2, table2], api_name=False, show_progress="hidden")
+    for control in inputs3:
+        control.change(plane_demo, inputs3, [plot3, bars3, table3], api_name=False, show_progress="hidden")
+    set_name.change(eigen_images, set_name, [components, bars_images, caption], api_name=False)
+    set_name.change(slider_ranges, set_name, [index, k_images], api_name=False)
+    for control in (set_name, index, k_images):
+        control.change(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name=False,
+                       show_progress="hidden")
+    # Named endpoints for gradio_client and the tests.
+    demo.load(line_demo, inputs2, [plot2, table2], api_name="line")
+    demo.load(plane_demo, inputs3, [plot3, bars3, table3], api_name="plane")
+    demo.load(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
+    demo.load(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name="reconstruct")
+
+if __name__ == "__main__":
+    demo.launch()
