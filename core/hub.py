@@ -10,14 +10,15 @@ Only safetensors are ever read: a folder or repo that offers only a pickle (`.bi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import socket
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import torch
 
@@ -80,7 +81,7 @@ _reachable_cache: dict[str, tuple[float, bool]] = {}
 
 
 def hub_is_reachable(endpoint: str | None = None, timeout: float = REACHABILITY_TIMEOUT_S) -> bool:
-    """Can we open a TCP connection to the Hub endpoint? Decided within `timeout`, cached for a minute.
+    """Does the Hub endpoint answer HTTP? Decided within `timeout`, cached for a minute.
 
     huggingface_hub retries an unreachable Hub for ~20 s per file; one bounded probe per process lets
     every Space start in well under a second offline.
@@ -94,15 +95,16 @@ def hub_is_reachable(endpoint: str | None = None, timeout: float = REACHABILITY_
     cached = _reachable_cache.get(endpoint)
     if cached and time.monotonic() - cached[0] < 60:
         return cached[1]
-    url = urlparse(endpoint)
-    host, port = url.hostname or "", url.port or (443 if url.scheme == "https" else 80)
     result: list[bool] = []
 
-    def probe():  # getaddrinfo ignores socket timeouts, so the whole probe runs under a join deadline
+    def probe():  # DNS ignores socket timeouts, so the whole probe runs under a join deadline
+        request = urllib.request.Request(endpoint.rstrip("/") + "/api/models?limit=1", method="HEAD")
         try:
-            with socket.create_connection((host, port), timeout=timeout):
+            with urllib.request.urlopen(request, timeout=timeout):
                 result.append(True)
-        except OSError:
+        except urllib.error.HTTPError:  # any HTTP answer means a server is there
+            result.append(True)
+        except (OSError, ValueError):
             result.append(False)
 
     thread = threading.Thread(target=probe, daemon=True)
@@ -144,10 +146,8 @@ def download_snapshot(repo_id: str, revision: str | None, local_only: bool) -> t
                     f"{repo_id} has no {WEIGHTS_FILE} (maybe only a pickle); manifold-lab loads safetensors only."
                 ) from error
             raise
-    try:
+    with contextlib.suppress(Exception):  # the card is nice to have; its absence never blocks the weights
         hf_hub_download(repo_id, CARD_FILE, revision=revision, local_files_only=local_only, etag_timeout=5)
-    except Exception:  # the card is nice to have; its absence never blocks the weights
-        pass
     folder = paths[WEIGHTS_FILE].parent
     return folder, folder.name  # snapshot folders are named by commit hash
 

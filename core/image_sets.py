@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -30,7 +30,7 @@ class ImageSet:
         return self.images.reshape(len(self.images), -1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def digits() -> ImageSet:
     from sklearn.datasets import load_digits
 
@@ -38,7 +38,7 @@ def digits() -> ImageSet:
     return ImageSet("digits", data.images / 16.0, data.target, "UCI optical digits via scikit-learn (8x8)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def faces() -> ImageSet:
     from skimage.data import lfw_subset
 
@@ -56,7 +56,7 @@ def gray_photo(name: str) -> np.ndarray:
     return rgb2gray(image) if image.ndim == 3 else image
 
 
-@lru_cache(maxsize=None)
+@cache
 def natural_patches(count: int = 2000, size: int = 12, seed: int = 0) -> ImageSet:
     rng = np.random.default_rng(seed)
     photos = [gray_photo(name) for name in NATURAL_PHOTOS]

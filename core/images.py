@@ -101,10 +101,7 @@ def to_mode(image: Image.Image, mode: str = "RGB") -> Image.Image:
     if mode not in ("RGB", "L"):
         raise ValueError(f"mode must be 'RGB' or 'L', got {mode!r}")
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        array = np.asarray(image, dtype=np.float64)
-        low, high = float(array.min()), float(array.max())
-        scale = 255.0 / (high - low) if high > low else 0.0
-        image = Image.fromarray(((array - low) * scale).round().astype(np.uint8), mode="L")
+        image = Image.fromarray(_wide_to_uint8(np.asarray(image, dtype=np.float64), image.mode), mode="L")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -114,6 +111,20 @@ def to_mode(image: Image.Image, mode: str = "RGB") -> Image.Image:
     if image.mode != mode:
         image = image.convert(mode)
     return image
+
+
+def _wide_to_uint8(array: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit, 32-bit and float pixels -> 8 bits, keeping absolute levels where the range is standard."""
+    high, low = float(array.max()), float(array.min())
+    if mode.startswith("I;16") or (mode == "I" and low >= 0 and 255 < high <= 65535):
+        scaled = array / 257.0
+    elif mode == "F" and low >= 0 and high <= 1:
+        scaled = array * 255.0
+    elif low >= 0 and high <= 255:
+        scaled = array
+    else:  # an unusual range (negative, 32-bit): stretch it to fill 0..255
+        scaled = (array - low) * (255.0 / (high - low) if high > low else 0.0)
+    return scaled.round().clip(0, 255).astype(np.uint8)
 
 
 def fit_within(image: Image.Image, max_side: int) -> Image.Image:
@@ -145,10 +156,7 @@ def load_image(
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """PIL RGB/L -> float tensor (C, H, W) in [0, 1]."""
     array = np.asarray(image, dtype=np.float32) / 255.0
-    if array.ndim == 2:
-        array = array[None]
-    else:
-        array = array.transpose(2, 0, 1)
+    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
     return torch.from_numpy(np.ascontiguousarray(array))
 
 

@@ -57,7 +57,13 @@ def _validate(points: np.ndarray) -> np.ndarray:
 
 
 def fit_pca(points: np.ndarray) -> PCA:
-    """Eigen-decomposition of the covariance matrix (D x D); fine for D up to a few thousand."""
+    """Eigen-decomposition of the covariance matrix (D x D), the textbook route; SVD when D > N.
+
+    With fewer points than dimensions (faces: 100 images of 625 pixels) the covariance is rank
+    deficient and large, so the SVD of the centred data is both cheaper and more accurate.
+    """
+    if np.ndim(points) == 2 and np.shape(points)[1] > np.shape(points)[0]:
+        return fit_pca_svd(points)
     points = _validate(points)
     if np.ptp(points, axis=0).max() == 0:
         raise ValueError("all points are identical: there is no variance, so no principal direction")

@@ -1,6 +1,6 @@
 """PCA: linear dimensionality reduction, from point clouds to eigen-images."""
 
-from functools import lru_cache
+from functools import cache
 
 import gradio as gr
 import numpy as np
@@ -8,7 +8,7 @@ import numpy as np
 from core import pca_figures as figs
 from core import point_clouds
 from core.image_sets import IMAGE_SETS, load_image_set
-from core.pca import PCA, eigen_summary, fit_pca, fit_pca_svd
+from core.pca import PCA, eigen_summary, fit_pca
 
 SHAPES_3D = {"plane (2-D data)": "plane", "line (1-D data)": "line", "ball (no structure)": "ball"}
 DESCRIPTION = """# 📐 PCA: linear dimensionality reduction
@@ -71,9 +71,9 @@ def plane_demo(shape, count, noise, tilt, azimuth, k, seed):
     return figs.scatter_3d(points, pca, k), figs.explained_variance_bars(pca, k), eigen_table(points, pca) + note
 
 
-@lru_cache(maxsize=None)
+@cache
 def image_pca(set_name: str) -> PCA:
-    return fit_pca_svd(load_image_set(set_name).flat())
+    return fit_pca(load_image_set(set_name).flat())
 
 
 @fail_clearly

@@ -1,0 +1,1 @@
+"""One module per Space: `cases(app)` returns the actions to time."""

@@ -1,0 +1,63 @@
+"""Shared fixtures: offline by default, tiny images made on the spot, a live server for the Spaces."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def offline_hub(monkeypatch):
+    """Every test starts offline, as on a fresh machine with no network; online tests undo this."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    from core import hub
+
+    hub._reachable_cache.clear()
+    yield
+    hub._reachable_cache.clear()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def served_spaces():
+    """Every Space behind the landing page, served once for the whole test session."""
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from spaces.server import build_app
+
+    app, spaces = build_app(verbose=False)
+    with LiveServer(app) as server:
+        server.spaces = spaces
+        yield server

@@ -1,0 +1,107 @@
+"""Weight loading: bundled twin through from_pretrained, fast offline fallback, no pickles, overrides."""
+
+import json
+import time
+
+import pytest
+import torch
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+from core import hub
+from core.hub import PickleRefusedError, WeightsNotFoundError, load_pretrained, override_variable
+
+
+class TinyNet(nn.Module, PyTorchModelHubMixin):
+    def __init__(self, width: int = 3):
+        super().__init__()
+        self.linear = nn.Linear(2, width)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+@pytest.fixture
+def bundled_root(tmp_path):
+    """A bundled_weights folder holding `tiny-net`, saved by save_pretrained (Hub layout)."""
+    torch.manual_seed(0)
+    model = TinyNet(width=5)
+    model.save_pretrained(tmp_path / "tiny-net")
+    return tmp_path
+
+
+def test_falls_back_to_bundled_weights_offline_and_says_why(bundled_root):
+    model, source = load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    saved = TinyNet.from_pretrained(bundled_root / "tiny-net")
+    assert source.kind == "bundled" and source.is_fallback
+    assert "HF_HUB_OFFLINE" in source.reason
+    assert "Offline demo weights" in source.markdown() and "manifold-lab/tiny-net" in source.markdown()
+    assert model.linear.out_features == 5  # config.json restored the constructor's keyword config
+    assert torch.equal(model.linear.weight, saved.linear.weight)
+    assert not model.training
+
+
+def test_unreachable_hub_is_detected_fast(bundled_root, monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # discard port: nothing listens
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "http://127.0.0.1:9")
+    started = time.perf_counter()
+    _, source = load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    assert time.perf_counter() - started < 3.0
+    assert source.kind == "bundled" and "not reachable" in source.reason
+
+
+def test_reachability_probe_respects_offline_flag():
+    assert hub.hub_is_reachable("https://huggingface.co") is False  # HF_HUB_OFFLINE=1 in every test
+
+
+def test_pickle_only_folder_is_refused(tmp_path):
+    folder = tmp_path / "tiny-net"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"width": 3}))
+    torch.save(TinyNet().state_dict(), folder / "pytorch_model.bin")
+    with pytest.raises(PickleRefusedError, match="pytorch_model.bin"):
+        load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=tmp_path)
+
+
+def test_weights_without_config_are_refused(bundled_root):
+    (bundled_root / "tiny-net" / "config.json").unlink()
+    with pytest.raises(WeightsNotFoundError, match="config.json"):
+        load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+
+
+def test_missing_bundle_is_a_clear_error(tmp_path):
+    with pytest.raises(WeightsNotFoundError, match="no bundled folder"):
+        load_pretrained(TinyNet, "manifold-lab/absent", bundled_root=tmp_path)
+
+
+def test_keys_must_match_the_class(bundled_root):
+    class OtherNet(nn.Module, PyTorchModelHubMixin):
+        def __init__(self, width: int = 3):
+            super().__init__()
+            self.other = nn.Linear(2, width)
+
+    with pytest.raises(RuntimeError, match="other"):
+        load_pretrained(OtherNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+
+
+def test_environment_override_with_a_local_folder(bundled_root, tmp_path, monkeypatch):
+    TinyNet(width=7).save_pretrained(tmp_path / "mine")
+    monkeypatch.setenv(override_variable("tiny-net"), str(tmp_path / "mine"))
+    assert override_variable("tiny-net") == "MANIFOLD_WEIGHTS_TINY_NET"
+    model, source = load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    assert source.kind == "local" and model.linear.out_features == 7
+
+
+def test_environment_override_with_another_repo_keeps_the_bundled_fallback(bundled_root, monkeypatch):
+    monkeypatch.setenv(override_variable("tiny-net"), "someone/better-net@v2")
+    _, source = load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    assert source.repo_id == "someone/better-net" and source.kind == "bundled"
+
+
+def test_bundled_weights_in_the_repo_are_small_and_in_hub_layout():
+    for folder in hub.BUNDLED_ROOT.iterdir() if hub.BUNDLED_ROOT.exists() else []:
+        if folder.is_dir():
+            assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in folder.iterdir()}
+            for file in folder.iterdir():
+                assert file.stat().st_size < 10_000_000, f"{file} is over the Hub's 10 MB non-LFS limit"
