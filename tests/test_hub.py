@@ -105,3 +105,50 @@ def test_bundled_weights_in_the_repo_are_small_and_in_hub_layout():
             assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in folder.iterdir()}
             for file in folder.iterdir():
                 assert file.stat().st_size < 10_000_000, f"{file} is over the Hub's 10 MB non-LFS limit"
+
+
+@pytest.fixture
+def local_hub(monkeypatch, tmp_path, bundled_root):
+    """olah serving `manifold-lab/tiny-net` (width 4, unlike the bundled width-5 twin) over real HTTP."""
+    from huggingface_hub import constants
+
+    from tests.local_hub import serve_local_hub
+
+    torch.manual_seed(1)
+    TinyNet(width=4).save_pretrained(tmp_path / "hub-tiny-net")
+    pickle_only = tmp_path / "hub-pickle-net"
+    pickle_only.mkdir()
+    (pickle_only / "config.json").write_text(json.dumps({"width": 3}))
+    torch.save(TinyNet().state_dict(), pickle_only / "pytorch_model.bin")
+    repos = {"manifold-lab/tiny-net": tmp_path / "hub-tiny-net", "manifold-lab/pickle-net": pickle_only}
+    with serve_local_hub(repos) as endpoint:
+        monkeypatch.delenv("HF_HUB_OFFLINE")
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+        yield endpoint
+
+
+def test_downloads_from_the_hub_when_it_answers(local_hub, bundled_root, tmp_path):
+    model, source = load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    assert source.kind == "hub" and source.reason is None
+    assert len(source.revision) == 40 and str(tmp_path / "hf_cache") in str(source.path)
+    assert model.linear.out_features == 4  # the Hub's weights, not the bundled twin
+    assert torch.equal(model.linear.weight, TinyNet.from_pretrained(tmp_path / "hub-tiny-net").linear.weight)
+    assert "from the Hugging Face Hub" in source.markdown()
+
+
+def test_cached_download_is_used_when_offline_later(local_hub, bundled_root, monkeypatch):
+    load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    model, source = load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    assert source.kind == "cache" and model.linear.out_features == 4
+
+
+def test_pickle_only_hub_repo_is_never_loaded(local_hub, tmp_path):
+    TinyNet(width=6).save_pretrained(tmp_path / "twins" / "pickle-net")
+    model, source = load_pretrained(TinyNet, "manifold-lab/pickle-net", bundled_root=tmp_path / "twins")
+    assert source.kind == "bundled" and model.linear.out_features == 6
+    assert not list((tmp_path / "hf_cache").rglob("*.bin"))  # the pickle was not even downloaded

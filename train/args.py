@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+
+def snake_case_flag(token: str) -> str:
+    """`--max-steps=3` -> `--max_steps=3`; values and short options are left alone."""
+    if not token.startswith("--"):
+        return token
+    name, sep, value = token.partition("=")
+    return "--" + name[2:].replace("-", "_") + sep + value
 
 
 class FlagParser(argparse.ArgumentParser):
-    """An ArgumentParser whose `--snake_case` flags also answer to `--kebab-case`."""
+    """An ArgumentParser whose `--snake_case` flags also answer to `--kebab-case` (as Accelerate's do)."""
 
-    def add_argument(self, *names, **kwargs):
-        aliases = [n.replace("_", "-") for n in names if n.startswith("--") and "_" in n]
-        return super().add_argument(*names, *aliases, **kwargs)
+    def parse_known_args(self, args=None, namespace=None):
+        args = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args([snake_case_flag(a) for a in args], namespace)
 
 
 def common_parser(description: str) -> FlagParser:

@@ -1,0 +1,109 @@
+"""The shared training loop, on the toy recipe: learning, exact resume, SIGTERM, release and card."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from core.hub import load_pretrained, override_variable
+from train import toy
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--batch_size", "16", "--log_every", "1", "--sample_every", "1000", "--checkpoint_every", "7"]
+
+
+def metrics(output_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (output_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_loss_goes_down_and_release_is_loadable(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    summary = toy.main(["--output_dir", str(out), "--max_steps", "80", "--sample_every", "40",
+                        "--learning_rate", "3e-3", "--ema_decay", "0.9", *FAST[:4]])
+    losses = [m["loss"] for m in metrics(out)]
+    assert len(losses) == 80
+    assert sum(losses[-10:]) / 10 < 0.7 * sum(losses[:10]) / 10
+    # Sample grids: 3 rows x 4 columns of 16x16 tiles, padded.
+    grids = sorted((out / "samples").glob("*.png"))
+    assert [g.name for g in grids] == ["step-0000040.png", "step-0000080.png"]
+    assert Image.open(grids[-1]).size == (4 * 18 + 2, 3 * 18 + 2)
+    # Released folder: Hub layout, EMA weights, a card with the numbers, loadable by the Space loader.
+    final = Path(summary["final_dir"])
+    assert {p.name for p in final.iterdir()} == {"config.json", "model.safetensors", "README.md"}
+    card = (final / "README.md").read_text()
+    assert "80 optimizer steps" in card and "| loss |" in card and "train.toy" in card and "ema_decay" in card
+    monkeypatch.setenv(override_variable("toy-denoiser"), str(final))
+    model, source = load_pretrained(toy.ToyDenoiser, "manifold-lab/toy-denoiser")
+    assert source.kind == "local" and model.body[0].out_channels == 16
+
+
+def test_resume_continues_with_identical_losses(tmp_path):
+    toy.main(["--output_dir", str(tmp_path / "straight"), "--max_steps", "30", *FAST])
+    toy.main(["--output_dir", str(tmp_path / "split"), "--max_steps", "14", *FAST])
+    assert (tmp_path / "split" / "checkpoint-14").is_dir()
+    toy.main(["--output_dir", str(tmp_path / "split"), "--max_steps", "30", "--resume", "latest", *FAST])
+    straight, split = metrics(tmp_path / "straight"), metrics(tmp_path / "split")
+    assert [m["step"] for m in split] == list(range(1, 31))
+    assert [m["loss"] for m in split] == [m["loss"] for m in straight]  # bit-identical, across an epoch boundary
+
+
+def test_checkpoints_are_pruned_to_the_limit(tmp_path):
+    toy.main(["--output_dir", str(tmp_path), "--max_steps", "30", "--checkpoints_total_limit", "2", *FAST])
+    assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == ["checkpoint-28", "checkpoint-30"]
+    assert not list(tmp_path.glob(".checkpoint-*"))  # no half-written temp folders left behind
+
+
+def test_gradient_accumulation_counts_optimizer_steps(tmp_path):
+    toy.main(["--output_dir", str(tmp_path), "--max_steps", "6", "--gradient_accumulation_steps", "3", *FAST])
+    assert [m["step"] for m in metrics(tmp_path)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_dry_run_with_bf16_autocast_on_cpu(tmp_path):
+    # A fresh process: Accelerate fixes the precision once per process, as `accelerate launch` does.
+    done = subprocess.run([sys.executable, "-m", "train.toy", "--output_dir", str(tmp_path), "--dry_run",
+                           "--mixed_precision", "bf16"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [m["step"] for m in metrics(tmp_path)] == [1, 2]
+    assert (tmp_path / "final" / "model.safetensors").exists()
+    assert (tmp_path / "samples" / "step-0000002.png").exists()
+
+
+def test_sigterm_checkpoints_then_exits_and_the_run_resumes(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "train.toy", "--output_dir", str(out), "--max_steps", "100000",
+               "--batch_size", "8", "--log_every", "1", "--checkpoint_every", "100000", "--sample_every", "100000"]
+    process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 60
+    while not ((out / "metrics.jsonl").exists() and len(metrics(out)) >= 20):
+        assert time.monotonic() < deadline and process.poll() is None, process.stdout.read()
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    assert "stopped by signal" in output
+    checkpoints = list(out.glob("checkpoint-*"))
+    assert len(checkpoints) == 1
+    stopped_at = int(checkpoints[0].name.split("-")[1])
+    assert stopped_at >= 20 and not (out / "final").exists()
+    summary = toy.main(["--output_dir", str(out), "--max_steps", str(stopped_at + 3), "--resume", "latest",
+                        "--batch_size", "8", "--log_every", "1"])
+    assert summary["step"] == stopped_at + 3
+    assert [m["step"] for m in metrics(out)][-3:] == [stopped_at + 1, stopped_at + 2, stopped_at + 3]
+
+
+def test_resume_from_a_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        toy.main(["--output_dir", str(tmp_path), "--max_steps", "2", "--resume", str(tmp_path / "nope")])
+
+
+def test_kebab_case_flags_work_too(tmp_path):
+    args = toy.parse_args(["--output-dir", str(tmp_path), "--max-steps", "3", "--push-to-hub", "me/toy",
+                           "--mixed-precision", "bf16"])
+    assert (args.max_steps, args.push_to_hub, args.mixed_precision) == (3, "me/toy", "bf16")
