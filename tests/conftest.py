@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,4 +62,5 @@ def served_spaces():
     app, spaces = build_app(verbose=False)
     with LiveServer(app) as server:
         server.spaces = spaces
+        server.screenshot_dir = Path(tempfile.mkdtemp(prefix="manifold-lab-screens-"))
         yield server

@@ -1,0 +1,29 @@
+"""A real browser: the landing page opens, its card leads into a Space, and the Space renders a plot."""
+
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Debian's chromium: Playwright's own browser download is not reachable here.
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]}
+
+
+def test_landing_page_then_the_pca_space(page, served_spaces):
+    page.goto(served_spaces.url + "/")
+    cards = page.locator("a.card")
+    assert cards.count() == len(served_spaces.spaces)
+    assert page.title().startswith("manifold-lab")
+    page.click("#space-pca")
+    page.wait_for_url("**/pca/")
+    page.get_by_text("PCA: linear dimensionality reduction").first.wait_for(timeout=30_000)
+    # The 2-D tab draws its plot on load: wait for plotly's SVG, then for the eigen table.
+    page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    page.get_by_text("Covariance matrix").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "pca.png"), full_page=True)
