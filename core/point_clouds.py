@@ -62,10 +62,10 @@ def swiss_roll(count: int, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarra
 
 
 def folded_sheet(count: int, noise: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A sheet folded into an S shape: points (N, 3) and sheet coordinates (N, 2)."""
+    """A narrow sheet folded into an S shape: points (N, 3) and sheet coordinates (N, 2)."""
     _check(count, noise)
     rng = np.random.default_rng(seed)
     t = 3 * np.pi * (rng.random(count) - 0.5)
-    height = 5 * rng.random(count)
+    height = 1.5 * rng.random(count)
     points = np.stack([np.sin(t), height, np.sign(t) * (np.cos(t) - 1)], axis=1) + rng.normal(0, noise, (count, 3))
     return points, np.stack([t, height], axis=1)

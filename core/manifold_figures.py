@@ -1,0 +1,62 @@
+"""Plotly figures for the image-manifold Space (plain functions, testable without a browser)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+COLORSCALE = "Turbo"
+
+
+def sheet_3d(points: np.ndarray, position: np.ndarray, title: str) -> go.Figure:
+    fig = go.Figure(go.Scatter3d(
+        x=points[:, 0], y=points[:, 1], z=points[:, 2], mode="markers",
+        marker=dict(size=2.5, color=position, colorscale=COLORSCALE, colorbar=dict(title="position<br>on sheet")),
+    ))
+    fig.update_layout(title=title, height=430, margin=dict(l=0, r=0, t=40, b=0),
+                      scene=dict(xaxis_title="x1", yaxis_title="x2", zaxis_title="x3", aspectmode="data"))
+    return fig
+
+
+def embeddings_2d(embeddings: dict[str, np.ndarray], position: np.ndarray, scores: dict[str, str]) -> go.Figure:
+    """One panel per method, points coloured by their true position on the sheet."""
+    names = list(embeddings)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[f"{n}<br><sub>{scores[n]}</sub>" for n in names])
+    for column, name in enumerate(names, start=1):
+        codes = embeddings[name]
+        fig.add_trace(go.Scattergl(x=codes[:, 0], y=codes[:, 1], mode="markers", showlegend=False,
+                                   marker=dict(size=4, color=position, colorscale=COLORSCALE)), row=1, col=column)
+        fig.update_xaxes(title_text="coordinate 1", row=1, col=column)
+        fig.update_yaxes(title_text="coordinate 2", row=1, col=column)
+    fig.update_layout(title="2-D maps of the sheet: a smooth rainbow = unrolled, mixed colours = layers on top of each other",
+                      height=400, margin=dict(l=10, r=10, t=90, b=10))
+    return fig
+
+
+def distance_histogram(natural: np.ndarray, random: np.ndarray, uploaded: float | None = None) -> go.Figure:
+    fig = go.Figure()
+    bins = dict(start=0, end=1, size=0.02)
+    fig.add_trace(go.Histogram(x=natural, name=f"natural photo crops (n={len(natural)})", xbins=bins,
+                               marker_color="#2ca02c", opacity=0.75))
+    fig.add_trace(go.Histogram(x=random, name=f"rand(100, 100, 3) images (n={len(random)})", xbins=bins,
+                               marker_color="#d62728", opacity=0.75))
+    if uploaded is not None:
+        fig.add_vline(x=uploaded, line_width=3, line_dash="dash", line_color="#1f77b4",
+                      annotation_text=f"your image: {uploaded:.2f}")
+    fig.update_layout(barmode="overlay", height=360, margin=dict(l=10, r=10, t=50, b=10),
+                      title="Distance from natural images: share of patch energy outside the natural-patch subspace",
+                      xaxis_title="residual fraction (0 = looks natural, 1 = nothing like it)",
+                      yaxis_title="number of images", legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
+    """(T, H, W) or (T, H, W, 3) floats in [0, 1] -> one uint8 row, nearest-neighbour enlarged."""
+    images = np.clip(images, 0, 1)
+    images = np.kron(images, np.ones((1, scale, scale) + (1,) * (images.ndim - 3)))
+    count, height, width = images.shape[:3]
+    canvas = np.ones((height, count * (width + gap) - gap) + images.shape[3:])
+    for index, image in enumerate(images):
+        canvas[:, index * (width + gap) : index * (width + gap) + width] = image
+    return (canvas * 255).round().astype(np.uint8)

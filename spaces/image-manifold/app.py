@@ -1,0 +1,154 @@
+"""Image manifold: curved low-dimensional sheets, the emptiness of pixel space, latent interpolation."""
+
+import gradio as gr
+import numpy as np
+import torch
+
+from core import manifold, point_clouds
+from core import manifold_figures as figs
+from core.autoencoder import ConvAutoencoder
+from core.hub import WeightsNotFoundError, load_pretrained
+from core.images import ImageInputError, load_image
+from core.mnist import example_digits
+
+AUTOENCODER_REPO = "manifold-lab/digits-autoencoder"
+SHEETS = {"swiss roll": point_clouds.swiss_roll, "S-shaped fold": point_clouds.folded_sheet}
+DESCRIPTION = """# 🌀 The manifold of images
+Natural images fill only a thin, curved, low-dimensional part of pixel space: a *manifold*.
+Linear methods (PCA) can only flatten it; non-linear ones (Isomap, autoencoders) can unroll it."""
+
+patch_model = manifold.NaturalPatchModel()
+digits, digit_labels = example_digits()
+try:
+    autoencoder, weights = load_pretrained(ConvAutoencoder, AUTOENCODER_REPO)
+    weights_note = weights.markdown()
+except WeightsNotFoundError as error:
+    autoencoder, weights_note = None, (
+        f"**No autoencoder available** ({error}). Latent interpolation needs the digits autoencoder from the "
+        "`autoencoder` Space; the pixel cross-fade below still works.")
+
+
+def make_sheet(shape, count, noise, seed):
+    if shape not in SHEETS:
+        raise gr.Error(f"Unknown shape {shape!r}: choose one of {', '.join(SHEETS)}.")
+    if int(count) < 20:
+        raise gr.Error("Use at least 20 points: the neighbourhood-based methods need some neighbours.")
+    return SHEETS[shape](int(count), float(noise), seed=int(seed))
+
+
+def label(score: manifold.EmbeddingScore) -> str:
+    return f"sheet R² {score.sheet_r2:.2f} · trustworthiness {score.trustworthiness:.3f}"
+
+
+def unroll(shape, count, noise, neighbors, seed):
+    points, sheet = make_sheet(shape, count, noise, seed)
+    try:
+        embeddings = {"PCA (linear)": manifold.embed_pca(points),
+                      f"Isomap ({int(neighbors)} neighbours)": manifold.embed_isomap(points, int(neighbors))}
+    except ValueError as error:
+        raise gr.Error(str(error)) from error
+    scores = {name: label(manifold.score_embedding(points, e, sheet)) for name, e in embeddings.items()}
+    title = f"{shape}: {len(points)} points in 3-D, coloured by their position along the sheet"
+    return figs.sheet_3d(points, sheet[:, 0], title), figs.embeddings_2d(embeddings, sheet[:, 0], scores)
+
+
+def train_autoencoder(shape, count, noise, neighbors, seed, progress=gr.Progress()):
+    points, sheet = make_sheet(shape, count, noise, seed)
+    codes, losses = manifold.embed_autoencoder(points, seed=int(seed), callback=lambda f: progress(f, "training"))
+    isomap = manifold.embed_isomap(points, int(neighbors))
+    embeddings = {"PCA (linear)": manifold.embed_pca(points), "Isomap": isomap, "autoencoder 3→2→3": codes}
+    scores = {name: label(manifold.score_embedding(points, e, sheet)) for name, e in embeddings.items()}
+    note = f"Autoencoder: {len(losses)} full-batch Adam steps, reconstruction MSE {losses[0]:.3f} → {losses[-1]:.4f}."
+    return figs.embeddings_2d(embeddings, sheet[:, 0], scores), note
+
+
+def noise_vs_natural(count, seed, upload=None):
+    count, seed = int(count), int(seed)
+    if not 1 <= count <= 200:
+        raise gr.Error("Choose between 1 and 200 images of each kind.")
+    random_images = manifold.random_images(count, seed=seed)
+    natural = manifold.natural_crops(count, seed=seed)
+    scores_random = np.array([patch_model.residual_fraction(im) for im in random_images])
+    scores_natural = np.array([patch_model.residual_fraction(im) for im in natural])
+    mine = None
+    if upload is not None:
+        try:
+            mine = patch_model.residual_fraction(np.asarray(load_image(upload, "L", max_side=256, min_side=8)) / 255)
+        except ImageInputError as error:
+            raise gr.Error(str(error)) from error
+    shown = [(im, f"rand: {s:.2f}") for im, s in zip(random_images[:6], scores_random, strict=False)]
+    shown += [(im, f"photo: {s:.2f}") for im, s in zip(natural[:6], scores_natural, strict=False)]
+    text = (f"Random images: residual {scores_random.min():.2f}–{scores_random.max():.2f}; natural crops: "
+            f"{scores_natural.min():.2f}–{scores_natural.max():.2f}. "
+            f"{np.mean(scores_random > scores_natural.max()):.0%} of random images lie farther than every photo crop.")
+    if mine is not None:
+        text += f" Your image: **{mine:.2f}**."
+    return shown, figs.distance_histogram(scores_natural, scores_random, mine), text
+
+
+@torch.inference_mode()
+def interpolate(first, second, steps):
+    first, second, steps = int(first), int(second), int(steps)
+    if not (0 <= first < len(digits) and 0 <= second < len(digits)):
+        raise gr.Error(f"Pick digits between 0 and {len(digits) - 1}.")
+    pixel = figs.strip(manifold.cross_fade(digits[first], digits[second], steps))
+    if autoencoder is None:
+        return pixel, None, weights_note
+    pair = torch.from_numpy(digits[[first, second]])[:, None]
+    codes = autoencoder.encode(pair)
+    t = torch.linspace(0, 1, steps)[:, None]
+    decoded = autoencoder.decode((1 - t) * codes[0] + t * codes[1])[:, 0].numpy()
+    return pixel, figs.strip(decoded), weights_note
+
+
+with gr.Blocks(title="The manifold of images") as demo:
+    gr.Markdown(DESCRIPTION)
+    with gr.Tab("Bent paper"):
+        gr.Markdown("A 2-D sheet rolled up in 3-D. Colours mark where each point sits on the sheet: an "
+                    "unrolled map keeps the rainbow in order; a flattened one stacks colours on top of each other.")
+        with gr.Row():
+            shape = gr.Radio(list(SHEETS), value="swiss roll", label="Sheet", info="how the paper is bent")
+            count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
+            noise = gr.Slider(0, 1, 0.2, label="Noise", info="thickness of the sheet")
+            neighbors = gr.Slider(4, 30, 10, step=1, label="Isomap neighbours", info="too many short-circuits the roll")
+            seed = gr.Number(0, precision=0, label="Seed")
+        sheet_plot = gr.Plot(label="the sheet in 3-D")
+        maps = gr.Plot(label="2-D maps")
+        train_button = gr.Button("Train a small autoencoder on these points (a few seconds)", variant="primary")
+        train_note = gr.Markdown()
+    with gr.Tab("Most images are noise"):
+        gr.Markdown("Almost every point of pixel space is noise. A model of natural 8x8 patches (their first 8 "
+                    "principal components) explains most of a photo but almost none of `rand(100, 100, 3)`.")
+        with gr.Row():
+            how_many = gr.Slider(1, 200, 100, step=1, label="Images of each kind", info="more images, smoother histogram")
+            noise_seed = gr.Number(0, precision=0, label="Seed")
+            upload = gr.Image(type="pil", label="Optional: your own image", sources=["upload", "clipboard"], height=160)
+        sample_button = gr.Button("Sample random images", variant="primary")
+        gallery = gr.Gallery(label="random images (top) and natural crops", columns=6, height=300)
+        histogram = gr.Plot(label="how far from natural images")
+        noise_text = gr.Markdown()
+    with gr.Tab("Interpolation"):
+        gr.Markdown("Halfway between two digits in **pixel space** is a double exposure, not a digit. Halfway "
+                    "in an autoencoder's **latent space** decodes to a digit: the path stays on the manifold.")
+        gr.Markdown(weights_note)
+        with gr.Row():
+            first = gr.Slider(0, len(digits) - 1, 3, step=1, label="From digit #", info="one of 500 MNIST test digits")
+            second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
+            steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+        pixel_strip = gr.Image(label="pixel space: cross-fade", format="png")
+        latent_strip = gr.Image(label="latent space: decode((1 - t) z₁ + t z₂)", format="png")
+        interp_note = gr.Markdown()
+
+    sheet_inputs = [shape, count, noise, neighbors, seed]
+    for control in sheet_inputs:
+        control.change(unroll, sheet_inputs, [sheet_plot, maps], api_name=False, show_progress="minimal")
+    train_button.click(train_autoencoder, sheet_inputs, [maps, train_note], api_name="train_autoencoder")
+    sample_button.click(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text],
+                        api_name="noise_vs_natural")
+    for control in (first, second, steps):
+        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, interp_note], api_name=False)
+    demo.load(unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll")
+    demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip, interp_note], api_name="interpolate")
+
+if __name__ == "__main__":
+    demo.launch()
