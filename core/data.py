@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
@@ -163,3 +164,35 @@ def image_source(spec: str, **folder_kwargs) -> ImageFolder:
     if spec.startswith("hub:"):
         return hub_image_folder(spec.removeprefix("hub:"), **folder_kwargs)
     return ImageFolder(spec, **folder_kwargs)
+
+
+class RandomCrops(Dataset):
+    """Random square crops (with flips and 90-degree turns) of images held in memory as uint8.
+
+    `length` sets how many crops make an "epoch"; the crops themselves are drawn fresh from torch's
+    global RNG on every access, so a seeded (and resumed) run sees the same crops.
+    """
+
+    def __init__(self, images: ImageFolder, crop: int, length: int, augment: bool = True):
+        self.arrays = []
+        for index in range(len(images)):
+            array = np.asarray(images.load(index))
+            if min(array.shape[:2]) < crop:
+                raise ValueError(f"{images.files[index].name} is smaller than the crop size {crop}")
+            self.arrays.append(array if array.ndim == 3 else array[..., None])
+        self.crop, self.length, self.augment = crop, length, augment
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        array = self.arrays[int(torch.randint(len(self.arrays), ()))]
+        top = int(torch.randint(array.shape[0] - self.crop + 1, ()))
+        left = int(torch.randint(array.shape[1] - self.crop + 1, ()))
+        patch = torch.from_numpy(array[top : top + self.crop, left : left + self.crop].copy())
+        patch = patch.permute(2, 0, 1).float().div(255)  # (C, crop, crop)
+        if self.augment:
+            patch = torch.rot90(patch, int(torch.randint(4, ())), dims=(1, 2))
+            if torch.rand(()) < 0.5:
+                patch = patch.flip(2)
+        return patch

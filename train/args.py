@@ -29,6 +29,9 @@ def common_parser(description: str) -> FlagParser:
     run.add_argument("--max_steps", type=int, default=1000, help="optimizer steps to train for")
     run.add_argument("--batch_size", type=int, default=32, help="per-device batch size")
     run.add_argument("--learning_rate", type=float, default=2e-4, help="peak learning rate")
+    run.add_argument("--lr_schedule", default="constant", choices=["constant", "cosine"],
+                     help="cosine decays to 2%% of the peak by --max_steps")
+    run.add_argument("--warmup_steps", type=int, default=0, help="linear learning-rate warm-up")
     run.add_argument("--gradient_accumulation_steps", type=int, default=1, help="batches per optimizer step")
     run.add_argument("--max_grad_norm", type=float, default=1.0, help="clip gradients to this norm (0: off)")
     run.add_argument(

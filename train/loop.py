@@ -7,6 +7,7 @@ atomic resumable checkpoints, SIGTERM handling, and the release (`save_pretraine
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -61,6 +62,20 @@ class Recipe:
     def sample_images(self, models: dict[str, nn.Module], device: torch.device) -> torch.Tensor | None:
         """A (B, C, H, W) batch in [0, 1] for the periodic sample grid, or None."""
         return None
+
+    @torch.no_grad()
+    def evaluate(self, models: dict[str, nn.Module], device: torch.device) -> dict[str, float]:
+        """Held-out metrics of the released weights, written to the log and the model card."""
+        return {}
+
+
+def learning_rate_factor(step: int, args) -> float:
+    """Multiplier of the peak learning rate at optimizer step `step` (a pure function: resume-safe)."""
+    factor = min(1.0, (step + 1) / args.warmup_steps) if args.warmup_steps else 1.0
+    if args.lr_schedule == "cosine":
+        progress = min(1.0, step / max(1, args.max_steps))
+        factor *= 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * progress))
+    return factor
 
 
 class EpochSampler(Sampler[int]):
@@ -163,6 +178,9 @@ def train(recipe: Recipe) -> dict:
     # 1. Models, optimizers, data, all placed by Accelerate.
     models = recipe.build_models()
     optimizers = recipe.build_optimizers(models)
+    for optimizer in optimizers.values():
+        for group in optimizer.param_groups:
+            group.setdefault("peak_lr", group["lr"])
     dataset = recipe.build_dataset()
     sampler = EpochSampler(len(dataset), args.seed)
     loader = DataLoader(
@@ -225,6 +243,10 @@ def train(recipe: Recipe) -> dict:
             for batch in batches:
                 for model in models.values():
                     model.train()
+                factor = learning_rate_factor(progress.step, args)
+                for optimizer in optimizers.values():
+                    for group in optimizer.param_groups:
+                        group["lr"] = group["peak_lr"] * factor
                 with accelerator.accumulate(*models.values()):
                     step_metrics = recipe.training_step(models, batch, update)
                 if not accelerator.sync_gradients:
@@ -269,8 +291,9 @@ def _previous_wall_time(metrics_path: Path) -> float:
     """Wall time logged before a resume, so the model card reports the whole training time."""
     if not metrics_path.exists():
         return 0.0
-    lines = metrics_path.read_text().strip().splitlines()
-    return float(json.loads(lines[-1]).get("wall_time_s", 0.0)) if lines else 0.0
+    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    times = [r["wall_time_s"] for r in records if "wall_time_s" in r]
+    return float(times[-1]) if times else 0.0
 
 
 def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path, step: int) -> Path | None:
@@ -294,26 +317,24 @@ def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path
 
 def release_weights(recipe, release, ema, accelerator, output_dir: Path, step: int, wall_time_s: float,
                     metrics: dict[str, float]) -> Path:
-    """save_pretrained (EMA weights swapped in) + model card; upload when --push_to_hub is set."""
+    """Evaluate, save_pretrained and write the card, all with EMA weights swapped in; push if asked."""
     final_dir = output_dir / "final"
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         args = recipe.args
-
-        def write():
+        with ema.swapped_into(release) if ema is not None else contextlib.nullcontext():
+            release.eval()
+            evaluated = recipe.evaluate({recipe.release: release}, accelerator.device)
+            metrics = {**metrics, **{f"eval_{k}": float(v) for k, v in evaluated.items()}}
             release.save_pretrained(final_dir)
-            config = json.loads((final_dir / "config.json").read_text())
-            (final_dir / "README.md").write_text(render_card(
-                title=recipe.title, description=recipe.description, recipe=recipe.name,
-                data=recipe.data_description, license=recipe.license, steps=step, wall_time_s=wall_time_s,
-                metrics={**metrics, **({"ema_decay": args.ema_decay} if ema else {})}, config=config,
-                hardware=_hardware(accelerator)))
-
-        if ema is not None:
-            with ema.swapped_into(release):
-                write()
-        else:
-            write()
+        config = json.loads((final_dir / "config.json").read_text())
+        (final_dir / "README.md").write_text(render_card(
+            title=recipe.title, description=recipe.description, recipe=recipe.name,
+            data=recipe.data_description, license=recipe.license, steps=step, wall_time_s=wall_time_s,
+            metrics={**metrics, **({"ema_decay": args.ema_decay} if ema else {})}, config=config,
+            hardware=_hardware(accelerator)))
+        with (output_dir / "metrics.jsonl").open("a") as f:
+            f.write(json.dumps({"step": step, "final": True, **metrics}) + "\n")
         if args.push_to_hub and not args.dry_run:
             push_folder(final_dir, args.push_to_hub)
     accelerator.wait_for_everyone()

@@ -1,0 +1,29 @@
+"""Image quality metrics on float images in [0, 1]: PSNR, SSIM, and the Y-channel variants SR uses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pair(reference: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    reference, test = np.asarray(reference, np.float64), np.asarray(test, np.float64)
+    if reference.shape != test.shape:
+        raise ValueError(f"images must have the same shape, got {reference.shape} and {test.shape}")
+    return reference, test
+
+
+def psnr(reference: np.ndarray, test: np.ndarray, data_range: float = 1.0) -> float:
+    """Peak signal-to-noise ratio in dB (inf for identical images)."""
+    reference, test = _pair(reference, test)
+    mse = np.mean((reference - test) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(data_range**2 / mse))
+
+
+def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 1.0) -> float:
+    """Structural similarity (Wang et al. 2004), Gaussian-weighted as in the paper; colour: mean over channels."""
+    from skimage.metrics import structural_similarity
+
+    reference, test = _pair(reference, test)
+    channel_axis = -1 if reference.ndim == 3 else None
+    return float(structural_similarity(reference, test, data_range=data_range, channel_axis=channel_axis,
+                                       gaussian_weights=True, sigma=1.5, use_sample_covariance=False))

@@ -1,0 +1,126 @@
+"""Autoencoder: reconstructions, the 2-D latent map of digits, its holes, and latent interpolation."""
+
+import gradio as gr
+import numpy as np
+import torch
+
+from core import latent
+from core.autoencoder import ConvAutoencoder
+from core.digits import to_mnist
+from core.hub import load_pretrained
+from core.images import ImageInputError
+from core.manifold import cross_fade
+from core.manifold_figures import strip
+from core.mnist import example_digits
+
+REPO_ID = "manifold-lab/digits-autoencoder"
+DESCRIPTION = """# 🗜️ Autoencoders: a learned map of the digit manifold
+An autoencoder squeezes each 28x28 digit (784 numbers) through a **2-number code** and back. The codes
+form a map of the data; points on the map between the digits decode to things that are not digits."""
+
+model, weights = load_pretrained(ConvAutoencoder, REPO_ID)
+digits, labels = example_digits()
+codes = latent.encode_all(model, digits)
+low, high = latent.extent(codes)
+grid_image = latent.decoded_grid(model, low, high, steps=15)
+
+
+@torch.inference_mode()
+def reconstruct(drawing, index):
+    """Reconstruct a drawn digit if there is one, else the chosen example."""
+    try:
+        image = to_mnist(drawing) if drawing is not None and _has_ink(drawing) else digits[int(index)]
+    except ImageInputError as error:
+        raise gr.Error(str(error)) from error
+    except IndexError as error:
+        raise gr.Error(f"Pick an example between 0 and {len(digits) - 1}.") from error
+    code = model.encode(torch.from_numpy(image)[None, None].float())
+    output = model.decode(code)[0, 0].numpy()
+    mse = float(np.mean((output - image) ** 2))
+    z = code[0].numpy()
+    text = f"Code z = ({z[0]:+.2f}, {z[1]:+.2f}); reconstruction MSE {mse:.4f} ({-10 * np.log10(mse):.1f} dB PSNR)."
+    return strip(np.stack([image, output]), scale=6), latent.latent_map(codes, labels, point=z), text
+
+
+def _has_ink(drawing) -> bool:
+    try:
+        to_mnist(drawing)
+        return True
+    except ImageInputError:
+        return False
+
+
+def decode_point(z1, z2):
+    point = np.array([float(z1), float(z2)])
+    image = latent.decode_points(model, point[None])[0]
+    nearest, spacing = latent.distance_to_data(codes, point)
+    where = "on the data" if nearest < 2 * spacing else "**off the data: a hole in the map**"
+    text = (f"Nearest data code is {nearest:.2f} away ({nearest / spacing:.1f}x the typical spacing between "
+            f"neighbouring digits): {where}.")
+    return strip(image[None], scale=8), latent.latent_map(codes, labels, point=point), text
+
+
+def interpolate(first, second, steps):
+    first, second, steps = int(first), int(second), int(steps)
+    if not (0 <= first < len(digits) and 0 <= second < len(digits)):
+        raise gr.Error(f"Pick digits between 0 and {len(digits) - 1}.")
+    t = np.linspace(0, 1, steps)[:, None]
+    path = (1 - t) * codes[first] + t * codes[second]
+    pixel = strip(cross_fade(digits[first], digits[second], steps))
+    decoded = strip(latent.decode_points(model, path))
+    return pixel, decoded, latent.latent_map(codes, labels, path=path)
+
+
+with gr.Blocks(title="Autoencoders") as demo:
+    gr.Markdown(DESCRIPTION)
+    gr.Markdown(weights.markdown())
+    with gr.Tab("Reconstruct"):
+        gr.Markdown("Draw a digit or pick one of 500 MNIST test digits: the network encodes it to 2 numbers "
+                    "and decodes it back. What survives is what the code can hold.")
+        with gr.Row():
+            with gr.Column():
+                drawing = gr.Sketchpad(label="Draw a digit (optional)", type="numpy", canvas_size=(280, 280))
+                index = gr.Slider(0, len(digits) - 1, 0, step=1, label="Or an example digit #",
+                                  info="used when the canvas is empty")
+                run = gr.Button("Encode and decode", variant="primary")
+            with gr.Column():
+                pair = gr.Image(label="input | reconstruction", format="png")
+                rec_text = gr.Markdown()
+        rec_map = gr.Plot(label="where the code lands")
+    with gr.Tab("Latent map and its holes"):
+        gr.Markdown("Move through the code space. Near a cluster you decode that digit; between clusters or "
+                    "outside them you get blends and blobs: not every latent point is on the manifold.")
+        with gr.Row():
+            z1 = gr.Slider(float(low[0]), float(high[0]), float(codes[:, 0].mean()), label="z1",
+                           info="first code number")
+            z2 = gr.Slider(float(low[1]), float(high[1]), float(codes[:, 1].mean()), label="z2",
+                           info="second code number")
+        with gr.Row():
+            decoded = gr.Image(label="decode(z1, z2)", format="png", scale=1)
+            point_map = gr.Plot(label="the latent map", scale=3)
+        point_text = gr.Markdown()
+        gr.Image(grid_image, label="decoded grid over the whole map (same axes as the plot)", format="png",
+                 interactive=False)
+    with gr.Tab("Interpolate"):
+        gr.Markdown("Pixel space cross-fades two digits into a double exposure; the latent path decodes to a "
+                    "sequence of digit-like images, passing through the classes that lie between.")
+        with gr.Row():
+            first = gr.Slider(0, len(digits) - 1, 60, step=1, label="From digit #")
+            second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
+            steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+        pixel_strip = gr.Image(label="pixel space", format="png")
+        latent_strip = gr.Image(label="latent space", format="png")
+        path_map = gr.Plot(label="the path in latent space")
+
+    run.click(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name="reconstruct")
+    index.change(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name=False)
+    for control in (z1, z2):
+        control.change(decode_point, [z1, z2], [decoded, point_map, point_text], api_name=False,
+                       show_progress="hidden")
+    for control in (first, second, steps):
+        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name=False)
+    demo.load(decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode")
+    demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name="interpolate")
+
+if __name__ == "__main__":
+    demo.launch()

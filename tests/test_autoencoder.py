@@ -1,0 +1,150 @@
+"""Autoencoders and corruptions: shapes, levels hit, a short run learns, weights round-trip."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from core import corruptions
+from core.autoencoder import ConvAutoencoder
+from core.digits import to_mnist
+from core.hub import load_pretrained, override_variable
+from core.images import ImageInputError
+from train import autoencoder as ae_recipe
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("latent_dim, variational", [(2, False), (16, False), (8, True)])
+def test_shapes(latent_dim, variational):
+    model = ConvAutoencoder(base_channels=4, hidden_dim=16, latent_dim=latent_dim, variational=variational)
+    images = torch.rand(5, 1, 28, 28)
+    output, mean, log_var = model(images)
+    assert output.shape == images.shape and mean.shape == (5, latent_dim)
+    assert (log_var is not None) == variational
+    assert 0 <= output.min() and output.max() <= 1
+    assert model.decode(torch.zeros(3, latent_dim)).shape == (3, 1, 28, 28)
+
+
+def test_colour_and_other_sizes():
+    model = ConvAutoencoder(in_channels=3, image_size=32, base_channels=4, hidden_dim=8, latent_dim=4)
+    assert model(torch.rand(2, 3, 32, 32))[0].shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        ConvAutoencoder(image_size=30)
+
+
+def test_wrong_input_shapes_are_clear_errors():
+    model = ConvAutoencoder(base_channels=4, hidden_dim=8)
+    with pytest.raises(ValueError, match=r"\(B, 1, 28, 28\)"):
+        model(torch.rand(2, 3, 28, 28))
+    with pytest.raises(ValueError, match=r"\(B, 2\)"):
+        model.decode(torch.rand(2, 3))
+
+
+def test_vae_samples_in_training_and_uses_the_mean_in_eval():
+    torch.manual_seed(0)
+    model = ConvAutoencoder(base_channels=4, hidden_dim=8, latent_dim=4, variational=True)
+    images = torch.rand(2, 1, 28, 28)
+    model.eval()
+    assert torch.equal(model(images)[0], model(images)[0])
+    model.train()
+    assert not torch.equal(model(images)[0], model(images)[0])
+
+
+def test_gaussian_noise_hits_its_sigma():
+    images = torch.full((4, 3, 64, 64), 0.5)
+    noisy = corruptions.corrupt(images, "gaussian", 0.1, torch.Generator().manual_seed(0))
+    assert (noisy - images).std().item() == pytest.approx(0.1, rel=0.02)
+
+
+@pytest.mark.parametrize("kind", ["salt_and_pepper", "mask"])
+def test_pixel_corruptions_hit_their_fraction(kind):
+    images = torch.full((4, 3, 64, 64), 0.5)
+    out = corruptions.corrupt(images, kind, 0.3, torch.Generator().manual_seed(0))
+    changed = (out != images).any(dim=1).float().mean().item()  # per pixel position, all channels together
+    assert changed == pytest.approx(0.3, abs=0.01)
+    assert torch.equal((out != images)[:, 0], (out != images)[:, 2])  # a hit pixel is hit in every channel
+    if kind == "salt_and_pepper":
+        hit = out[out != images]
+        assert set(hit.unique().tolist()) == {0.0, 1.0}
+        assert (hit == 1).float().mean().item() == pytest.approx(0.5, abs=0.03)
+
+
+def test_corruption_arguments_are_checked():
+    with pytest.raises(ValueError, match="unknown corruption"):
+        corruptions.corrupt(torch.rand(1, 1, 4, 4), "blur", 0.1)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        corruptions.corrupt(torch.rand(1, 1, 4, 4), "mask", 1.5)
+
+
+def test_tiny_training_run_lowers_reconstruction_loss(tmp_path):
+    summary = ae_recipe.main(["--dry_run", "--output_dir", str(tmp_path)])
+    assert summary["step"] == 2
+    # A longer tiny run, on the synthetic digits, in a subprocess (fresh Accelerate state).
+    done = subprocess.run([sys.executable, "-m", "train.autoencoder", "--dry_run", "--output_dir", str(tmp_path / "b"),
+                           "--corruption", "gaussian", "mask"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    final = json.loads((tmp_path / "b" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert "eval_psnr_db_mask_0.4" in final and "eval_psnr_db_gaussian_0.3_input" in final
+
+
+def test_loss_falls_over_forty_steps(tmp_path):
+    args = ae_recipe.parse_args(["--output_dir", str(tmp_path), "--dry_run", "--learning_rate", "3e-3"])
+    recipe = ae_recipe.AutoencoderRecipe(args)
+    torch.manual_seed(0)
+    model = recipe.build_models()["autoencoder"]
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    data = ae_recipe.TinyDigits(32).images
+
+    def update(name, loss):
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    losses = [recipe.training_step({"autoencoder": model}, (data,), update)["loss"].item() for _ in range(40)]
+    assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
+
+
+def test_save_load_roundtrip_through_the_weight_loader(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    model = ConvAutoencoder(base_channels=4, hidden_dim=8, latent_dim=3).eval()
+    model.save_pretrained(tmp_path / "ae")
+    monkeypatch.setenv(override_variable("some-ae"), str(tmp_path / "ae"))
+    loaded, source = load_pretrained(ConvAutoencoder, "manifold-lab/some-ae")
+    images = torch.rand(2, 1, 28, 28)
+    assert source.kind == "local" and loaded.latent_dim == 3
+    assert torch.allclose(model(images)[0], loaded(images)[0])
+
+
+def drawn_digit(mode="RGBA", size=280, offset=(0, 0)) -> Image.Image:
+    image = Image.new(mode, (size, size), (255, 255, 255, 0) if mode == "RGBA" else "white")
+    draw = ImageDraw.Draw(image)
+    x, y = offset
+    draw.line([(140 + x, 40 + y), (140 + x, 240 + y)], fill=(0, 0, 0, 255) if mode == "RGBA" else "black", width=24)
+    return image
+
+
+def test_drawing_becomes_a_centred_mnist_digit():
+    digit = to_mnist({"background": None, "layers": [], "composite": np.asarray(drawn_digit(offset=(60, 20)))})
+    assert digit.shape == (28, 28) and digit.max() == pytest.approx(1.0)
+    rows, cols = np.nonzero(digit > 0.3)
+    assert 3 <= rows.min() and rows.max() <= 24  # fits the 20-pixel box
+    assert abs(np.average(np.arange(28), weights=digit.sum(0)) - 14) < 1.0  # centred by mass
+    assert digit[0].max() == 0  # black background
+
+
+def test_white_on_black_upload_is_not_inverted():
+    inverted = Image.eval(drawn_digit("L"), lambda v: 255 - v)
+    assert to_mnist(inverted)[14, 14] > 0.5
+
+
+@pytest.mark.parametrize("value", [None, {"background": None, "layers": [], "composite": None},
+                                   np.full((280, 280, 4), 0, np.uint8)])
+def test_empty_canvas_is_a_clear_message(value):
+    with pytest.raises(ImageInputError):
+        to_mnist(value)
