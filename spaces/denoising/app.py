@@ -1,0 +1,135 @@
+"""Denoising: a trained network against classical filters, and a denoising autoencoder on digits."""
+
+import tempfile
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import torch
+
+from core import corruptions
+from core.autoencoder import ConvAutoencoder
+from core.classical_denoise import CLASSICAL, estimate_noise
+from core.denoiser import DenoisingUNet
+from core.hub import load_pretrained
+from core.images import ImageInputError, load_image
+from core.manifold_figures import strip
+from core.metrics import psnr, ssim
+from core.mnist import example_digits
+
+DENOISER_REPO = "manifold-lab/natural-image-denoiser"
+DIGITS_REPO = "manifold-lab/digits-denoising-autoencoder"
+MAX_SIDE = 512  # larger uploads are downscaled first: bounded time for non-local means
+NOISE_KINDS = {"Gaussian": "gaussian", "salt and pepper": "salt_and_pepper", "missing pixels": "mask"}
+DESCRIPTION = """# 🧽 Denoising
+A denoiser learns what natural images look like, so it can tell image from noise. Compare a small trained
+network with classical filters that only know "images are smooth" (PSNR and SSIM against the clean image)."""
+
+denoiser, denoiser_source = load_pretrained(DenoisingUNet, DENOISER_REPO)
+digits_model, digits_source = load_pretrained(ConvAutoencoder, DIGITS_REPO)
+digits, _ = example_digits()
+EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="denoising-examples-"))
+for name in ("astronaut", "chelsea", "coffee"):
+    from skimage import data as skdata
+    from PIL import Image
+
+    Image.fromarray(getattr(skdata, name)()).save(EXAMPLES_DIR / f"{name}.png")
+
+
+def add_noise(image: np.ndarray, kind: str, level: float, seed: int) -> np.ndarray:
+    """level: sigma in /255 for Gaussian noise, percent of pixels for the others."""
+    tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float() if image.ndim == 3 else \
+        torch.from_numpy(image)[None, None].float()
+    amount = level / 255 if kind == "gaussian" else level / 100
+    noisy = corruptions.corrupt(tensor, kind, float(amount), torch.Generator().manual_seed(int(seed)))
+    noisy = noisy.clamp(0, 1)  # a camera clips too; every method sees the same valid image
+    return (noisy[0].permute(1, 2, 0) if image.ndim == 3 else noisy[0, 0]).numpy()
+
+
+@torch.inference_mode()
+def denoise_photo(upload, kind_label, level, seed, add):
+    if kind_label not in NOISE_KINDS:
+        raise gr.Error(f"Unknown noise type {kind_label!r}.")
+    try:
+        clean = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=16), dtype=np.float32) / 255
+    except ImageInputError as error:
+        raise gr.Error(str(error)) from error
+    noisy = add_noise(clean, NOISE_KINDS[kind_label], float(level), seed) if add else clean
+    results = {}
+    started = time.perf_counter()
+    network = denoiser(torch.from_numpy(noisy).permute(2, 0, 1)[None])[0].permute(1, 2, 0).clamp(0, 1).numpy()
+    results["trained network"] = (network, time.perf_counter() - started)
+    sigma = estimate_noise(noisy)
+    for name, method in CLASSICAL.items():
+        started = time.perf_counter()
+        results[name] = (np.clip(method(noisy, sigma), 0, 1), time.perf_counter() - started)
+    gallery = [(noisy, "input" if not add else f"noisy: {psnr(clean, noisy):.2f} dB")]
+    rows = []
+    for name, (output, seconds) in results.items():
+        if add:
+            quality = (psnr(clean, output), ssim(clean, output))
+            gallery.append((output, f"{name}: {quality[0]:.2f} dB"))
+            rows.append((quality[0], f"| {name} | {quality[0]:.2f} | {quality[1]:.3f} | {seconds * 1000:.0f} |"))
+        else:
+            gallery.append((output, name))
+            rows.append((0, f"| {name} | – | – | {seconds * 1000:.0f} |"))
+    if add:
+        gallery.append((clean, "clean"))
+    rows.sort(key=lambda r: -r[0])
+    table = ("| method | PSNR (dB) ↑ | SSIM ↑ | time (ms) |\n|---|---|---|---|\n" + "\n".join(r[1] for r in rows)
+             + f"\n\nImage {clean.shape[1]}x{clean.shape[0]}; the classical filters were tuned from the "
+             f"estimated noise level σ ≈ {sigma * 255:.1f}/255." + ("" if add else " No clean image: no scores."))
+    return gallery, table
+
+
+@torch.inference_mode()
+def denoise_digit(index, kind_label, level, seed):
+    if not 0 <= int(index) < len(digits):
+        raise gr.Error(f"Pick a digit between 0 and {len(digits) - 1}.")
+    if kind_label not in NOISE_KINDS:
+        raise gr.Error(f"Unknown noise type {kind_label!r}.")
+    clean = digits[int(index)]
+    noisy = add_noise(clean, NOISE_KINDS[kind_label], float(level), seed)
+    output = digits_model(torch.from_numpy(noisy)[None, None])[0][0, 0].numpy()
+    text = f"Noisy: {psnr(clean, noisy):.2f} dB → denoising autoencoder: **{psnr(clean, output):.2f} dB**."
+    return strip(np.stack([clean, noisy, output]), scale=6), text
+
+
+with gr.Blocks(title="Denoising") as demo:
+    gr.Markdown(DESCRIPTION)
+    with gr.Tab("Photos"):
+        gr.Markdown(denoiser_source.markdown())
+        with gr.Row():
+            with gr.Column():
+                upload = gr.Image(type="pil", label="Photo", sources=["upload", "clipboard"], height=280)
+                gr.Examples([[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.png"))], inputs=[upload])
+            with gr.Column():
+                kind = gr.Radio(list(NOISE_KINDS), value="Gaussian", label="Noise type",
+                                info="the network was trained on Gaussian noise only")
+                level = gr.Slider(0, 100, 25, step=1, label="Noise level",
+                                  info="Gaussian: σ in units of 1/255 (25 is the benchmark); others: % of pixels")
+                seed = gr.Number(0, precision=0, label="Noise seed")
+                add = gr.Checkbox(True, label="Add noise", info="untick to denoise a photo that is already noisy")
+                run = gr.Button("Add noise and denoise", variant="primary")
+        results = gr.Gallery(label="noisy, each method, clean", columns=4, height=520, format="png")
+        table = gr.Markdown()
+    with gr.Tab("Digits (denoising autoencoder)"):
+        gr.Markdown("The same autoencoder network, trained to map corrupted digits to clean ones, learns to "
+                    "project back onto the digit manifold. " + digits_source.markdown())
+        with gr.Row():
+            index = gr.Slider(0, len(digits) - 1, 7, step=1, label="Digit #")
+            digit_kind = gr.Radio(list(NOISE_KINDS), value="missing pixels", label="Noise type")
+            digit_level = gr.Slider(0, 100, 40, step=1, label="Noise level")
+            digit_seed = gr.Number(0, precision=0, label="Seed")
+        digit_strip = gr.Image(label="clean | noisy | denoised", format="png")
+        digit_text = gr.Markdown()
+
+    run.click(denoise_photo, [upload, kind, level, seed, add], [results, table], api_name="denoise")
+    digit_inputs = [index, digit_kind, digit_level, digit_seed]
+    for control in digit_inputs:
+        control.change(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name=False, show_progress="hidden")
+    demo.load(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name="denoise_digit")
+
+if __name__ == "__main__":
+    demo.launch()
