@@ -27,7 +27,7 @@ def test_shapes(latent_dim, variational):
     output, mean, log_var = model(images)
     assert output.shape == images.shape and mean.shape == (5, latent_dim)
     assert (log_var is not None) == variational
-    assert 0 <= output.min() and output.max() <= 1
+    assert output.min() >= 0 and output.max() <= 1
     assert model.decode(torch.zeros(3, latent_dim)).shape == (3, 1, 28, 28)
 
 
@@ -133,7 +133,7 @@ def test_drawing_becomes_a_centred_mnist_digit():
     digit = to_mnist({"background": None, "layers": [], "composite": np.asarray(drawn_digit(offset=(60, 20)))})
     assert digit.shape == (28, 28) and digit.max() == pytest.approx(1.0)
     rows, cols = np.nonzero(digit > 0.3)
-    assert 3 <= rows.min() and rows.max() <= 24  # fits the 20-pixel box
+    assert rows.min() >= 3 and rows.max() <= 24  # fits the 20-pixel box
     assert abs(np.average(np.arange(28), weights=digit.sum(0)) - 14) < 1.0  # centred by mass
     assert digit[0].max() == 0  # black background
 

@@ -31,8 +31,8 @@ digits_model, digits_source = load_pretrained(ConvAutoencoder, DIGITS_REPO)
 digits, _ = example_digits()
 EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="denoising-examples-"))
 for name in ("astronaut", "chelsea", "coffee"):
-    from skimage import data as skdata
     from PIL import Image
+    from skimage import data as skdata
 
     Image.fromarray(getattr(skdata, name)()).save(EXAMPLES_DIR / f"{name}.png")
 
