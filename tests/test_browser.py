@@ -27,3 +27,11 @@ def test_landing_page_then_the_pca_space(page, served_spaces):
     page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
     page.get_by_text("Covariance matrix").first.wait_for(timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "pca.png"), full_page=True)
+
+
+def test_a_space_with_weights_shows_where_they_came_from(page, served_spaces):
+    page.goto(served_spaces.url + "/autoencoder/")
+    page.get_by_text("Offline demo weights").first.wait_for(timeout=30_000)
+    page.get_by_text("Latent map and its holes").first.click()
+    page.get_by_text("Nearest data code").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "autoencoder.png"), full_page=True)

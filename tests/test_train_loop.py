@@ -55,6 +55,15 @@ def test_resume_continues_with_identical_losses(tmp_path):
     assert [m["loss"] for m in split] == [m["loss"] for m in straight]  # bit-identical, across an epoch boundary
 
 
+def test_resume_drops_log_records_past_the_checkpoint(tmp_path):
+    toy.main(["--output_dir", str(tmp_path), "--max_steps", "10", *FAST])  # checkpoints at 7 and 10
+    import shutil
+
+    shutil.rmtree(tmp_path / "checkpoint-10")  # as if the run died after logging steps 8-10
+    toy.main(["--output_dir", str(tmp_path), "--max_steps", "12", "--resume", "latest", *FAST])
+    assert [m["step"] for m in metrics(tmp_path)] == list(range(1, 13))
+
+
 def test_checkpoints_are_pruned_to_the_limit(tmp_path):
     toy.main(["--output_dir", str(tmp_path), "--max_steps", "30", "--checkpoints_total_limit", "2", *FAST])
     assert sorted(p.name for p in tmp_path.glob("checkpoint-*")) == ["checkpoint-28", "checkpoint-30"]

@@ -65,7 +65,7 @@ class AutoencoderRecipe(Recipe):
             f"{args.latent_dim}-dimensional code, trained with {args.loss.upper()} reconstruction loss"
             + (f" on inputs corrupted by {', '.join(args.corruption)} (level up to {args.corruption_level})"
                if args.corruption != ["none"] else "") + ".")
-        self.data_description = "MNIST train split (60,000 digits); evaluated on the 10,000 test digits" if \
+        self.data_description = "MNIST train split (60,000 digits); evaluated on the first 2,000 of the 10,000 test digits" if \
             args.data.startswith("mnist:") else f"{args.data} (train split; 10% held out for evaluation)"
 
     def build_models(self):

@@ -212,6 +212,8 @@ def train(recipe: Recipe) -> dict:
         if checkpoint is not None:
             accelerator.load_state(str(checkpoint))
             accelerator.print(f"resumed from {checkpoint} at step {progress.step}")
+            if accelerator.is_main_process:
+                _truncate_log(output_dir / "metrics.jsonl", progress.step)
         else:
             accelerator.print(f"--resume {args.resume}: no checkpoint in {output_dir}, starting fresh")
 
@@ -285,6 +287,15 @@ def train(recipe: Recipe) -> dict:
                                                    wall_before + time.time() - started, last_metrics))
     accelerator.end_training()
     return summary
+
+
+def _truncate_log(metrics_path: Path, step: int) -> None:
+    """Drop log records past the checkpoint we resume from (and final records), so steps never repeat."""
+    if not metrics_path.exists():
+        return
+    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    kept = [r for r in records if r["step"] <= step and not r.get("final")]
+    metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
 
 
 def _previous_wall_time(metrics_path: Path) -> float:
