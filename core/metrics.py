@@ -27,3 +27,12 @@ def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 1.0) -> fl
     channel_axis = -1 if reference.ndim == 3 else None
     return float(structural_similarity(reference, test, data_range=data_range, channel_axis=channel_axis,
                                        gaussian_weights=True, sigma=1.5, use_sample_covariance=False))
+
+
+def ab_error_auc(predicted_ab, true_ab, max_threshold: float = 150.0, steps: int = 151) -> float:
+    """Zhang et al.'s raw accuracy: the share of pixels whose ab error is within t, averaged over
+    t in [0, max_threshold] (area under that curve, normalised to 0..1). Inputs (2, H, W) in ab units."""
+    error = np.linalg.norm(np.asarray(predicted_ab, np.float64) - np.asarray(true_ab, np.float64), axis=0).ravel()
+    thresholds = np.linspace(0, max_threshold, steps)
+    within = (error[None, :] <= thresholds[:, None]).mean(axis=1)
+    return float(np.trapezoid(within, thresholds) / max_threshold)

@@ -1,0 +1,90 @@
+"""Colourize a photo with both models, and draw one pixel's predicted ab distribution (for the Space)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from core.ab_bins import annealed_mean
+from core.color import colorfulness, lab_to_rgb, rgb_to_lab
+
+
+@dataclass
+class Colorized:
+    lightness: np.ndarray  # (H, W) in [0, 100]
+    l2: np.ndarray  # (H, W, 3) RGB in [0, 1]
+    classification: np.ndarray  # (H, W, 3)
+    distribution: np.ndarray  # (Q, h, w) probabilities at quarter resolution
+    l2_ab_quarter: np.ndarray  # (2, h, w)
+
+
+def is_grayscale(rgb: np.ndarray, tolerance: float = 2.0) -> bool:
+    """True when the photo carries (almost) no colour: max |a|, |b| below `tolerance` for 99% of pixels."""
+    lab = rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1).double())
+    chroma = torch.linalg.vector_norm(lab[1:], dim=0)
+    return bool(torch.quantile(chroma.flatten()[:: max(1, chroma.numel() // 100_000)], 0.99) < tolerance)
+
+
+@torch.inference_mode()
+def colorize_both(rgb: np.ndarray, l2_model, class_model, temperature: float) -> Colorized:
+    """Run both models on the lightness of `rgb` (H, W, 3) in [0, 1]."""
+    lightness = rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None].float())[:, :1]
+    height, width = lightness.shape[-2:]
+    pad_h, pad_w = -height % 8, -width % 8
+    padded = torch.nn.functional.pad(lightness, (0, pad_w, 0, pad_h), mode="replicate")
+    distribution = class_model.ab_distribution(padded)
+    l2_quarter = l2_model(padded)
+
+    def to_rgb(ab_quarter):
+        ab = torch.nn.functional.interpolate(ab_quarter, size=padded.shape[-2:], mode="bilinear",
+                                             align_corners=False)[..., :height, :width]
+        return lab_to_rgb(torch.cat([lightness, ab], dim=1))[0].permute(1, 2, 0).numpy()
+
+    classification = to_rgb(annealed_mean(distribution, class_model.ab_centers, temperature))
+    return Colorized(lightness[0, 0].numpy(), to_rgb(l2_quarter), classification, distribution[0].numpy(),
+                     l2_quarter[0].numpy())
+
+
+def scores(result: Colorized, original: np.ndarray | None) -> str:
+    rows = [("L2 regression", colorfulness(result.l2)), ("classification", colorfulness(result.classification))]
+    if original is not None:
+        rows.append(("original", colorfulness(original)))
+    table = "| image | colourfulness (Hasler & Süsstrunk) |\n|---|---|\n"
+    table += "\n".join(f"| {name} | {value:.1f} |" for name, value in rows)
+    ratio = rows[1][1] / max(rows[0][1], 1e-6)
+    return table + f"\n\nClassification is **{ratio:.1f}x** as colourful as L2 on this photo."
+
+
+def pixel_distribution(result: Colorized, centers: np.ndarray, x: int, y: int, temperature: float,
+                       original: np.ndarray | None) -> go.Figure:
+    """Bins drawn in their own colour (at this pixel's lightness), sized by predicted probability."""
+    height, width = result.lightness.shape
+    x, y = int(np.clip(x, 0, width - 1)), int(np.clip(y, 0, height - 1))
+    qy, qx = min(y // 4, result.distribution.shape[1] - 1), min(x // 4, result.distribution.shape[2] - 1)
+    probabilities = result.distribution[:, qy, qx]
+    lightness = float(result.lightness[y, x])
+    lab = torch.from_numpy(np.concatenate([np.full((len(centers), 1), lightness), centers], axis=1).T[:, :, None])
+    bin_colors = lab_to_rgb(lab.double())[:, :, 0].T.numpy()
+    colors = [f"rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})" for r, g, b in bin_colors]
+    sizes = 4 + 40 * np.sqrt(probabilities / probabilities.max())
+    fig = go.Figure(go.Scatter(x=centers[:, 1], y=centers[:, 0], mode="markers", name="ab bins",
+                               marker=dict(size=sizes, color=colors, line=dict(width=0.5, color="#555")),
+                               text=[f"p = {p:.3f}" for p in probabilities], hoverinfo="text"))
+    sharpened = np.exp(np.log(np.clip(probabilities, 1e-12, None)) / temperature)
+    mean_ab = (sharpened / sharpened.sum()) @ centers
+    marks = [("L2 prediction", result.l2_ab_quarter[:, qy, qx], "x"),
+             (f"annealed mean (T = {temperature:.2f})", mean_ab, "circle-open")]
+    if original is not None:
+        truth = rgb_to_lab(torch.from_numpy(original[y, x]).view(3, 1, 1).double())[1:, 0, 0].numpy()
+        marks.append(("true colour", truth, "star"))
+    for name, ab, symbol in marks:
+        fig.add_trace(go.Scatter(x=[ab[1]], y=[ab[0]], mode="markers", name=name,
+                                 marker=dict(size=16, symbol=symbol, color="black", line=dict(width=2))))
+    fig.update_layout(title=f"Predicted colour distribution at pixel ({x}, {y}), L = {lightness:.0f}",
+                      xaxis_title="b (blue ← → yellow)", yaxis_title="a (green ← → red)", height=460,
+                      xaxis=dict(range=[-115, 115]), yaxis=dict(range=[-115, 115], scaleanchor="x"),
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.15))
+    return fig

@@ -1,0 +1,87 @@
+"""Colourization: L2 regression vs classification over ab bins (Zhang, Isola & Efros 2016), side by side."""
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+
+from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, scores
+from core.colorizer import Colorizer
+from core.hub import load_pretrained
+from core.images import ImageInputError, load_image
+
+L2_REPO = "manifold-lab/colorizer-l2"
+CLASSIFICATION_REPO = "manifold-lab/colorizer-classification"
+MAX_SIDE = 512
+DESCRIPTION = """# 🎨 Colourization: why L2 gives sepia and classification gives colour
+Given only lightness, a shirt could be red or blue. **L2 regression** averages the possibilities: greyish,
+desaturated colour. **Classification** over quantized ab colours keeps the whole distribution; with class
+rebalancing and an *annealed mean* readout it commits to vivid, plausible colours."""
+
+l2_model, l2_source = load_pretrained(Colorizer, L2_REPO)
+class_model, class_source = load_pretrained(Colorizer, CLASSIFICATION_REPO)
+centers = class_model.ab_centers.numpy()
+EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="colorization-examples-"))
+for name in ("chelsea", "coffee", "astronaut", "rocket"):
+    from PIL import Image
+    from skimage import data as skdata
+
+    Image.fromarray(getattr(skdata, name)()).save(EXAMPLES_DIR / f"{name}.png")
+
+
+def read(upload) -> tuple[np.ndarray, np.ndarray | None]:
+    """(RGB float image, the same as 'original' or None when the upload had no colour)."""
+    try:
+        rgb = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=8), dtype=np.float32) / 255
+    except ImageInputError as error:
+        raise gr.Error(str(error)) from error
+    return rgb, (None if is_grayscale(rgb) else rgb)
+
+
+def colorize(upload, temperature):
+    rgb, original = read(upload)
+    result = colorize_both(rgb, l2_model, class_model, float(temperature))
+    gray = np.repeat(result.lightness[..., None] / 100, 3, axis=2)
+    text = scores(result, original)
+    if original is None:
+        text += "\n\nThe photo had no colour, so there is no ground truth to compare with."
+    figure = pixel_distribution(result, centers, rgb.shape[1] // 2, rgb.shape[0] // 2, float(temperature), original)
+    return gray, result.l2, result.classification, original, text, figure
+
+
+def inspect_pixel(upload, temperature, event: gr.SelectData):
+    rgb, original = read(upload)
+    result = colorize_both(rgb, l2_model, class_model, float(temperature))
+    x, y = event.index
+    return pixel_distribution(result, centers, x, y, float(temperature), original)
+
+
+with gr.Blocks(title="Colourization") as demo:
+    gr.Markdown(DESCRIPTION)
+    gr.Markdown(f"L2 model: {l2_source.markdown()}  \nClassification model: {class_source.markdown()}")
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.Image(type="pil", label="Photo (colour or black-and-white)", height=260)
+            gr.Examples([[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.png"))], inputs=[upload])
+            temperature = gr.Slider(0.05, 1.0, 0.38, step=0.01, label="Annealed-mean temperature T",
+                                    info="1 = the mean (like L2); → 0 = the most likely colour; paper: 0.38")
+            run = gr.Button("Colourize", variant="primary")
+        with gr.Column(scale=2):
+            with gr.Row():
+                gray = gr.Image(label="input: lightness L only", format="png", interactive=False)
+                original = gr.Image(label="original colours", format="png", interactive=False)
+            with gr.Row():
+                l2_out = gr.Image(label="L2 regression", format="png", interactive=False)
+                class_out = gr.Image(label="classification (click a pixel)", format="png", interactive=False)
+    with gr.Row():
+        table = gr.Markdown()
+        distribution = gr.Plot(label="the colours the classifier considers at the clicked pixel")
+
+    outputs = [gray, l2_out, class_out, original, table, distribution]
+    run.click(colorize, [upload, temperature], outputs, api_name="colorize")
+    temperature.release(colorize, [upload, temperature], outputs, api_name=False)
+    class_out.select(inspect_pixel, [upload, temperature], distribution, api_name=False)
+
+if __name__ == "__main__":
+    demo.launch()
