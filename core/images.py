@@ -183,3 +183,8 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, p
         top, left = padding + row * (height + padding), padding + col * (width + padding)
         grid[:, top : top + height, left : left + width] = images[index]
     return grid
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """Float image in [0, 1] -> uint8 (clipped, rounded): what Gradio should display, losslessly."""
+    return (np.clip(np.asarray(array, dtype=np.float64), 0, 1) * 255).round().astype(np.uint8)

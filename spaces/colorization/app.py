@@ -9,7 +9,7 @@ import numpy as np
 from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, scores
 from core.colorizer import Colorizer
 from core.hub import load_pretrained
-from core.images import ImageInputError, load_image
+from core.images import ImageInputError, load_image, to_uint8
 
 L2_REPO = "manifold-lab/colorizer-l2"
 CLASSIFICATION_REPO = "manifold-lab/colorizer-classification"
@@ -47,7 +47,8 @@ def colorize(upload, temperature):
     if original is None:
         text += "\n\nThe photo had no colour, so there is no ground truth to compare with."
     figure = pixel_distribution(result, centers, rgb.shape[1] // 2, rgb.shape[0] // 2, float(temperature), original)
-    return gray, result.l2, result.classification, original, text, figure
+    shown = [to_uint8(image) if image is not None else None for image in (gray, result.l2, result.classification, original)]
+    return *shown, text, figure
 
 
 def inspect_pixel(upload, temperature, event: gr.SelectData):

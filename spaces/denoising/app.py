@@ -13,7 +13,7 @@ from core.autoencoder import ConvAutoencoder
 from core.classical_denoise import CLASSICAL, estimate_noise
 from core.denoiser import DenoisingUNet
 from core.hub import load_pretrained
-from core.images import ImageInputError, load_image
+from core.images import ImageInputError, load_image, to_uint8
 from core.manifold_figures import strip
 from core.metrics import psnr, ssim
 from core.mnist import example_digits
@@ -64,18 +64,18 @@ def denoise_photo(upload, kind_label, level, seed, add):
     for name, method in CLASSICAL.items():
         started = time.perf_counter()
         results[name] = (np.clip(method(noisy, sigma), 0, 1), time.perf_counter() - started)
-    gallery = [(noisy, "input" if not add else f"noisy: {psnr(clean, noisy):.2f} dB")]
+    gallery = [(to_uint8(noisy), "input" if not add else f"noisy: {psnr(clean, noisy):.2f} dB")]
     rows = []
     for name, (output, seconds) in results.items():
         if add:
             quality = (psnr(clean, output), ssim(clean, output))
-            gallery.append((output, f"{name}: {quality[0]:.2f} dB"))
+            gallery.append((to_uint8(output), f"{name}: {quality[0]:.2f} dB"))
             rows.append((quality[0], f"| {name} | {quality[0]:.2f} | {quality[1]:.3f} | {seconds * 1000:.0f} |"))
         else:
-            gallery.append((output, name))
+            gallery.append((to_uint8(output), name))
             rows.append((0, f"| {name} | – | – | {seconds * 1000:.0f} |"))
     if add:
-        gallery.append((clean, "clean"))
+        gallery.append((to_uint8(clean), "clean"))
     rows.sort(key=lambda r: -r[0])
     table = ("| method | PSNR (dB) ↑ | SSIM ↑ | time (ms) |\n|---|---|---|---|\n" + "\n".join(r[1] for r in rows)
              + f"\n\nImage {clean.shape[1]}x{clean.shape[0]}; the classical filters were tuned from the "

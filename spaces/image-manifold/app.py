@@ -8,7 +8,7 @@ from core import manifold, point_clouds
 from core import manifold_figures as figs
 from core.autoencoder import ConvAutoencoder
 from core.hub import WeightsNotFoundError, load_pretrained
-from core.images import ImageInputError, load_image
+from core.images import ImageInputError, load_image, to_uint8
 from core.mnist import example_digits
 
 AUTOENCODER_REPO = "manifold-lab/digits-autoencoder"
@@ -76,8 +76,8 @@ def noise_vs_natural(count, seed, upload=None):
             mine = patch_model.residual_fraction(np.asarray(load_image(upload, "L", max_side=256, min_side=8)) / 255)
         except ImageInputError as error:
             raise gr.Error(str(error)) from error
-    shown = [(im, f"rand: {s:.2f}") for im, s in zip(random_images[:6], scores_random, strict=False)]
-    shown += [(im, f"photo: {s:.2f}") for im, s in zip(natural[:6], scores_natural, strict=False)]
+    shown = [(to_uint8(im), f"rand: {s:.2f}") for im, s in zip(random_images[:6], scores_random, strict=False)]
+    shown += [(to_uint8(im), f"photo: {s:.2f}") for im, s in zip(natural[:6], scores_natural, strict=False)]
     text = (f"Random images: residual {scores_random.min():.2f}–{scores_random.max():.2f}; natural crops: "
             f"{scores_natural.min():.2f}–{scores_natural.max():.2f}. "
             f"{np.mean(scores_random > scores_natural.max()):.0%} of random images lie farther than every photo crop.")
