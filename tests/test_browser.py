@@ -32,6 +32,6 @@ def test_landing_page_then_the_pca_space(page, served_spaces):
 def test_a_space_with_weights_shows_where_they_came_from(page, served_spaces):
     page.goto(served_spaces.url + "/autoencoder/")
     page.get_by_text("Offline demo weights").first.wait_for(timeout=30_000)
-    page.get_by_text("Latent map and its holes").first.click()
+    page.get_by_role("tab", name="Latent map and its holes").click()
     page.get_by_text("Nearest data code").first.wait_for(timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "autoencoder.png"), full_page=True)

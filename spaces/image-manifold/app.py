@@ -91,21 +91,23 @@ def interpolate(first, second, steps):
     first, second, steps = int(first), int(second), int(steps)
     if not (0 <= first < len(digits) and 0 <= second < len(digits)):
         raise gr.Error(f"Pick digits between 0 and {len(digits) - 1}.")
-    pixel = figs.strip(manifold.cross_fade(digits[first], digits[second], steps))
+    fade = manifold.cross_fade(digits[first], digits[second], steps)
     if autoencoder is None:
-        return pixel, None, weights_note
+        return figs.strip(fade), None
     pair = torch.from_numpy(digits[[first, second]])[:, None]
     codes = autoencoder.encode(pair)
     t = torch.linspace(0, 1, steps)[:, None]
     decoded = autoencoder.decode((1 - t) * codes[0] + t * codes[1])[:, 0].numpy()
-    return pixel, figs.strip(decoded), weights_note
+    return figs.strip(fade), figs.strip(decoded)
 
 
 with gr.Blocks(title="The manifold of images") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Bent paper"):
-        gr.Markdown("A 2-D sheet rolled up in 3-D. Colours mark where each point sits on the sheet: an "
-                    "unrolled map keeps the rainbow in order; a flattened one stacks colours on top of each other.")
+        gr.Markdown("A 2-D sheet rolled up in 3-D, coloured by position along the roll. PCA can only project: it "
+                    "keeps the roll seen end-on and squashes the sheet's other direction away. Isomap and an "
+                    "autoencoder follow the sheet and lay it flat (sheet R² near 1: both sheet coordinates can be "
+                    "read off the map).")
         with gr.Row():
             shape = gr.Radio(list(SHEETS), value="swiss roll", label="Sheet", info="how the paper is bent")
             count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
@@ -137,7 +139,6 @@ with gr.Blocks(title="The manifold of images") as demo:
             steps = gr.Slider(3, 12, 8, step=1, label="Steps")
         pixel_strip = gr.Image(label="pixel space: cross-fade", format="png")
         latent_strip = gr.Image(label="latent space: decode((1 - t) z₁ + t z₂)", format="png")
-        interp_note = gr.Markdown()
 
     sheet_inputs = [shape, count, noise, neighbors, seed]
     for control in sheet_inputs:
@@ -146,9 +147,9 @@ with gr.Blocks(title="The manifold of images") as demo:
     sample_button.click(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text],
                         api_name="noise_vs_natural")
     for control in (first, second, steps):
-        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, interp_note], api_name=False)
+        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name=False)
     demo.load(unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll")
-    demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip, interp_note], api_name="interpolate")
+    demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name="interpolate")
 
 if __name__ == "__main__":
     demo.launch()
