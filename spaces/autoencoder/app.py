@@ -91,10 +91,10 @@ with gr.Blocks(title="Autoencoders") as demo:
         gr.Markdown("Move through the code space. Near a cluster you decode that digit; between clusters or "
                     "outside them you get blends and blobs: not every latent point is on the manifold.")
         with gr.Row():
-            z1 = gr.Slider(float(low[0]), float(high[0]), float(codes[:, 0].mean()), label="z1",
-                           info="first code number")
-            z2 = gr.Slider(float(low[1]), float(high[1]), float(codes[:, 1].mean()), label="z2",
-                           info="second code number")
+            z1 = gr.Slider(round(float(low[0]), 1), round(float(high[0]), 1), round(float(codes[:, 0].mean()), 1),
+                           step=0.1, label="z1", info="first code number")
+            z2 = gr.Slider(round(float(low[1]), 1), round(float(high[1]), 1), round(float(codes[:, 1].mean()), 1),
+                           step=0.1, label="z2", info="second code number")
         with gr.Row():
             decoded = gr.Image(label="decode(z1, z2)", format="png", scale=1)
             point_map = gr.Plot(label="the latent map", scale=3)
