@@ -367,4 +367,5 @@ def push_folder(folder: Path, repo_id: str) -> str:
 def _hardware(accelerator: Accelerator) -> str:
     if accelerator.device.type == "cuda":
         return f"{accelerator.num_processes} x {torch.cuda.get_device_name(accelerator.device)}"
-    return f"CPU ({os.cpu_count()} cores, {accelerator.num_processes} process(es))"
+    processes = accelerator.num_processes
+    return f"CPU ({os.cpu_count()} cores, {processes} process{'es' if processes > 1 else ''})"
