@@ -14,6 +14,7 @@ from core.manifold_figures import strip
 from core.mnist import example_digits
 
 REPO_ID = "manifold-lab/digits-autoencoder"
+VAE_REPO_ID = "manifold-lab/digits-vae"
 DESCRIPTION = """# 🗜️ Autoencoders: a learned map of the digit manifold
 An autoencoder squeezes each 28x28 digit (784 numbers) through a **2-number code** and back. The codes
 form a map of the data; points on the map between the digits decode to things that are not digits."""
@@ -23,6 +24,12 @@ digits, labels = example_digits()
 codes = latent.encode_all(model, digits)
 low, high = latent.extent(codes)
 grid_image = latent.decoded_grid(model, low, high, steps=15)
+vae, vae_weights = load_pretrained(ConvAutoencoder, VAE_REPO_ID)
+vae_codes = latent.encode_all(vae, digits)
+vae_low, vae_high = latent.extent(vae_codes)
+HOLES = (f"Share of the map (a 25x25 grid over each plot's area) farther than 2x the typical spacing from every "
+         f"test digit's code: autoencoder **{latent.hole_fraction(codes, low, high):.0%}**, "
+         f"VAE **{latent.hole_fraction(vae_codes, vae_low, vae_high):.0%}**.")
 
 
 @torch.inference_mode()
@@ -58,6 +65,18 @@ def decode_point(z1, z2):
     text = (f"Nearest data code is {nearest:.2f} away ({nearest / spacing:.1f}x the typical spacing between "
             f"neighbouring digits): {where}.")
     return strip(image[None], scale=8), latent.latent_map(codes, labels, point=point), text
+
+
+@torch.inference_mode()
+def sample_prior(count, seed):
+    """Decode codes drawn from N(0, I) (the VAE's prior) with both models."""
+    count = int(count)
+    if not 1 <= count <= 32:
+        raise gr.Error("Draw between 1 and 32 samples.")
+    z = torch.randn(count, 2, generator=torch.Generator().manual_seed(int(seed)))
+    scale = torch.from_numpy(codes.std(axis=0)).float()  # the AE has no prior: use its codes' spread
+    from_ae = model.decode(z * scale + torch.from_numpy(codes.mean(axis=0)).float())[:, 0].numpy()
+    return strip(from_ae, scale=3), strip(vae.decode(z)[:, 0].numpy(), scale=3)
 
 
 def interpolate(first, second, steps):
@@ -101,6 +120,24 @@ with gr.Blocks(title="Autoencoders") as demo:
         point_text = gr.Markdown()
         gr.Image(grid_image, label="decoded grid over the whole map (same axes as the plot)", format="png",
                  interactive=False)
+    with gr.Tab("VAE: filling the holes"):
+        gr.Markdown("A **variational** autoencoder encodes each digit to a small Gaussian and is penalised (KL) "
+                    "for straying from N(0, I): the codes pack into one ball, the holes shrink, and decoding a "
+                    "random code from N(0, I) gives a digit. That makes it a generative model. " + vae_weights.markdown())
+        gr.Markdown(HOLES)
+        with gr.Row():
+            gr.Plot(latent.latent_map(codes, labels), label="autoencoder latent map")
+            gr.Plot(latent.latent_map(vae_codes, labels), label="VAE latent map")
+        with gr.Row():
+            gr.Image(grid_image, label="autoencoder: decoded grid", format="png", interactive=False)
+            gr.Image(latent.decoded_grid(vae, vae_low, vae_high, steps=15), label="VAE: decoded grid", format="png",
+                     interactive=False)
+        with gr.Row():
+            how_many = gr.Slider(1, 32, 16, step=1, label="Samples", info="codes drawn at random")
+            prior_seed = gr.Number(0, precision=0, label="Seed")
+            draw = gr.Button("Decode random codes", variant="primary")
+        ae_samples = gr.Image(label="autoencoder, codes drawn like its data's spread", format="png")
+        vae_samples = gr.Image(label="VAE, codes drawn from N(0, I)", format="png")
     with gr.Tab("Interpolate"):
         gr.Markdown("Pixel space cross-fades two digits into a double exposure; the latent path decodes to a "
                     "sequence of digit-like images, passing through the classes that lie between.")
@@ -119,6 +156,7 @@ with gr.Blocks(title="Autoencoders") as demo:
                        show_progress="hidden")
     for control in (first, second, steps):
         control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name=False)
+    draw.click(sample_prior, [how_many, prior_seed], [ae_samples, vae_samples], api_name="sample_prior")
     demo.load(decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode")
     demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name="interpolate")
 
