@@ -65,6 +65,16 @@ def test_autoencoder_endpoints(clients):
     assert Image.open(latent).size == Image.open(pixel).size
 
 
+def test_vae_has_fewer_holes_and_samples_from_its_prior(clients):
+    app = app_module("autoencoder")
+    shares = [int(x) for x in __import__("re").findall(r"\*\*(\d+)%\*\*", app.HOLES)]
+    assert len(shares) == 2 and shares[1] < shares[0]  # measured at start-up: the VAE map has fewer holes
+    ae_strip, vae_strip = clients["autoencoder"].predict(8, 0, api_name="/sample_prior")
+    assert Image.open(ae_strip).size == Image.open(vae_strip).size
+    with pytest.raises(gr.Error, match="between 1 and 32"):
+        app.sample_prior(0, 0)
+
+
 def test_autoencoder_drawing_and_bad_inputs():
     app = app_module("autoencoder")
     canvas = np.zeros((280, 280, 4), np.uint8)
