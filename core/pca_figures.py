@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.pca import PCA
+from core.pca import PCA, eigen_summary
 
 AXIS_COLORS = ("#d62728", "#2ca02c", "#1f77b4")
 
@@ -95,3 +95,17 @@ def tile(images: list[np.ndarray], columns: int, gap: int = 2) -> np.ndarray:
         canvas[gap + r * (height + gap) : gap + r * (height + gap) + height,
                gap + c * (width + gap) : gap + c * (width + gap) + width] = image
     return canvas
+
+
+def matrix(m: np.ndarray) -> str:
+    return "[" + "; ".join(" ".join(f"{v:+.3f}" for v in row) for row in np.atleast_2d(m)) + "]"
+
+
+def eigen_table(points: np.ndarray, pca: PCA) -> str:
+    check = eigen_summary(points, pca)
+    rows = "\n".join(
+        f"| PC{i + 1} | `{matrix(pca.components[i])}` | {pca.variances[i]:.4f} | {check['projected_variance'][i]:.4f} "
+        f"| {pca.explained_ratio[i]:.1%} | {check['eigen_residual'][i]:.1e} |" for i in range(pca.dim))
+    return (f"Covariance matrix C = `{matrix(check['covariance'])}`\n\n"
+            "| component | eigenvector v | eigenvalue λ | variance of data along v | explained | ‖Cv − λv‖ |\n"
+            f"|---|---|---|---|---|---|\n{rows}")

@@ -11,7 +11,6 @@ import contextlib
 import json
 import math
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from tqdm.auto import tqdm
 
 from core.images import make_grid, to_pil
 from train.card import render_card
+from train.checkpoints import find_checkpoint, previous_wall_time, save_checkpoint, truncate_log
 from train.ema import EMA
 
 Update = Callable[[str, torch.Tensor], None]
@@ -108,36 +108,6 @@ class Progress:
         self.step = int(state["step"])
 
 
-def find_checkpoint(output_dir: Path, resume: str) -> Path | None:
-    """'latest' -> newest checkpoint-N under output_dir (None if there is none); else the given path."""
-    if resume != "latest":
-        path = Path(resume)
-        if not path.is_dir():
-            raise FileNotFoundError(f"--resume {resume}: no such checkpoint folder")
-        return path
-    checkpoints = sorted(output_dir.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.split("-")[1]))
-    return checkpoints[-1] if checkpoints else None
-
-
-def save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int) -> Path:
-    """Write resumable state atomically: into a temp folder, then one rename; prune old ones."""
-    final = output_dir / f"checkpoint-{step}"
-    if accelerator.is_main_process:
-        tmp = output_dir / f".checkpoint-{step}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(output_dir / f".checkpoint-{step}.tmp"))
-    accelerator.wait_for_everyone()
-    if accelerator.is_main_process:
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(output_dir / f".checkpoint-{step}.tmp", final)
-        checkpoints = sorted(output_dir.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.split("-")[1]))
-        for old in checkpoints[: max(0, len(checkpoints) - keep)]:
-            shutil.rmtree(old, ignore_errors=True)
-    accelerator.wait_for_everyone()
-    return final
-
-
 class StopFlag:
     """Set by SIGTERM/SIGINT: the loop finishes its step, checkpoints, and exits cleanly."""
 
@@ -213,7 +183,7 @@ def train(recipe: Recipe) -> dict:
             accelerator.load_state(str(checkpoint))
             accelerator.print(f"resumed from {checkpoint} at step {progress.step}")
             if accelerator.is_main_process:
-                _truncate_log(output_dir / "metrics.jsonl", progress.step)
+                truncate_log(output_dir / "metrics.jsonl", progress.step)
         else:
             accelerator.print(f"--resume {args.resume}: no checkpoint in {output_dir}, starting fresh")
 
@@ -230,7 +200,7 @@ def train(recipe: Recipe) -> dict:
     metrics_path = output_dir / "metrics.jsonl"
     batches_per_epoch = len(loader)
     start_step, started = progress.step, time.time()
-    wall_before = _previous_wall_time(metrics_path) if progress.step else 0.0
+    wall_before = previous_wall_time(metrics_path) if progress.step else 0.0
     last_metrics: dict[str, float] = {}
     stopped_early = False
     bar = tqdm(total=args.max_steps, initial=start_step, disable=not accelerator.is_local_main_process)
@@ -287,24 +257,6 @@ def train(recipe: Recipe) -> dict:
                                                    wall_before + time.time() - started, last_metrics))
     accelerator.end_training()
     return summary
-
-
-def _truncate_log(metrics_path: Path, step: int) -> None:
-    """Drop log records past the checkpoint we resume from (and final records), so steps never repeat."""
-    if not metrics_path.exists():
-        return
-    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
-    kept = [r for r in records if r["step"] <= step and not r.get("final")]
-    metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
-
-
-def _previous_wall_time(metrics_path: Path) -> float:
-    """Wall time logged before a resume, so the model card reports the whole training time."""
-    if not metrics_path.exists():
-        return 0.0
-    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
-    times = [r["wall_time_s"] for r in records if "wall_time_s" in r]
-    return float(times[-1]) if times else 0.0
 
 
 def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path, step: int) -> Path | None:

@@ -8,7 +8,7 @@ import numpy as np
 from core import pca_figures as figs
 from core import point_clouds
 from core.image_sets import IMAGE_SETS, load_image_set
-from core.pca import PCA, eigen_summary, fit_pca
+from core.pca import PCA, fit_pca
 
 SHAPES_3D = {"plane (2-D data)": "plane", "line (1-D data)": "line", "ball (no structure)": "ball"}
 DESCRIPTION = """# 📐 PCA: linear dimensionality reduction
@@ -28,20 +28,6 @@ def fail_clearly(handler):
     return wrapped
 
 
-def matrix(m: np.ndarray) -> str:
-    return "[" + "; ".join(" ".join(f"{v:+.3f}" for v in row) for row in np.atleast_2d(m)) + "]"
-
-
-def eigen_table(points: np.ndarray, pca: PCA) -> str:
-    check = eigen_summary(points, pca)
-    rows = "\n".join(
-        f"| PC{i + 1} | `{matrix(pca.components[i])}` | {pca.variances[i]:.4f} | {check['projected_variance'][i]:.4f} "
-        f"| {pca.explained_ratio[i]:.1%} | {check['eigen_residual'][i]:.1e} |" for i in range(pca.dim))
-    return (f"Covariance matrix C = `{matrix(check['covariance'])}`\n\n"
-            "| component | eigenvector v | eigenvalue λ | variance of data along v | explained | ‖Cv − λv‖ |\n"
-            f"|---|---|---|---|---|---|\n{rows}")
-
-
 @fail_clearly
 def line_demo(count, noise, angle, seed):
     points = point_clouds.near_line_2d(int(count), float(noise), float(angle), seed=int(seed))
@@ -49,7 +35,7 @@ def line_demo(count, noise, angle, seed):
     error = pca.reconstruction_error(points, 1)
     note = (f"\n\nKeeping PC1 only: mean squared reconstruction error **{error:.4f}** "
             f"= λ2 × (N−1)/N = {pca.variances[1] * (len(points) - 1) / len(points):.4f} (the variance we dropped).")
-    return figs.scatter_2d(points, pca, 1), eigen_table(points, pca) + note
+    return figs.scatter_2d(points, pca, 1), figs.eigen_table(points, pca) + note
 
 
 @fail_clearly
@@ -68,7 +54,7 @@ def plane_demo(shape, count, noise, tilt, azimuth, k, seed):
     k = pca.check_k(int(k))
     error = pca.reconstruction_error(points, k)
     note = f"\n\nKeeping k = {k}: mean squared reconstruction error **{error:.4f}**."
-    return figs.scatter_3d(points, pca, k), figs.explained_variance_bars(pca, k), eigen_table(points, pca) + note
+    return figs.scatter_3d(points, pca, k), figs.explained_variance_bars(pca, k), figs.eigen_table(points, pca) + note
 
 
 @cache

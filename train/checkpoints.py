@@ -1,0 +1,58 @@
+"""Resumable state on disk: atomic checkpoint folders, finding the latest, and the metrics log around them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from accelerate import Accelerator
+
+
+def find_checkpoint(output_dir: Path, resume: str) -> Path | None:
+    """'latest' -> newest checkpoint-N under output_dir (None if there is none); else the given path."""
+    if resume != "latest":
+        path = Path(resume)
+        if not path.is_dir():
+            raise FileNotFoundError(f"--resume {resume}: no such checkpoint folder")
+        return path
+    checkpoints = sorted(output_dir.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.split("-")[1]))
+    return checkpoints[-1] if checkpoints else None
+
+
+def save_checkpoint(accelerator: Accelerator, output_dir: Path, step: int, keep: int) -> Path:
+    """Write resumable state atomically: into a temp folder, then one rename; prune old ones."""
+    final = output_dir / f"checkpoint-{step}"
+    if accelerator.is_main_process:
+        tmp = output_dir / f".checkpoint-{step}.tmp"
+        shutil.rmtree(tmp, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(output_dir / f".checkpoint-{step}.tmp"))
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(output_dir / f".checkpoint-{step}.tmp", final)
+        checkpoints = sorted(output_dir.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.split("-")[1]))
+        for old in checkpoints[: max(0, len(checkpoints) - keep)]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def truncate_log(metrics_path: Path, step: int) -> None:
+    """Drop log records past the checkpoint we resume from (and final records), so steps never repeat."""
+    if not metrics_path.exists():
+        return
+    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    kept = [r for r in records if r["step"] <= step and not r.get("final")]
+    metrics_path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+
+
+def previous_wall_time(metrics_path: Path) -> float:
+    """Wall time logged before a resume, so the model card reports the whole training time."""
+    if not metrics_path.exists():
+        return 0.0
+    records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
+    times = [r["wall_time_s"] for r in records if "wall_time_s" in r]
+    return float(times[-1]) if times else 0.0
