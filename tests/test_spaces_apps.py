@@ -29,6 +29,8 @@ def test_manifold_endpoints(clients):
     assert sheet is not None and maps is not None
     gallery, histogram, text = client.predict(20, 0, None, api_name="/noise_vs_natural")
     assert len(gallery) == 12 and "of random images lie farther than every photo crop" in text
+    maps, note = client.predict("S-shaped fold", 200, 0.05, 10, 0, api_name="/train_autoencoder")
+    assert "1200 full-batch Adam steps" in note and maps is not None
     pixel, latent = client.predict(3, 360, 6, api_name="/interpolate")
     assert Image.open(pixel).size == Image.open(latent).size
 

@@ -134,7 +134,7 @@ with gr.Blocks(title="Autoencoders") as demo:
                      interactive=False)
         with gr.Row():
             how_many = gr.Slider(1, 32, 16, step=1, label="Samples", info="codes drawn at random")
-            prior_seed = gr.Number(0, precision=0, label="Seed")
+            prior_seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
             draw = gr.Button("Decode random codes", variant="primary")
         ae_samples = gr.Image(label="autoencoder, codes drawn like its data's spread", format="png")
         vae_samples = gr.Image(label="VAE, codes drawn from N(0, I)", format="png")

@@ -109,7 +109,7 @@ with gr.Blocks(title="Denoising") as demo:
                                 info="the network was trained on Gaussian noise only")
                 level = gr.Slider(0, 100, 25, step=1, label="Noise level",
                                   info="Gaussian: σ in units of 1/255 (25 is the benchmark); others: % of pixels")
-                seed = gr.Number(0, precision=0, label="Noise seed")
+                seed = gr.Number(0, precision=0, label="Noise seed", info="same seed, same draw: share it to reproduce a view")
                 add = gr.Checkbox(True, label="Add noise", info="untick to denoise a photo that is already noisy")
                 run = gr.Button("Add noise and denoise", variant="primary")
         results = gr.Gallery(label="noisy, each method, clean", columns=4, height=520, format="png")
@@ -121,7 +121,7 @@ with gr.Blocks(title="Denoising") as demo:
             index = gr.Slider(0, len(digits) - 1, 7, step=1, label="Digit #")
             digit_kind = gr.Radio(list(NOISE_KINDS), value="missing pixels", label="Noise type")
             digit_level = gr.Slider(0, 100, 40, step=1, label="Noise level")
-            digit_seed = gr.Number(0, precision=0, label="Seed")
+            digit_seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
         digit_strip = gr.Image(label="clean | noisy | denoised", format="png")
         digit_text = gr.Markdown()
 

@@ -113,7 +113,7 @@ with gr.Blocks(title="The manifold of images") as demo:
             count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
             noise = gr.Slider(0, 1, 0.2, label="Noise", info="thickness of the sheet")
             neighbors = gr.Slider(4, 30, 10, step=1, label="Isomap neighbours", info="too many short-circuits the roll")
-            seed = gr.Number(0, precision=0, label="Seed")
+            seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
         sheet_plot = gr.Plot(label="the sheet in 3-D")
         maps = gr.Plot(label="2-D maps")
         train_button = gr.Button("Train a small autoencoder on these points (a few seconds)", variant="primary")
@@ -123,7 +123,7 @@ with gr.Blocks(title="The manifold of images") as demo:
                     "principal components) explains most of a photo but almost none of `rand(100, 100, 3)`.")
         with gr.Row():
             how_many = gr.Slider(1, 200, 100, step=1, label="Images of each kind", info="more images, smoother histogram")
-            noise_seed = gr.Number(0, precision=0, label="Seed")
+            noise_seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
             upload = gr.Image(type="pil", label="Optional: your own image", sources=["upload", "clipboard"], height=160)
         sample_button = gr.Button("Sample random images", variant="primary")
         gallery = gr.Gallery(label="random images (top) and natural crops", columns=6, height=300)

@@ -112,7 +112,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                 count2 = gr.Slider(1, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
                 noise2 = gr.Slider(0, 2, 0.3, label="Noise off the line", info="noise = the variance PC2 picks up")
                 angle2 = gr.Slider(-90, 90, 30, label="Line angle (degrees)", info="PCA has no preferred axis")
-                seed2 = gr.Number(0, precision=0, label="Random seed")
+                seed2 = gr.Number(0, precision=0, label="Random seed", info="same seed, same draw: share it to reproduce a view")
             plot2 = gr.Plot(label="data and principal axes", scale=2)
         table2 = gr.Markdown()
     with gr.Tab("3-D → 2-D"):
@@ -125,7 +125,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                 tilt3 = gr.Slider(-90, 90, 35, label="Tilt (degrees)")
                 azimuth3 = gr.Slider(0, 180, 20, label="Azimuth (degrees)")
                 k3 = gr.Slider(0, 3, 2, step=1, label="k: components kept", info="0 keeps only the mean")
-                seed3 = gr.Number(0, precision=0, label="Random seed")
+                seed3 = gr.Number(0, precision=0, label="Random seed", info="same seed, same draw: share it to reproduce a view")
             plot3 = gr.Plot(label="3-D view", scale=2)
         bars3 = gr.Plot(label="explained variance")
         table3 = gr.Markdown()
