@@ -105,8 +105,9 @@ def test_denoising_endpoint_ranks_every_method(clients, tmp_path):
 
     path = tmp_path / "crop.png"
     Image.fromarray(data.chelsea()[:128, :160]).save(path)
-    gallery, table = clients["denoising"].predict(handle_file(str(path)), "Gaussian", 25, 0, True, api_name="/denoise")
-    assert len(gallery) == 7  # noisy, network, 4 classical filters, clean
+    gallery, zoomed, table = clients["denoising"].predict(handle_file(str(path)), "Gaussian", 25, 0, True,
+                                                          api_name="/denoise")
+    assert len(gallery) == len(zoomed) == 7  # noisy, network, 4 classical filters, clean
     for method in ("trained network", "Gaussian blur", "median 3x3", "non-local means", "total variation"):
         assert f"| {method} |" in table
     strip, text = clients["denoising"].predict(7, "missing pixels", 40, 0, api_name="/denoise_digit")
@@ -117,7 +118,7 @@ def test_network_beats_the_noisy_input_and_blind_filters_on_a_photo():
     from skimage import data
 
     app = app_module("denoising")
-    _, table = app.denoise_photo(Image.fromarray(data.astronaut()[:192, :192]), "Gaussian", 25, 0, True)
+    _, _, table = app.denoise_photo(Image.fromarray(data.astronaut()[:192, :192]), "Gaussian", 25, 0, True)
     scores = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in table.splitlines()
               if line.startswith("| ") and "method" not in line}
     assert scores["trained network"] == max(scores.values())
@@ -137,9 +138,9 @@ def test_denoising_bad_inputs(bad, message):
 def test_denoising_odd_modes_and_huge_images(mode):
     app = app_module("denoising")
     image = Image.new("RGB", (64, 48), (120, 60, 200)).convert(mode)
-    gallery, _ = app.denoise_photo(png_bytes(image) if mode != "CMYK" else image, "salt and pepper", 10, 0, True)
+    gallery, _, _ = app.denoise_photo(png_bytes(image) if mode != "CMYK" else image, "salt and pepper", 10, 0, True)
     assert gallery[0][0].shape == (48, 64, 3)
-    huge, _ = app.denoise_photo(Image.new("RGB", (4000, 3000), (90, 90, 90)), "Gaussian", 10, 0, False)
+    huge, _, _ = app.denoise_photo(Image.new("RGB", (4000, 3000), (90, 90, 90)), "Gaussian", 10, 0, False)
     assert max(huge[0][0].shape[:2]) == 512  # downscaled before any method ran
 
 
