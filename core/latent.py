@@ -68,11 +68,9 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, point: np.ndarray | None =
     return fig
 
 
-def hole_fraction(codes: np.ndarray, low: np.ndarray, high: np.ndarray, steps: int = 25) -> float:
-    """Share of a steps x steps grid over [low, high]^2 lying farther than 2x the typical spacing from
-    every data code: how much of the map decodes to something no digit was encoded to."""
-    z1, z2 = np.meshgrid(np.linspace(low[0], high[0], steps), np.linspace(low[1], high[1], steps))
-    grid = np.stack([z1.ravel(), z2.ravel()], axis=1)
-    _, spacing = distance_to_data(codes, grid[0])
-    nearest = np.min(np.linalg.norm(grid[:, None] - codes[None], axis=2), axis=1)
+def hole_fraction(codes: np.ndarray, samples: np.ndarray) -> float:
+    """Share of sampled codes lying farther than 2x the typical data spacing from every data code:
+    how often a code drawn at random decodes to something no digit was encoded to."""
+    _, spacing = distance_to_data(codes, samples[0])
+    nearest = np.min(np.linalg.norm(samples[:, None] - codes[None], axis=2), axis=1)
     return float(np.mean(nearest > 2 * spacing))
