@@ -31,7 +31,7 @@ def main(argv=None) -> None:
         names = [n for n in names if n in args.only]
     env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
     print(f"manifold-lab bench on {os.cpu_count()} CPU cores, torch threads = default; one process per Space\n")
-    header = f"{'space':<20} {'action':<42} {'p50 ms':>9} {'p95 ms':>9}  {'baseline (same run)':<30} {'ratio':>6}"
+    header = f"{'space':<20} {'action':<50} {'p50 ms':>9} {'p95 ms':>9}  {'baseline (same run)':<30} {'ratio':>6}"
     print(header)
     print("-" * len(header))
     results = []
@@ -45,8 +45,8 @@ def main(argv=None) -> None:
         for row in result["rows"]:
             base = f"{row['baseline']} {row['baseline_p50_ms']:.1f} ms" if "baseline" in row else ""
             ratio = f"{row['ratio']:.2f}x" if "ratio" in row else ""
-            print(f"{name:<20} {row['action']:<42} {row['p50_ms']:>9.1f} {row['p95_ms']:>9.1f}  {base:<30} {ratio:>6}")
-        print(f"{name:<20} {'cold start (import + weights)':<42} {result['cold_start_s'] * 1000:>9.0f}"
+            print(f"{name:<20} {row['action']:<50} {row['p50_ms']:>9.1f} {row['p95_ms']:>9.1f}  {base:<30} {ratio:>6}")
+        print(f"{name:<20} {'cold start (import + weights)':<50} {result['cold_start_s'] * 1000:>9.0f}"
               f" {'':>9}  peak RSS {result['peak_rss_mb']:.0f} MB")
     if not args.only:
         done = subprocess.run([sys.executable, "-m", "bench.harness", "--launcher"], capture_output=True, text=True,
@@ -54,7 +54,7 @@ def main(argv=None) -> None:
         if done.returncode == 0:
             launcher = json.loads(done.stdout.strip().splitlines()[-1])
             results.append(launcher)
-            print(f"{'python -m spaces':<20} {'cold start, all ' + str(launcher['count']) + ' Spaces mounted':<42} "
+            print(f"{'python -m spaces':<20} {'cold start, all ' + str(launcher['count']) + ' Spaces mounted':<50} "
                   f"{launcher['cold_start_s'] * 1000:>9.0f} {'':>9}  peak RSS {launcher['peak_rss_mb']:.0f} MB")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
