@@ -196,3 +196,9 @@ class RandomCrops(Dataset):
             if torch.rand(()) < 0.5:
                 patch = patch.flip(2)
         return patch
+
+
+def load_photos(root: str | Path, count: int) -> list[np.ndarray]:
+    """The first `count` readable photos under `root` as float32 (H, W, 3) arrays in [0, 1]."""
+    folder = ImageFolder(root)
+    return [np.asarray(folder.load(i), dtype=np.float32) / 255 for i in range(min(count, len(folder)))]

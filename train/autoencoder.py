@@ -153,6 +153,8 @@ def parse_args(argv=None):
     group.add_argument("--corruption", nargs="+", default=["none"], choices=["none", *KINDS],
                        help="corruptions for a denoising autoencoder (one drawn per image)")
     group.add_argument("--corruption_level", type=float, default=0.5, help="levels drawn uniformly in [0, this]")
+    # Defaults = the released digits models' recipe (see their model cards).
+    parser.set_defaults(learning_rate=1e-3, batch_size=128, max_steps=6000, ema_decay=0.999)
     args = parser.parse_args(argv)
     if "none" in args.corruption and len(args.corruption) > 1:
         parser.error("--corruption none cannot be combined with other kinds")

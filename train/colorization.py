@@ -16,9 +16,9 @@ import torch.nn.functional as F
 from core import ab_bins
 from core.color import colorfulness, lab_to_rgb, rgb_to_lab
 from core.colorizer import Colorizer, ab_regression_loss, rebalanced_cross_entropy
-from core.data import ImageFolder, RandomCrops
+from core.data import ImageFolder, RandomCrops, load_photos
 from core.metrics import ab_error_auc
-from train.args import common_parser
+from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
 
@@ -103,8 +103,7 @@ class ColorizationRecipe(Recipe):
     def eval_images(self, count: int) -> list[np.ndarray]:
         if self.args.dry_run:
             return [ColourFields()[0].permute(1, 2, 0).numpy()]
-        folder = ImageFolder(self.args.eval_data)
-        return [np.asarray(folder.load(i), dtype=np.float32) / 255 for i in range(min(count, len(folder)))]
+        return load_photos(self.args.eval_data, count)
 
     @torch.no_grad()
     def predict(self, model, rgb: torch.Tensor) -> torch.Tensor:
@@ -139,14 +138,13 @@ def parse_args(argv=None):
     group = parser.add_argument_group("colorization")
     group.add_argument("--head", default="classification", choices=["classification", "regression"],
                        help="the loss: Q-way rebalanced cross-entropy, or L2 on ab")
-    group.add_argument("--data", default="../shared/data/photos/bsds500-train", help="folder of training photos")
-    group.add_argument("--eval_data", default="../shared/data/photos/bsd100", help="held-out photos for eval")
-    group.add_argument("--eval_count", type=int, default=100, help="how many held-out photos to evaluate on")
-    group.add_argument("--crop", type=int, default=128, help="training crop size (a multiple of 8)")
+    add_photo_data_args(group, crop=96)
     group.add_argument("--base_channels", type=int, default=32, help="network width")
     group.add_argument("--rebalance", type=float, default=0.5, help="lambda: mix of prior and uniform")
     group.add_argument("--temperature", type=float, default=0.38, help="annealed-mean temperature for samples")
-    parser.set_defaults(learning_rate=1e-3, batch_size=16, lr_schedule="cosine", warmup_steps=200)
+    # Defaults = the released models' recipe (see their model cards), so a plain run reproduces them.
+    parser.set_defaults(learning_rate=1e-3, batch_size=16, max_steps=5000, lr_schedule="cosine", warmup_steps=200,
+                        ema_decay=0.999)
     return parser.parse_args(argv)
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.data import ImageFolder, RandomCrops
+from core.data import ImageFolder, RandomCrops, load_photos
 from core.denoiser import DenoisingUNet
 from core.metrics import psnr
-from train.args import common_parser
+from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
 
@@ -68,8 +68,7 @@ class DenoiserRecipe(Recipe):
     def eval_images(self, count):
         if self.args.dry_run:
             return [NoiseCrops()[0].permute(1, 2, 0).numpy()]
-        folder = ImageFolder(self.args.eval_data)
-        return [np.asarray(folder.load(i), dtype=np.float32) / 255 for i in range(min(count, len(folder)))]
+        return load_photos(self.args.eval_data, count)
 
     @torch.no_grad()
     def sample_images(self, models, device):
@@ -96,15 +95,14 @@ class DenoiserRecipe(Recipe):
 def parse_args(argv=None):
     parser = common_parser(__doc__)
     group = parser.add_argument_group("denoiser")
-    group.add_argument("--data", default="../shared/data/photos/bsds500-train", help="folder of training photos")
-    group.add_argument("--eval_data", default="../shared/data/photos/bsd100", help="held-out photos for eval")
-    group.add_argument("--eval_count", type=int, default=100, help="how many held-out photos to evaluate on")
-    group.add_argument("--crop", type=int, default=64, help="training crop size")
+    add_photo_data_args(group, crop=64)
     group.add_argument("--max_sigma", type=float, default=55, help="noise std drawn uniformly in [0, this]/255")
-    group.add_argument("--base_channels", type=int, default=48, help="top-level width of the U-Net")
+    group.add_argument("--base_channels", type=int, default=32, help="top-level width of the U-Net")
     group.add_argument("--levels", type=int, default=3, help="resolutions in the U-Net")
-    group.add_argument("--blocks_per_level", type=int, default=1, help="residual blocks per level and direction")
-    parser.set_defaults(learning_rate=1e-3, batch_size=16, max_grad_norm=0.0, lr_schedule="cosine")
+    group.add_argument("--blocks_per_level", type=int, default=2, help="residual blocks per level and direction")
+    # Defaults = the released model's recipe (see its model card), so a plain run reproduces it.
+    parser.set_defaults(learning_rate=1e-3, batch_size=16, max_steps=16000, lr_schedule="cosine", warmup_steps=300,
+                        ema_decay=0.999)
     return parser.parse_args(argv)
 
 
