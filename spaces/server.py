@@ -41,7 +41,8 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Fast
     for space in spaces:
         started = time.perf_counter()
         demo = load_app_module(space).demo
-        gr.mount_gradio_app(app, demo, path=space.path, footer_links=["api", "settings"])
+        # root_path makes file URLs (examples, outputs) carry the mount prefix.
+        gr.mount_gradio_app(app, demo, path=space.path, root_path=space.path, footer_links=["api", "settings"])
         if verbose:
             print(f"  {space.emoji} {space.name:<20} ready in {time.perf_counter() - started:5.2f} s  -> {space.path}/")
     return app, spaces

@@ -35,3 +35,16 @@ def test_a_space_with_weights_shows_where_they_came_from(page, served_spaces):
     page.get_by_role("tab", name="Latent map and its holes").click()
     page.get_by_text("Nearest data code").first.wait_for(timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "autoencoder.png"), full_page=True)
+
+
+def test_examples_load_under_the_mount_path(page, served_spaces):
+    """A mounted Space must serve its example files under its own prefix (once broken: 404 at /gradio_api)."""
+    failures = []
+    page.on("response", lambda response: failures.append(response.url) if response.status >= 400 else None)
+    page.goto(served_spaces.url + "/colorization/")
+    page.locator(".gallery-item").nth(1).click()
+    preview = page.locator("img").filter(has_not=page.locator("[class*=gallery]")).first
+    preview.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.images].some(i => i.src.includes('chelsea') && i.naturalWidth > 0)",
+                           timeout=30_000)
+    assert not failures, failures
