@@ -48,3 +48,14 @@ def test_examples_load_under_the_mount_path(page, served_spaces):
     page.wait_for_function("() => [...document.images].some(i => i.src.includes('chelsea') && i.naturalWidth > 0)",
                            timeout=30_000)
     assert not failures, failures
+
+
+@pytest.mark.parametrize("name", ["pca", "image-manifold", "autoencoder", "denoising", "colorization"])
+def test_every_space_loads_without_failed_requests(page, served_spaces, name):
+    failures = []
+    page.on("response", lambda response: failures.append(f"{response.status} {response.url}")
+            if response.status >= 400 else None)
+    page.goto(f"{served_spaces.url}/{name}/")
+    page.locator("h1").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2000)  # let the load events run and their outputs (images, plots) fetch
+    assert not failures, failures
