@@ -38,25 +38,19 @@ HOLES = ("Draw 2,000 random codes (the VAE from its N(0, I) prior; the autoencod
 def reconstruct(drawing, index):
     """Reconstruct a drawn digit if there is one, else the chosen example."""
     try:
-        image = to_mnist(drawing) if drawing is not None and _has_ink(drawing) else digits[int(index)]
-    except ImageInputError as error:
-        raise gr.Error(str(error)) from error
-    except IndexError as error:
-        raise gr.Error(f"Pick an example between 0 and {len(digits) - 1}.") from error
+        image = to_mnist(drawing) if drawing is not None else None
+    except ImageInputError:  # an empty canvas: use the chosen example instead
+        image = None
+    if image is None:
+        if not 0 <= int(index) < len(digits):
+            raise gr.Error(f"Pick an example between 0 and {len(digits) - 1}.")
+        image = digits[int(index)]
     code = model.encode(torch.from_numpy(image)[None, None].float())
     output = model.decode(code)[0, 0].numpy()
     mse = float(np.mean((output - image) ** 2))
     z = code[0].numpy()
     text = f"Code z = ({z[0]:+.2f}, {z[1]:+.2f}); reconstruction MSE {mse:.4f} ({-10 * np.log10(mse):.1f} dB PSNR)."
     return strip(np.stack([image, output]), scale=6), latent.latent_map(codes, labels, point=z), text
-
-
-def _has_ink(drawing) -> bool:
-    try:
-        to_mnist(drawing)
-        return True
-    except ImageInputError:
-        return False
 
 
 def decode_point(z1, z2):

@@ -51,6 +51,13 @@ def colorize(upload, temperature):
     return *shown, text, figure
 
 
+def recolor(upload, temperature):
+    """Temperature moved: redo the result if there is a photo, otherwise leave everything as it is."""
+    if upload is None:
+        return tuple(gr.skip() for _ in range(6))
+    return colorize(upload, temperature)
+
+
 def inspect_pixel(upload, temperature, event: gr.SelectData):
     rgb, original = read(upload)
     result = colorize_both(rgb, l2_model, class_model, float(temperature))
@@ -81,7 +88,7 @@ with gr.Blocks(title="Colourization") as demo:
 
     outputs = [gray, l2_out, class_out, original, table, distribution]
     run.click(colorize, [upload, temperature], outputs, api_name="colorize")
-    temperature.release(colorize, [upload, temperature], outputs, api_name=False)
+    temperature.release(recolor, [upload, temperature], outputs, api_name=False)
     class_out.select(inspect_pixel, [upload, temperature], distribution, api_name=False)
 
 if __name__ == "__main__":
