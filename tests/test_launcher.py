@@ -91,3 +91,27 @@ def test_command_line_launch_with_share_offline_still_serves(tmp_path):
         process.terminate()
         output = process.communicate(timeout=30)[0]
     assert "Landing page: http://127.0.0.1" in output
+
+
+@pytest.mark.parametrize("name", ["pca", "denoising"])
+def test_a_space_runs_alone_from_its_folder(name, tmp_path):
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, str(SPACES_ROOT / name / "app.py")], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                status, html = get(f"http://127.0.0.1:{port}/")
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+                time.sleep(0.3)
+        assert status == 200 and "gradio" in html.lower()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
