@@ -5,6 +5,8 @@ from pathlib import Path
 
 import gradio as gr
 import numpy as np
+from PIL import Image
+from skimage import data as skimage_data
 
 from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, scores
 from core.colorizer import Colorizer
@@ -23,11 +25,8 @@ l2_model, l2_source = load_pretrained(Colorizer, L2_REPO)
 class_model, class_source = load_pretrained(Colorizer, CLASSIFICATION_REPO)
 centers = class_model.ab_centers.numpy()
 EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="colorization-examples-"))
-for name in ("chelsea", "coffee", "astronaut", "rocket"):
-    from PIL import Image
-    from skimage import data as skdata
-
-    Image.fromarray(getattr(skdata, name)()).save(EXAMPLES_DIR / f"{name}.png")
+for name in ("chelsea", "coffee", "astronaut", "rocket"):  # sample photos that ship with scikit-image
+    Image.fromarray(getattr(skimage_data, name)()).save(EXAMPLES_DIR / f"{name}.png")
 
 
 def read(upload) -> tuple[np.ndarray, np.ndarray | None]:

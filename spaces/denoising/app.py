@@ -7,6 +7,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
+from PIL import Image
 
 from core import corruptions
 from core.autoencoder import ConvAutoencoder
@@ -31,7 +32,6 @@ digits_model, digits_source = load_pretrained(ConvAutoencoder, DIGITS_REPO)
 digits, _ = example_digits()
 EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="denoising-examples-"))
 for name in ("astronaut", "chelsea", "coffee"):
-    from PIL import Image
     from skimage import data as skdata
 
     Image.fromarray(getattr(skdata, name)()).save(EXAMPLES_DIR / f"{name}.png")
