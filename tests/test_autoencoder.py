@@ -148,3 +148,19 @@ def test_white_on_black_upload_is_not_inverted():
 def test_empty_canvas_is_a_clear_message(value):
     with pytest.raises(ImageInputError):
         to_mnist(value)
+
+
+def test_recipe_trains_on_a_folder_of_colour_patches(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(24):
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "train.autoencoder", "--data", str(tmp_path), "--channels", "3",
+                           "--image_size", "16", "--base_channels", "4", "--hidden_dim", "8", "--latent_dim", "4",
+                           "--loss", "mse", "--max_steps", "3", "--batch_size", "4", "--output_dir", str(out)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    model = ConvAutoencoder.from_pretrained(out / "final")
+    assert (model.in_channels, model.image_size, model.latent_dim) == (3, 16, 4)
+    final = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+    assert final["final"] and 0 < final["eval_mse"] < 1
