@@ -4,6 +4,8 @@ import shutil
 
 import pytest
 
+from spaces.registry import discover
+
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -50,7 +52,7 @@ def test_examples_load_under_the_mount_path(page, served_spaces):
     assert not failures, failures
 
 
-@pytest.mark.parametrize("name", ["pca", "image-manifold", "autoencoder", "denoising", "colorization"])
+@pytest.mark.parametrize("name", [s.name for s in discover()])
 def test_every_space_loads_without_failed_requests(page, served_spaces, name):
     failures = []
     page.on("response", lambda response: failures.append(f"{response.status} {response.url}")

@@ -1,0 +1,65 @@
+"""The 2-D GAN lab: data, learning, measured mode coverage, and runs that always end by themselves."""
+
+import time
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+
+from core.gan_lab import DISTRIBUTIONS, MAX_STEPS, LabConfig, modes_covered, ring, train_lab
+from spaces.registry import discover, load_app_module
+
+
+@pytest.mark.parametrize("name", list(DISTRIBUTIONS))
+def test_distributions_are_seeded_2d_samples(name):
+    first = DISTRIBUTIONS[name](100, torch.Generator().manual_seed(0))
+    again = DISTRIBUTIONS[name](100, torch.Generator().manual_seed(0))
+    assert first.shape == (100, 2) and torch.equal(first, again)
+    assert first.abs().max() < 4
+
+
+def test_mode_count_on_the_ring():
+    assert modes_covered(ring(4000, torch.Generator().manual_seed(0)).numpy()) == 8
+    assert modes_covered(np.tile([[2.0, 0.0]], (100, 1))) == 1  # everything on one mode: collapse
+
+
+def test_g_learns_the_ring_with_default_settings():
+    snapshots = list(train_lab(LabConfig(steps=1500, snapshot_every=500)))
+    assert snapshots[0].step == 1 and snapshots[-1].step == 1500
+    assert snapshots[0].modes_covered <= 2 and snapshots[-1].modes_covered >= 6
+    assert snapshots[-1].finished == "finished 1500 steps"
+    surface = snapshots[-1].surface
+    assert surface.shape == (60, 60) and surface.min() >= 0 and surface.max() <= 1
+
+
+def test_a_run_stops_at_its_time_limit():
+    started = time.monotonic()
+    last = list(train_lab(LabConfig(steps=MAX_STEPS, max_seconds=0.5)))[-1]
+    assert time.monotonic() - started < 5
+    assert last.step < MAX_STEPS and last.finished == "stopped at the 0.5 s limit"
+
+
+def test_the_time_limit_cannot_be_raised_past_the_bound():
+    assert LabConfig(max_seconds=10_000).validate().max_seconds == 60
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"steps": MAX_STEPS + 1}, "steps must be between"), ({"distribution": "torus"}, "unknown distribution"),
+    ({"generator_lr": 0.0}, "generator_lr"), ({"loss": "wasserstein"}, "non-saturating"),
+    ({"discriminator_steps": 50}, "discriminator_steps"),
+])
+def test_bad_settings_are_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        LabConfig(**change).validate()
+
+
+def test_space_streams_and_refuses_bad_settings(served_spaces):
+    from gradio_client import Client
+
+    client = Client(f"{served_spaces.url}/gan/", verbose=False)
+    game, losses, status = client.predict("two moons", "minimax", 1e-3, 1e-3, 1, 200, 0, api_name="/gan_lab")
+    assert "Step 200 of 200" in status and "Done: finished 200 steps" in status
+    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+    with pytest.raises(gr.Error, match="steps must be between"):
+        next(app.run_lab("spiral", "non-saturating", 1e-3, 1e-3, 1, 10**6, 0))
