@@ -19,7 +19,7 @@ def game_figure(snap: Snapshot) -> go.Figure:
     modes = f" · modes covered: {snap.modes_covered}/8" if snap.modes_covered is not None else ""
     fig.update_layout(title=f"Step {snap.step}: G's samples on D's decision surface{modes}", height=520,
                       xaxis_title="x1", yaxis_title="x2", yaxis_scaleanchor="x", margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", y=-0.12), xaxis_range=list(snap.extent),
+                      legend=dict(orientation="h", y=-0.12), xaxis_range=list(snap.extent), xaxis_constrain="domain",
                       yaxis_range=list(snap.extent))
     return fig
 
