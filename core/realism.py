@@ -51,8 +51,16 @@ def realism_accuracy(real: torch.Tensor, generated: torch.Tensor, steps: int = 3
     test_x = torch.cat([real[half:], generated[half:]])
     test_y = torch.cat([torch.ones(count - half), torch.zeros(count - half)])
 
+    with torch.enable_grad():  # callers often evaluate under no_grad; the critic still has to learn
+        model = _train_critic(train_x, train_y, seed, steps, batch_size, generator)
+    with torch.no_grad():
+        predictions = torch.cat([model(test_x[i : i + 256] * 2 - 1).squeeze(1) > 0 for i in range(0, len(test_x), 256)])
+    return RealismScore(float((predictions.float() == test_y).float().mean()), len(test_y))
+
+
+def _train_critic(train_x, train_y, seed, steps, batch_size, generator) -> nn.Module:
     torch.manual_seed(seed)
-    model = critic(real.shape[1])
+    model = critic(train_x.shape[1])
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     for _ in range(steps):
         index = torch.randint(len(train_x), (min(batch_size, len(train_x)),), generator=generator)
@@ -63,7 +71,4 @@ def realism_accuracy(real: torch.Tensor, generated: torch.Tensor, steps: int = 3
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        predictions = torch.cat([model(test_x[i : i + 256] * 2 - 1).squeeze(1) > 0 for i in range(0, len(test_x), 256)])
-    return RealismScore(float((predictions.float() == test_y).float().mean()), len(test_y))
+    return model.eval()

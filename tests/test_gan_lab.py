@@ -63,3 +63,19 @@ def test_space_streams_and_refuses_bad_settings(served_spaces):
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
     with pytest.raises(gr.Error, match="steps must be between"):
         next(app.run_lab("spiral", "non-saturating", 1e-3, 1e-3, 1, 10**6, 0))
+
+
+def test_faces_tab_endpoints_and_bad_inputs(served_spaces):
+    from gradio_client import Client
+    from PIL import Image
+
+    client = Client(f"{served_spaces.url}/gan/", verbose=False)
+    grid, text = client.predict(10, 8, 0.7, api_name="/sample_faces")
+    assert Image.open(grid).size == (8 * 128, 128) and "Seeds 10-17" in text
+    strip, norms = client.predict(1, 7, 5, "spherical", api_name="/interpolate")
+    assert Image.open(strip).size == (5 * 128, 128) and norms.count(",") == 4
+    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+    with pytest.raises(gr.Error, match="1 to 64 faces"):
+        app.sample_faces(0, 100, 1.0)
+    with pytest.raises(gr.Error, match="2 to 16 steps"):
+        app.interpolate_faces(1, 2, 40, "linear")

@@ -1,0 +1,97 @@
+"""DCGAN (Radford, Metz & Chintala, ICLR 2016): the baseline image GAN, with the losses we train it with.
+
+G: a code z -> 4x4 feature map -> transposed convolutions doubling the size -> RGB in [-1, 1].
+D: the mirror image, strided convolutions down to 4x4 -> one logit ("real"). No batch norm in D, so
+the R1 penalty (Mescheder et al. 2018) is well defined per sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+
+def _stages(image_size: int) -> int:
+    stages = int(math.log2(image_size)) - 2
+    if image_size < 8 or 2 ** (stages + 2) != image_size:
+        raise ValueError(f"image_size must be a power of two >= 8, got {image_size}")
+    return stages
+
+
+class DCGANGenerator(nn.Module, PyTorchModelHubMixin):
+    """z (B, latent_dim) -> images (B, channels, S, S) in [-1, 1]; widths halve as the size doubles."""
+
+    def __init__(self, latent_dim: int = 128, image_size: int = 64, base_channels: int = 64, channels: int = 3):
+        super().__init__()
+        self.latent_dim, self.image_size = latent_dim, image_size
+        stages = _stages(image_size)
+        width = base_channels * 2 ** (stages - 1)
+        self.project = nn.Sequential(nn.Linear(latent_dim, width * 16), nn.Unflatten(1, (width, 4, 4)),
+                                     nn.BatchNorm2d(width), nn.ReLU())  # (B, w, 4, 4)
+        blocks = []
+        for _ in range(stages):
+            blocks += [nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1), nn.BatchNorm2d(width // 2),
+                       nn.ReLU()]  # size x2, width / 2
+            width //= 2
+        self.body = nn.Sequential(*blocks)
+        self.to_rgb = nn.Conv2d(width, channels, 3, padding=1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"expected z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        return torch.tanh(self.to_rgb(self.body(self.project(z))))
+
+    @torch.no_grad()
+    def sample(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
+        """One image per seed, in [0, 1]; truncation < 1 pulls z towards 0 (the 'average' face)."""
+        return (self(seed_codes(seeds, self.latent_dim) * truncation) + 1) / 2
+
+
+class DCGANDiscriminator(nn.Module, PyTorchModelHubMixin):
+    """images (B, channels, S, S) in [-1, 1] -> logits (B,)."""
+
+    def __init__(self, image_size: int = 64, base_channels: int = 64, channels: int = 3):
+        super().__init__()
+        stages = _stages(image_size)
+        layers, width = [nn.Conv2d(channels, base_channels, 3, padding=1), nn.LeakyReLU(0.2)], base_channels
+        for _ in range(stages):
+            layers += [nn.Conv2d(width, width * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]  # size / 2
+            width *= 2
+        self.body = nn.Sequential(*layers)  # (B, w, 4, 4)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(width * 16, 1))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(images)).squeeze(1)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-log D(x) - log(1 - D(G(z))), written with softplus for stability."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating: -log D(G(z)) (strong gradients while D is winning)."""
+    return F.softplus(-fake_logits).mean()
+
+
+def r1_penalty(real_images: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
+    """E ||grad_x D(x)||^2 on real data: keeps D smooth where the data is (Mescheder et al. 2018)."""
+    (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
+    return gradient.pow(2).flatten(1).sum(1).mean()
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation between codes a and b (D,) at fractions t (T,): stays at a Gaussian's typical radius."""
+    cos = torch.dot(a / a.norm(), b / b.norm()).clamp(-1 + 1e-7, 1 - 1e-7)
+    angle = torch.acos(cos)
+    t = t[:, None]
+    return (torch.sin((1 - t) * angle) * a + torch.sin(t * angle) * b) / torch.sin(angle)
+
+
+def seed_codes(seeds: list[int], latent_dim: int) -> torch.Tensor:
+    """The code z of each seed: the same seed gives the same z (and face) everywhere."""
+    return torch.stack([torch.randn(latent_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
