@@ -1,4 +1,4 @@
-"""GAN Space: the 2-D lab's training speed with its live snapshots."""
+"""GAN Space: face sampling (targets: one 64x64 sample < 30 ms, a 4x4 grid < 200 ms) and the 2-D lab."""
 
 from bench.harness import Case
 
@@ -7,4 +7,8 @@ def cases(app):
     def run(steps):
         return lambda: list(app.run_lab("ring of 8 Gaussians", "non-saturating", 1e-3, 1e-3, 1, steps, 0))
 
-    return [Case("2-D GAN lab: 500 steps, 6 streamed snapshots", run(500), repeats=5)]
+    return [
+        Case("DCGAN: one 64x64 face", lambda: app.generator.sample([3])),
+        Case("DCGAN: 4x4 grid, handler (PNG-ready)", lambda: app.sample_faces(0, 16, 1.0)),
+        Case("2-D GAN lab: 500 steps, 6 streamed snapshots", run(500), repeats=5),
+    ]

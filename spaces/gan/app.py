@@ -13,8 +13,8 @@ FACES_REPO = "manifold-lab/dcgan-faces"
 
 DESCRIPTION = """# 🎭 GANs: the discriminator is a learned loss
 A generator G turns random codes into samples; a discriminator D learns to tell them from real data, and G
-follows D's gradient. Here the data are 2-D points, so you can watch the whole game: D's decision surface
-(blue = "real", red = "fake") and G's samples moving across it. The face generator of the lecture (StyleGAN-
+follows D's gradient. In the 2-D lab the data are points, so you can watch the whole game: D's decision
+surface (blue = "real", red = "fake") and G's samples moving across it. The face generator of the lecture (StyleGAN-
 style sampling and style mixing) is not in this app yet; its DCGAN baseline, trained here on 1,000 faces, is."""
 
 generator, generator_source = load_pretrained(DCGANGenerator, FACES_REPO)
