@@ -20,6 +20,17 @@ def get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
+def wait_for_page(process: subprocess.Popen, url: str, timeout: float = 90) -> tuple[int, str]:
+    """Poll `url` until the server started by `process` answers (or fail with its output)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return get(url)
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
+            time.sleep(0.3)
+
+
 def space_folders() -> list[str]:
     return sorted(p.name for p in SPACES_ROOT.iterdir() if (p / "app.py").is_file())
 
@@ -78,14 +89,7 @@ def test_command_line_launch_with_share_offline_still_serves(tmp_path):
                                env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path),
                                     "PYTHONUNBUFFERED": "1"})
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                status, html = get(f"http://127.0.0.1:{port}/")
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
-                time.sleep(0.3)
+        status, html = wait_for_page(process, f"http://127.0.0.1:{port}/")
         assert status == 200 and 'href="/pca/"' in html
     finally:
         process.terminate()
@@ -103,14 +107,7 @@ def test_a_space_runs_alone_from_its_folder(name, tmp_path):
     process = subprocess.Popen([sys.executable, str(SPACES_ROOT / name / "app.py")], cwd=tmp_path, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                status, html = get(f"http://127.0.0.1:{port}/")
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, process.stdout.read()
-                time.sleep(0.3)
+        status, html = wait_for_page(process, f"http://127.0.0.1:{port}/")
         assert status == 200 and "gradio" in html.lower()
     finally:
         process.terminate()
