@@ -48,6 +48,18 @@ def colorize_both(rgb: np.ndarray, l2_model, class_model, temperature: float) ->
                      l2_quarter[0].numpy())
 
 
+@torch.inference_mode()
+def redecode(result: Colorized, centers: np.ndarray, temperature: float) -> Colorized:
+    """The classification result at another temperature, from the stored distribution: no network run."""
+    height, width = result.lightness.shape
+    distribution = torch.from_numpy(result.distribution)[None]
+    ab = annealed_mean(distribution, torch.from_numpy(centers), temperature)
+    ab = torch.nn.functional.interpolate(ab, scale_factor=4, mode="bilinear", align_corners=False)[..., :height, :width]
+    lightness = torch.from_numpy(result.lightness)[None, None]
+    rgb = lab_to_rgb(torch.cat([lightness, ab], dim=1))[0].permute(1, 2, 0).numpy()
+    return Colorized(result.lightness, result.l2, rgb, result.distribution, result.l2_ab_quarter)
+
+
 def scores(result: Colorized, original: np.ndarray | None) -> str:
     rows = [("L2 regression", colorfulness(result.l2)), ("classification", colorfulness(result.classification))]
     if original is not None:

@@ -162,7 +162,7 @@ def test_colorization_of_an_already_gray_photo_has_no_ground_truth():
     from skimage import data
 
     app = app_module("colorization")
-    gray, l2, classification, original, table, _ = app.colorize(Image.fromarray(data.camera()), 0.38)
+    gray, l2, classification, original, table, _, _ = app.colorize(Image.fromarray(data.camera()), 0.38)
     assert original is None and "no colour" in table
     assert l2.shape == classification.shape == (512, 512, 3)
 
@@ -177,6 +177,9 @@ def test_colorization_temperature_changes_vividness():
     cold = colorfulness(app.colorize(photo, 0.1)[2] / 255)
     warm = colorfulness(app.colorize(photo, 1.0)[2] / 255)
     assert cold > warm  # towards the mode: more vivid; T = 1 is the (duller) mean
+    state = app.colorize(photo, 0.1)[-1]
+    recolored = app.recolor(state, 1.0)[2]  # from the stored distribution, without running the networks
+    assert np.abs(recolored.astype(int) - app.colorize(photo, 1.0)[2].astype(int)).max() <= 2
 
 
 @pytest.mark.parametrize("bad, message", [(None, "No image"), (b"\x89PNG broken", "not a readable image"),
@@ -201,7 +204,11 @@ def test_colorization_pixel_click_shows_the_distribution():
     class Click:
         index = (40, 30)
 
-    figure = app.inspect_pixel(Image.fromarray(data.coffee()), 0.38, Click())
+    state = app.colorize(Image.fromarray(data.coffee()), 0.38)[-1]
+    figure = app.inspect_pixel(state, 0.38, Click())
     names = [trace.name for trace in figure.data]
     assert names[0] == "ab bins" and "L2 prediction" in names and "true colour" in names
     assert len(figure.data[0].x) == len(app.centers)
+    with pytest.raises(gr.Error, match="Colourize a photo first"):
+        app.inspect_pixel(None, 0.38, Click())
+    assert all(isinstance(out, type(gr.skip())) for out in app.recolor(None, 0.5))

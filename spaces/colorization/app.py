@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 from skimage import data as skimage_data
 
-from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, scores
+from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
 from core.colorizer import Colorizer
 from core.hub import load_pretrained
 from core.images import ImageInputError, load_image, to_uint8
@@ -38,28 +38,38 @@ def read(upload) -> tuple[np.ndarray, np.ndarray | None]:
     return rgb, (None if is_grayscale(rgb) else rgb)
 
 
-def colorize(upload, temperature):
-    rgb, original = read(upload)
-    result = colorize_both(rgb, l2_model, class_model, float(temperature))
+def present(result, original, temperature):
+    """Images, scores and the centre pixel's distribution for one colourized photo."""
     gray = np.repeat(result.lightness[..., None] / 100, 3, axis=2)
     text = scores(result, original)
     if original is None:
         text += "\n\nThe photo had no colour, so there is no ground truth to compare with."
-    figure = pixel_distribution(result, centers, rgb.shape[1] // 2, rgb.shape[0] // 2, float(temperature), original)
+    height, width = result.lightness.shape
+    figure = pixel_distribution(result, centers, width // 2, height // 2, float(temperature), original)
     shown = [to_uint8(image) if image is not None else None for image in (gray, result.l2, result.classification, original)]
     return *shown, text, figure
 
 
-def recolor(upload, temperature):
-    """Temperature moved: redo the result if there is a photo, otherwise leave everything as it is."""
-    if upload is None:
-        return tuple(gr.skip() for _ in range(6))
-    return colorize(upload, temperature)
-
-
-def inspect_pixel(upload, temperature, event: gr.SelectData):
+def colorize(upload, temperature):
     rgb, original = read(upload)
     result = colorize_both(rgb, l2_model, class_model, float(temperature))
+    return *present(result, original, temperature), (result, original)
+
+
+def recolor(state, temperature):
+    """Temperature moved: re-decode the stored distribution (no network run); nothing to do without a photo."""
+    if state is None:
+        return tuple(gr.skip() for _ in range(7))
+    result, original = state
+    result = redecode(result, centers, float(temperature))
+    return *present(result, original, temperature), (result, original)
+
+
+def inspect_pixel(state, temperature, event: gr.SelectData):
+    """A click on the result: that pixel's distribution, from the stored prediction."""
+    if state is None:
+        raise gr.Error("Colourize a photo first, then click a pixel of the result.")
+    result, original = state
     x, y = event.index
     return pixel_distribution(result, centers, x, y, float(temperature), original)
 
@@ -85,10 +95,11 @@ with gr.Blocks(title="Colourization") as demo:
         table = gr.Markdown()
         distribution = gr.Plot(label="the colours the classifier considers at the clicked pixel")
 
-    outputs = [gray, l2_out, class_out, original, table, distribution]
+    prediction = gr.State()  # per user: the last result (with its distribution) and the original
+    outputs = [gray, l2_out, class_out, original, table, distribution, prediction]
     run.click(colorize, [upload, temperature], outputs, api_name="colorize")
-    temperature.release(recolor, [upload, temperature], outputs, api_name=False)
-    class_out.select(inspect_pixel, [upload, temperature], distribution, api_name=False)
+    temperature.release(recolor, [prediction, temperature], outputs, api_name=False)
+    class_out.select(inspect_pixel, [prediction, temperature], distribution, api_name=False)
 
 if __name__ == "__main__":
     demo.launch()
