@@ -48,7 +48,8 @@ class DCGANGenerator(nn.Module, PyTorchModelHubMixin):
     @torch.no_grad()
     def sample(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
         """One image per seed, in [0, 1]; truncation < 1 pulls z towards 0 (the 'average' face)."""
-        return (self(seed_codes(seeds, self.latent_dim) * truncation) + 1) / 2
+        codes = seed_codes(seeds, self.latent_dim).to(self.to_rgb.weight.device)
+        return (self(codes * truncation) + 1) / 2
 
 
 class DCGANDiscriminator(nn.Module, PyTorchModelHubMixin):
@@ -95,3 +96,23 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 def seed_codes(seeds: list[int], latent_dim: int) -> torch.Tensor:
     """The code z of each seed: the same seed gives the same z (and face) everywhere."""
     return torch.stack([torch.randn(latent_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+
+def parse_seeds(text: str, limit: int = 64) -> list[int]:
+    """'0-7, 42' -> [0, 1, ..., 7, 42]: the seed lists a Space puts in its URL."""
+    seeds = []
+    for part in str(text).replace(" ", "").split(","):
+        if not part:
+            continue
+        first, dash, last = part.partition("-")
+        if not (first.isdigit() and (not dash or last.isdigit())):
+            raise ValueError(f"'{part}' is not a seed or a range like 3-10 (seeds are whole numbers >= 0)")
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise ValueError(f"range '{part}' runs backwards")
+        seeds.extend(range(low, min(high, low + limit) + 1))
+        if len(seeds) > limit:
+            raise ValueError(f"at most {limit} seeds at once, got more")
+    if not seeds:
+        raise ValueError("no seeds given: type one, a list (1, 5, 9) or a range (0-15)")
+    return seeds

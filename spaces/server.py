@@ -40,9 +40,11 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Fast
 
     for space in spaces:
         started = time.perf_counter()
-        demo = load_app_module(space).demo
-        # root_path makes file URLs (examples, outputs) carry the mount prefix.
-        gr.mount_gradio_app(app, demo, path=space.path, root_path=space.path, footer_links=["api", "settings"])
+        module = load_app_module(space)
+        # root_path makes file URLs (examples, outputs) carry the mount prefix; an app's CSS is its
+        # module's CSS string, passed here as its own `demo.launch(css=CSS)` does when it runs alone.
+        gr.mount_gradio_app(app, module.demo, path=space.path, root_path=space.path, footer_links=["api", "settings"],
+                            css=getattr(module, "CSS", None))
         if verbose:
             print(f"  {space.emoji} {space.name:<20} ready in {time.perf_counter() - started:5.2f} s  -> {space.path}/")
     return app, spaces

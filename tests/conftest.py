@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 import threading
@@ -9,6 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+
+# The quiz's answer log: a fresh file per test session, never the user's own.
+os.environ["MANIFOLD_QUIZ_DB"] = str(Path(tempfile.mkdtemp(prefix="manifold-lab-quiz-")) / "answers.sqlite")
 
 
 @pytest.fixture(autouse=True)

@@ -61,3 +61,30 @@ def test_every_space_loads_without_failed_requests(page, served_spaces, name):
     page.locator("h1").first.wait_for(timeout=30_000)
     page.wait_for_timeout(2000)  # let the load events run and their outputs (images, plots) fetch
     assert not failures, failures
+
+
+def test_a_gan_link_restores_its_seeds_and_the_page_keeps_them(page, served_spaces):
+    page.goto(f"{served_spaces.url}/gan/?seeds=3-5&psi=0.5&model=DCGAN+(baseline)")
+    seeds = page.get_by_label("Seeds")
+    page.get_by_text("DCGAN (baseline), seeds 3-5 at truncation ψ = 0.50").wait_for(timeout=30_000)
+    seeds.fill("7, 9")
+    seeds.press("Enter")
+    page.get_by_text("seeds 7, 9 at truncation").wait_for(timeout=30_000)
+    page.wait_for_function("() => new URL(location.href).searchParams.get('seeds') === '7, 9'", timeout=10_000)
+    assert "psi=0.5" in page.url and "model=DCGAN" in page.url
+
+
+def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
+    page.goto(f"{served_spaces.url}/which-face-is-real/")
+    page.get_by_role("button", name="New game").click()
+    page.get_by_text("Round 1 of 10").wait_for(timeout=30_000)
+    for round_number in range(1, 11):
+        page.get_by_text(f"Round {round_number} of 10").wait_for(timeout=30_000)
+        page.get_by_role("button", name="The left one is real").click()
+        page.get_by_text("the real photo was on the").wait_for(timeout=30_000)
+        if round_number < 10:
+            page.get_by_role("button", name="Next pair").click()
+            page.get_by_text("Which one is the photo?").wait_for(timeout=30_000)
+    page.get_by_text("Game over:").wait_for(timeout=30_000)
+    assert page.get_by_text("all players so far").is_visible()
+    assert page.get_by_text("the GAN's discriminator, on your 10 pairs").is_visible()

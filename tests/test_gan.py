@@ -61,3 +61,14 @@ def test_a_few_steps_lower_the_discriminator_loss():
     losses = [recipe.training_step(models, real, update)["d_loss"].item() for _ in range(30)]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
     assert all(p.grad is None or p.requires_grad for p in models["discriminator"].parameters())
+
+
+def test_parse_seeds_reads_lists_and_ranges_and_refuses_the_rest():
+    from core.gan import parse_seeds
+
+    assert parse_seeds("0-3, 42") == [0, 1, 2, 3, 42]
+    assert parse_seeds(" 7 ") == [7]
+    for bad, message in [("", "no seeds"), ("a", "not a seed"), ("-3", "not a seed"), ("5-2", "backwards"),
+                         ("0-100", "at most 64"), ("1.5", "not a seed")]:
+        with pytest.raises(ValueError, match=message):
+            parse_seeds(bad)

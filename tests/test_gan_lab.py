@@ -70,12 +70,38 @@ def test_faces_tab_endpoints_and_bad_inputs(served_spaces):
     from PIL import Image
 
     client = Client(f"{served_spaces.url}/gan/", verbose=False)
-    grid, text = client.predict(10, 8, 0.7, api_name="/sample_faces")
-    assert Image.open(grid).size == (8 * 128, 128) and "Seeds 10-17" in text
-    strip, norms = client.predict(1, 7, 5, "spherical", api_name="/interpolate")
-    assert Image.open(strip).size == (5 * 128, 128) and norms.count(",") == 4
+    for model in ("StyleGAN2-style", "DCGAN (baseline)"):
+        grid, text = client.predict("10-17", 0.7, model, api_name="/sample_faces")
+        assert Image.open(grid).size == (8 * 130 + 2, 132) and "seeds 10-17" in text  # 128 px tiles, 2 px gaps
+    strip = client.predict(1, 7, 5, "spherical in z", api_name="/interpolate")
+    assert Image.open(strip).size == (5 * 130 + 2, 132)
+    mixed = client.predict(3, 11, 0.8, api_name="/mix_styles")
+    assert Image.open(mixed).size == (6 * 130 + 2, 132)  # A, four crossovers, B
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
-    with pytest.raises(gr.Error, match="1 to 64 faces"):
-        app.sample_faces(0, 100, 1.0)
+    for bad in ("0-100", "x", ""):
+        with pytest.raises(gr.Error, match="Seeds:"):
+            app.sample_faces(bad, 1.0, "StyleGAN2-style")
     with pytest.raises(gr.Error, match="2 to 16 steps"):
-        app.interpolate_faces(1, 2, 40, "linear")
+        app.interpolate_faces(1, 2, 40, "linear in w")
+    with pytest.raises(gr.Error, match="two seeds"):
+        app.mix_styles(None, 2, 1.0)
+
+
+def test_linear_in_w_interpolation_ends_on_the_two_seeds():
+    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+    strip = np.asarray(app.interpolate_faces(4, 9, 3, "linear in w"), dtype=np.float32)
+    ends = (app.stylegan.sample([4, 9]).permute(0, 2, 3, 1).numpy() * 255)
+    first, last = strip[2:130:2, 2:130:2], strip[2:130:2, 262:390:2]  # undo the 2x display, skip the gaps
+    assert np.abs(first - ends[0]).max() <= 1 and np.abs(last - ends[1]).max() <= 1
+    assert not torch.equal(torch.from_numpy(first), torch.from_numpy(last))
+
+
+def test_a_link_restores_seeds_truncation_and_generator():
+    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+
+    class Request:
+        query_params = {"seeds": "3-5", "psi": "0.4", "model": "DCGAN (baseline)"}
+
+    assert app.read_link(Request()) == ("3-5", 0.4, "DCGAN (baseline)")
+    Request.query_params = {"psi": "lots", "model": "unknown"}
+    assert app.read_link(Request()) == ("0-15", 1.0, "StyleGAN2-style")

@@ -118,3 +118,13 @@ def test_kebab_case_flags_work_too(tmp_path):
     args = toy.parse_args(["--output-dir", str(tmp_path), "--max-steps", "3", "--push-to-hub", "me/toy",
                            "--mixed-precision", "bf16"])
     assert (args.max_steps, args.push_to_hub, args.mixed_precision) == (3, "me/toy", "bf16")
+
+
+def test_max_minutes_stops_on_time_then_releases(tmp_path):
+    started = time.time()
+    summary = toy.main(["--output_dir", str(tmp_path), "--max_steps", "100000", "--max_minutes", "0.02", *FAST])
+    assert time.time() - started < 30
+    steps = metrics(tmp_path)
+    assert 0 < summary["step"] < 100000 and steps[-1]["step"] == summary["step"]
+    assert steps[-1]["wall_time_s"] >= 1.2 and not summary["stopped_early"]
+    assert (tmp_path / f"checkpoint-{summary['step']}").is_dir() and (tmp_path / "final" / "model.safetensors").is_file()

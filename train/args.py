@@ -27,6 +27,8 @@ def common_parser(description: str) -> FlagParser:
     run = parser.add_argument_group("run")
     run.add_argument("--output_dir", default="outputs/run", help="checkpoints, logs, samples and final weights")
     run.add_argument("--max_steps", type=int, default=1000, help="optimizer steps to train for")
+    run.add_argument("--max_minutes", type=float, default=0.0,
+                     help="also stop (and release) after this much wall time, resumes included (0: no limit)")
     run.add_argument("--batch_size", type=int, default=32, help="per-device batch size")
     run.add_argument("--learning_rate", type=float, default=2e-4, help="peak learning rate")
     run.add_argument("--lr_schedule", default="constant", choices=["constant", "cosine"],

@@ -1,8 +1,8 @@
-"""GAN recipe: DCGAN with the non-saturating loss, lazy R1 and differentiable augmentation.
+"""GAN recipe: DCGAN or StyleGAN2-style, with the non-saturating loss, lazy R1 and differentiable augmentation.
 
-    python -m train.gan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/dcgan-faces
+    python -m train.gan --arch stylegan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/stylegan-faces
 
-The release is the EMA of G (D stays in the resumable checkpoints).
+The release is the EMA of G in final/, and D (live weights) in final/discriminator/ for the quiz.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from core.data import ImageFolder
 from core.diffaugment import diff_augment
 from core.gan import DCGANDiscriminator, DCGANGenerator, discriminator_loss, generator_loss, r1_penalty
 from core.realism import realism_accuracy
+from core.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from train.args import common_parser
 from train.loop import Recipe, train
 
@@ -47,26 +48,39 @@ class Blobs(torch.utils.data.Dataset):
 class GanRecipe(Recipe):
     name = "gan"
     release = "generator"
+    also_release = ("discriminator",)
     license = "cc-by-nc-sa-4.0"
 
     def __init__(self, args):
         super().__init__(args)
-        self.title = f"DCGAN, {args.image_size}x{args.image_size} faces"
-        self.description = ("A DCGAN (`core.gan`) trained with the non-saturating loss, lazy R1 (gamma "
+        model = {"dcgan": "A DCGAN (`core.gan`)",
+                 "stylegan": "A StyleGAN2-style generator and residual discriminator (`core.stylegan`), with "
+                             f"style mixing (p {args.style_mixing_prob:g}),"}[args.arch]
+        self.title = f"{'DCGAN' if args.arch == 'dcgan' else 'StyleGAN2-style GAN'}, {args.image_size}x{args.image_size} faces"
+        self.description = (f"{model} trained with the non-saturating loss, lazy R1 (gamma "
                             f"{args.r1_gamma:g} every {args.r1_every} steps) and differentiable augmentation "
                             "(colour, translation, cutout) on both real and generated images.")
         self.data_description = f"{args.data} at {args.image_size}x{args.image_size} (10% held out for the realism score)"
-        self.fixed_z = None
         self.step = 0
 
     def build_models(self):
         size = 16 if self.args.dry_run else self.args.image_size
+        if self.args.arch == "stylegan":
+            base = 128 if self.args.dry_run else self.args.channel_base
+            return {"generator": StyleGANGenerator(latent_dim=self.args.latent_dim, w_dim=self.args.latent_dim,
+                                                   image_size=size, channel_base=base, max_channels=base // 4),
+                    "discriminator": StyleGANDiscriminator(image_size=size, channel_base=base, max_channels=base // 4)}
         width = 8 if self.args.dry_run else self.args.base_channels
         return {"generator": DCGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                 "discriminator": DCGANDiscriminator(image_size=size, base_channels=width)}
 
+    def generate(self, generator, z):
+        if self.args.arch == "stylegan":
+            return generator(z, style_mixing_prob=self.args.style_mixing_prob)
+        return generator(z)
+
     def build_optimizers(self, models):
-        betas = (0.5, 0.99)
+        betas = (0.0, 0.99) if self.args.arch == "stylegan" else (0.5, 0.99)  # StyleGAN2: no momentum
         return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate, betas=betas)
                 for name, model in models.items()}
 
@@ -79,7 +93,7 @@ class GanRecipe(Recipe):
         generator, discriminator = models["generator"], models["discriminator"]
         z = torch.randn(real.shape[0], self.args.latent_dim, device=real.device)
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))), on augmented images
-        fake = generator(z).detach()
+        fake = self.generate(generator, z).detach()
         d_loss = discriminator_loss(discriminator(diff_augment(real)), discriminator(diff_augment(fake)))
         metrics = {"d_loss": d_loss.detach()}
         if self.step % self.args.r1_every == 0:  # lazy R1, scaled up to keep its average weight
@@ -90,7 +104,7 @@ class GanRecipe(Recipe):
         update("discriminator", d_loss)
         # (2) Update G: maximize log D(G(z)); D is frozen so G's step leaves no gradient in it
         discriminator.requires_grad_(False)
-        g_loss = generator_loss(discriminator(diff_augment(generator(z))))
+        g_loss = generator_loss(discriminator(diff_augment(self.generate(generator, z))))
         update("generator", g_loss)
         discriminator.requires_grad_(True)
         self.step += 1
@@ -99,9 +113,7 @@ class GanRecipe(Recipe):
     @torch.no_grad()
     def sample_images(self, models, device):
         generator = getattr(models["generator"], "module", models["generator"])
-        if self.fixed_z is None:
-            self.fixed_z = torch.randn(16, self.args.latent_dim, generator=torch.Generator().manual_seed(0))
-        return (generator(self.fixed_z.to(device)) + 1) / 2
+        return generator.sample(list(range(16))).to(device)
 
     grid_columns = 8
 
@@ -120,10 +132,14 @@ class GanRecipe(Recipe):
 def parse_args(argv=None):
     parser = common_parser(__doc__)
     group = parser.add_argument_group("gan")
+    group.add_argument("--arch", default="dcgan", choices=["dcgan", "stylegan"], help="generator and discriminator")
     group.add_argument("--data", default="../shared/data/faces/ffhq256", help="folder of training images")
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
     group.add_argument("--latent_dim", type=int, default=128, help="size of z")
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
+    group.add_argument("--channel_base", type=int, default=1024,
+                       help="stylegan: width at resolution r is min(channel_base / 4, channel_base / r)")
+    group.add_argument("--style_mixing_prob", type=float, default=0.9, help="stylegan: style mixing regularisation")
     group.add_argument("--r1_gamma", type=float, default=0.1, help="R1 weight (StyleGAN2: 10 at 1024 px)")
     group.add_argument("--r1_every", type=int, default=16, help="lazy regularisation interval")
     parser.set_defaults(learning_rate=2e-4, batch_size=32, max_grad_norm=0.0, ema_decay=0.999)

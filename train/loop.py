@@ -36,6 +36,7 @@ class Recipe:
 
     name = "recipe"
     release = "model"  # the key in build_models() that is released with save_pretrained
+    also_release: tuple[str, ...] = ()  # other models saved (live weights) in final/<name>/, e.g. a GAN's D
     title = "manifold-lab model"
     description = ""
     data_description = "see the recipe"
@@ -202,7 +203,7 @@ def train(recipe: Recipe) -> dict:
     start_step, started = progress.step, time.time()
     wall_before = previous_wall_time(metrics_path) if progress.step else 0.0
     last_metrics: dict[str, float] = {}
-    stopped_early = False
+    stopped_early, last = False, False
     bar = tqdm(total=args.max_steps, initial=start_step, disable=not accelerator.is_local_main_process)
 
     # 3. The loop: optimizer steps, each over `gradient_accumulation_steps` batches.
@@ -228,8 +229,9 @@ def train(recipe: Recipe) -> dict:
                 if ema is not None:
                     ema.update(release)
                 last_metrics = {k: float(v) for k, v in step_metrics.items()}
-                if progress.step % args.log_every == 0 or progress.step == args.max_steps:
-                    elapsed = time.time() - started
+                elapsed = time.time() - started
+                last = progress.step >= args.max_steps or out_of_time(accelerator, args, wall_before + elapsed)
+                if progress.step % args.log_every == 0 or last:
                     record = {"step": progress.step, "epoch": epoch, **last_metrics,
                               "wall_time_s": round(wall_before + elapsed, 3),
                               "steps_per_s": round((progress.step - start_step) / max(elapsed, 1e-9), 4)}
@@ -239,12 +241,14 @@ def train(recipe: Recipe) -> dict:
                             f.write(json.dumps(record) + "\n")
                     if log_with:
                         accelerator.log(last_metrics, step=progress.step)
-                if progress.step % args.sample_every == 0 or progress.step == args.max_steps:
+                if progress.step % args.sample_every == 0 or last:
                     save_sample_grid(recipe, models, release, ema, accelerator, output_dir, progress.step)
-                if stop.requested or progress.step % args.checkpoint_every == 0 or progress.step == args.max_steps:
+                if stop.requested or progress.step % args.checkpoint_every == 0 or last:
                     save_checkpoint(accelerator, output_dir, progress.step, args.checkpoints_total_limit)
-                if stop.requested or progress.step >= args.max_steps:
+                if stop.requested or last:
                     break
+            if last:
+                break
         stopped_early = stop.requested and progress.step < args.max_steps
     bar.close()
 
@@ -253,10 +257,19 @@ def train(recipe: Recipe) -> dict:
     if stopped_early:
         accelerator.print(f"stopped by signal at step {progress.step}; resume with --resume latest")
     else:
-        summary["final_dir"] = str(release_weights(recipe, release, ema, accelerator, output_dir, progress.step,
+        summary["final_dir"] = str(release_weights(recipe, models, ema, accelerator, output_dir, progress.step,
                                                    wall_before + time.time() - started, last_metrics))
     accelerator.end_training()
     return summary
+
+
+def out_of_time(accelerator: Accelerator, args, wall_time_s: float) -> bool:
+    """--max_minutes (for equal-time comparisons): the main process's clock decides for every process."""
+    if args.max_minutes <= 0:
+        return False
+    if accelerator.is_main_process and wall_time_s >= args.max_minutes * 60:
+        accelerator.set_trigger()
+    return accelerator.check_trigger()
 
 
 def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path, step: int) -> Path | None:
@@ -278,10 +291,11 @@ def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path
     return path
 
 
-def release_weights(recipe, release, ema, accelerator, output_dir: Path, step: int, wall_time_s: float,
+def release_weights(recipe, models, ema, accelerator, output_dir: Path, step: int, wall_time_s: float,
                     metrics: dict[str, float]) -> Path:
     """Evaluate, save_pretrained and write the card, all with EMA weights swapped in; push if asked."""
     final_dir = output_dir / "final"
+    release = accelerator.unwrap_model(models[recipe.release])
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
         args = recipe.args
@@ -290,18 +304,27 @@ def release_weights(recipe, release, ema, accelerator, output_dir: Path, step: i
             evaluated = recipe.evaluate({recipe.release: release}, accelerator.device)
             metrics = {**metrics, **{f"eval_{k}": float(v) for k, v in evaluated.items()}}
             release.save_pretrained(final_dir)
-        config = json.loads((final_dir / "config.json").read_text())
-        (final_dir / "README.md").write_text(render_card(
-            title=recipe.title, description=recipe.description, recipe=recipe.name,
-            data=recipe.data_description, license=recipe.license, steps=step, wall_time_s=wall_time_s,
-            metrics={**metrics, **({"ema_decay": args.ema_decay} if ema else {})}, config=config,
-            hardware=_hardware(accelerator)))
+        metrics = {**metrics, **({"ema_decay": args.ema_decay} if ema else {})}
+        card = dict(description=recipe.description, recipe=recipe.name, data=recipe.data_description,
+                    license=recipe.license, steps=step, wall_time_s=wall_time_s, metrics=metrics,
+                    hardware=_hardware(accelerator))
+        write_card(final_dir, title=recipe.title, **card)
+        for name in recipe.also_release:  # e.g. a GAN's D, in its own folder and Hub repo `<repo>-<name>`
+            accelerator.unwrap_model(models[name]).save_pretrained(final_dir / name)
+            write_card(final_dir / name, title=f"{recipe.title}: {name}", **card)
         with (output_dir / "metrics.jsonl").open("a") as f:
             f.write(json.dumps({"step": step, "final": True, **metrics}) + "\n")
         if args.push_to_hub and not args.dry_run:
             push_folder(final_dir, args.push_to_hub)
+            for name in recipe.also_release:
+                push_folder(final_dir / name, f"{args.push_to_hub}-{name}")
     accelerator.wait_for_everyone()
     return final_dir
+
+
+def write_card(folder: Path, **card) -> None:
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "README.md").write_text(render_card(config=config, **card))
 
 
 def push_folder(folder: Path, repo_id: str) -> str:

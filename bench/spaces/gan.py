@@ -8,7 +8,10 @@ def cases(app):
         return lambda: list(app.run_lab("ring of 8 Gaussians", "non-saturating", 1e-3, 1e-3, 1, steps, 0))
 
     return [
-        Case("DCGAN: one 64x64 face", lambda: app.generator.sample([3])),
-        Case("DCGAN: 4x4 grid, handler (PNG-ready)", lambda: app.sample_faces(0, 16, 1.0)),
+        Case("StyleGAN2-style: one 64x64 face", lambda: app.stylegan.sample([3])),
+        Case("StyleGAN2-style: 4x4 grid, handler (PNG-ready)", lambda: app.sample_faces("0-15", 1.0, "StyleGAN2-style")),
+        Case("StyleGAN2-style: style mixing, 6 faces", lambda: app.mix_styles(3, 11, 0.8)),
+        Case("DCGAN: one 64x64 face", lambda: app.dcgan.sample([3])),
+        Case("DCGAN: 4x4 grid, handler (PNG-ready)", lambda: app.sample_faces("0-15", 1.0, "DCGAN (baseline)")),
         Case("2-D GAN lab: 500 steps, 6 streamed snapshots", run(500), repeats=5),
     ]

@@ -1,49 +1,90 @@
-"""GANs: a discriminator is a learned loss. The 2-D GAN lab trains G and D live in the browser."""
+"""GANs: a discriminator is a learned loss. StyleGAN-style faces by seed; the 2-D GAN lab trains G and D live."""
 
 import gradio as gr
 import torch
+import torch.nn.functional as F
 
-from core.gan import DCGANGenerator, seed_codes, slerp
+from core.gan import DCGANGenerator, parse_seeds, seed_codes, slerp
 from core.gan_lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, train_lab
 from core.gan_lab_figures import game_figure, loss_figure
 from core.hub import load_pretrained
 from core.images import make_grid, to_pil
+from core.stylegan import StyleGANGenerator
 
-FACES_REPO = "manifold-lab/dcgan-faces"
+STYLEGAN_REPO, DCGAN_REPO = "manifold-lab/stylegan-faces", "manifold-lab/dcgan-faces"
+TILE = 128  # 64x64 samples are shown at 2x, nearest neighbour, so pixels stay pixels (2 px gaps between)
 
 DESCRIPTION = """# 🎭 GANs: the discriminator is a learned loss
-A generator G turns random codes into samples; a discriminator D learns to tell them from real data, and G
-follows D's gradient. In the 2-D lab the data are points, so you can watch the whole game: D's decision
-surface (blue = "real", red = "fake") and G's samples moving across it. The face generator of the lecture (StyleGAN-
-style sampling and style mixing) is not in this app yet; its DCGAN baseline, trained here on 1,000 faces, is."""
+A generator G turns random codes into images; a discriminator D learns to tell them from real data, and G
+follows D's gradient. The faces come from a small **StyleGAN2-style** generator (mapping network z → w,
+modulated convolutions, noise inputs) and its **DCGAN** baseline, both trained here on 1,000 faces for the
+same 25 minutes. In the **2-D lab** the data are points, so you can watch the whole game."""
 
-generator, generator_source = load_pretrained(DCGANGenerator, FACES_REPO)
+stylegan, stylegan_source = load_pretrained(StyleGANGenerator, STYLEGAN_REPO)
+dcgan, dcgan_source = load_pretrained(DCGANGenerator, DCGAN_REPO)
+GENERATORS = {"StyleGAN2-style": stylegan, "DCGAN (baseline)": dcgan}
+
+
+def as_strip(images: torch.Tensor, columns: int):
+    """Tiles enlarged by whole pixels (nearest), then gridded: every face pixel is an exact 2x2 block."""
+    enlarged = F.interpolate(images.clamp(0, 1), scale_factor=TILE // images.shape[-1], mode="nearest")
+    return to_pil(make_grid(enlarged, nrow=columns))
 
 
 @torch.inference_mode()
-def sample_faces(first_seed, count, truncation):
-    first_seed, count = int(first_seed), int(count)
-    if not 1 <= count <= 64 or first_seed < 0:
-        raise gr.Error("Choose 1 to 64 faces and a seed of 0 or more.")
-    seeds = list(range(first_seed, first_seed + count))
-    images = generator.sample(seeds, truncation=float(truncation))
-    grid = to_pil(make_grid(images, nrow=min(8, count)).clamp(0, 1)).resize(
-        (min(8, count) * 128, -(-count // 8) * 128), resample=0)
-    return grid, f"Seeds {seeds[0]}-{seeds[-1]} at truncation {float(truncation):.2f}: the same seeds always give these faces."
+def sample_faces(seeds_text, truncation, model_name):
+    try:
+        seeds = parse_seeds(seeds_text)
+    except ValueError as error:
+        raise gr.Error(f"Seeds: {error}") from error
+    images = GENERATORS[model_name].sample(seeds, truncation=float(truncation))
+    return as_strip(images, min(8, len(seeds))), (
+        f"{model_name}, seeds {seeds_text} at truncation ψ = {float(truncation):.2f}. The page's link now "
+        "holds these seeds: share it and the same faces appear.")
 
 
 @torch.inference_mode()
 def interpolate_faces(seed_a, seed_b, steps, mode):
     steps = int(steps)
-    if not 2 <= steps <= 16:
-        raise gr.Error("Use 2 to 16 steps.")
-    a, b = seed_codes([int(seed_a), int(seed_b)], generator.latent_dim)
+    if not 2 <= steps <= 16 or seed_a is None or seed_b is None or min(seed_a, seed_b) < 0:
+        raise gr.Error("Use two seeds of 0 or more and 2 to 16 steps.")
+    z = seed_codes([int(seed_a), int(seed_b)], stylegan.latent_dim)
     t = torch.linspace(0, 1, steps)
-    codes = slerp(a, b, t) if mode == "spherical" else (1 - t[:, None]) * a + t[:, None] * b
-    images = (generator(codes) + 1) / 2
-    norms = ", ".join(f"{n:.1f}" for n in codes.norm(dim=1).tolist())
-    return to_pil(make_grid(images, nrow=steps)).resize((steps * 128, 128), resample=0), f"|z| along the path: {norms}"
+    if mode == "linear in w":
+        w = stylegan.map(z)
+        ws = (1 - t[:, None]) * w[0] + t[:, None] * w[1]
+    else:  # spherical in z keeps every code at a Gaussian's typical radius
+        ws = stylegan.map(slerp(z[0], z[1], t) if mode == "spherical in z" else (1 - t[:, None]) * z[0] + t[:, None] * z[1])
+    return as_strip((stylegan.synthesize(ws) + 1) / 2, steps)  # as_strip clamps to [0, 1]
 
+
+@torch.inference_mode()
+def mix_styles(coarse_seed, fine_seed, truncation):
+    if coarse_seed is None or fine_seed is None or min(coarse_seed, fine_seed) < 0:
+        raise gr.Error("Use two seeds of 0 or more.")
+    a, b, psi = int(coarse_seed), int(fine_seed), float(truncation)
+    crossovers = [stylegan.coarse_layers(r) for r in (4, 8, 16, 32)]
+    images = [stylegan.sample([a], psi)[0]] + [stylegan.mix(a, b, c, psi)[0] for c in crossovers] + [stylegan.sample([b], psi)[0]]
+    return as_strip(torch.stack(images), len(images))
+
+
+def read_link(request: gr.Request):
+    """?seeds=0-15&psi=0.7&model=DCGAN...: a shared link restores its grid."""
+    query = dict(request.query_params) if request else {}
+    truncation = query.get("psi", "1.0")
+    model_name = query.get("model") if query.get("model") in GENERATORS else "StyleGAN2-style"
+    try:
+        truncation = min(1.5, max(0.0, float(truncation)))
+    except ValueError:
+        truncation = 1.0
+    return query.get("seeds", "0-15")[:200], truncation, model_name
+
+
+WRITE_LINK = """(seeds, psi, model) => {
+  const url = new URL(window.location.href);
+  url.searchParams.set("seeds", seeds); url.searchParams.set("psi", psi); url.searchParams.set("model", model);
+  window.history.replaceState(null, "", url);
+}"""
 
 
 def run_lab(distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed):
@@ -66,23 +107,32 @@ def run_lab(distribution, loss, generator_lr, discriminator_lr, discriminator_st
 
 with gr.Blocks(title="GANs") as demo:
     gr.Markdown(DESCRIPTION)
-    with gr.Tab("Faces (DCGAN)"):
-        gr.Markdown(generator_source.markdown())
+    with gr.Tab("Faces"):
+        gr.Markdown(stylegan_source.markdown() + "\n\n" + dcgan_source.markdown())
         with gr.Row():
-            first_seed = gr.Number(0, precision=0, label="First seed", info="face i comes from seed i, always")
-            count = gr.Slider(1, 64, 16, step=1, label="Faces", info="a grid of consecutive seeds")
-            truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation",
-                                   info="shrink z towards 0: more typical faces, less variety; 0 = one 'average' face")
+            seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
+            truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
+                                   info="pull w (StyleGAN) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
+            model_name = gr.Radio(list(GENERATORS), value="StyleGAN2-style", label="Generator")
+        show = gr.Button("Show these faces", variant="primary")
         faces = gr.Image(label="samples", format="png")
         faces_text = gr.Markdown()
+    with gr.Tab("Interpolation"):
         with gr.Row():
             seed_a = gr.Number(1, precision=0, label="From seed")
             seed_b = gr.Number(7, precision=0, label="To seed")
             path_steps = gr.Slider(2, 16, 8, step=1, label="Steps")
-            mode = gr.Radio(["spherical", "linear"], value="spherical", label="Path in z",
-                            info="linear paths pass near 0, where z is atypical")
-        path = gr.Image(label="interpolation", format="png")
-        path_text = gr.Markdown()
+            mode = gr.Radio(["linear in w", "spherical in z", "linear in z"], value="linear in w", label="Path",
+                            info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
+        path = gr.Image(label="StyleGAN2-style, from one seed to the other", format="png")
+    with gr.Tab("Style mixing"):
+        gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
+                    "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture.")
+        with gr.Row():
+            coarse_seed = gr.Number(3, precision=0, label="Seed A (coarse styles)")
+            fine_seed = gr.Number(11, precision=0, label="Seed B (fine styles)")
+            mix_truncation = gr.Slider(0, 1, 0.8, step=0.05, label="Truncation ψ")
+        mixed = gr.Image(label="A | A up to 4, 8, 16, 32 px, then B | B", format="png")
     with gr.Tab("2-D GAN lab"):
         with gr.Row():
             with gr.Column(scale=1):
@@ -110,12 +160,15 @@ with gr.Blocks(title="GANs") as demo:
     event = train.click(run_lab, [distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed],
                         [game, losses, status], api_name="gan_lab", concurrency_limit=2)
     stop.click(None, cancels=[event])
-    for control in (first_seed, count, truncation):
-        control.change(sample_faces, [first_seed, count, truncation], [faces, faces_text], api_name=False)
-    for control in (seed_a, seed_b, path_steps, mode):
-        control.change(interpolate_faces, [seed_a, seed_b, path_steps, mode], [path, path_text], api_name=False)
-    demo.load(sample_faces, [first_seed, count, truncation], [faces, faces_text], api_name="sample_faces")
-    demo.load(interpolate_faces, [seed_a, seed_b, path_steps, mode], [path, path_text], api_name="interpolate")
+    face_inputs = [seeds, truncation, model_name]
+    gr.on([show.click, seeds.submit, truncation.release, model_name.input], sample_faces, face_inputs, [faces, faces_text],
+          api_name="sample_faces").then(None, face_inputs, None, js=WRITE_LINK)
+    gr.on([demo.load, seed_a.change, seed_b.change, path_steps.release, mode.change], interpolate_faces,
+          [seed_a, seed_b, path_steps, mode], path, api_name="interpolate")
+    gr.on([demo.load, coarse_seed.change, fine_seed.change, mix_truncation.release], mix_styles,
+          [coarse_seed, fine_seed, mix_truncation], mixed, api_name="mix_styles")
+    demo.load(read_link, None, face_inputs, api_name=False).then(sample_faces, face_inputs, [faces, faces_text],
+                                                                api_name=False)
 
 if __name__ == "__main__":
     demo.launch()

@@ -1,0 +1,152 @@
+"""'Which face is real?' (after whichfaceisreal.com, West & Bergstrom): rounds, scoring, no side channel.
+
+Every image of a round goes through one pipeline: decode -> RGB -> the generator's resolution ->
+uncompressed PNG with no metadata under a random name. Uncompressed, so even the byte size of the two
+files is the same: the only tell left is the picture. The answer stays on the server, in the player's
+`Game`; a round can be answered once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from core.images import to_uint8
+
+ROUNDS_PER_GAME = 10
+SIDES = ("left", "right")
+
+TELLS = (
+    "Background: GAN backgrounds melt into swirls, repeat, or change style behind the head.",
+    "Hair: strands that merge into the background or turn into paint-like streaks.",
+    "Ears and earrings: a GAN often gives two different earrings, or ears that do not match.",
+    "Teeth: too many, uneven, or fused into one band.",
+    "Glasses: frames that bend, differ between the eyes, or fade into the skin.",
+    "Symmetry: eyes, collars and shoulders that do not agree from one side to the other.",
+    "Water-like blobs: shiny droplets in the hair or background (StyleGAN1's tell, which StyleGAN2 fixed).",
+    "Text and other people: lettering that is not quite letters; a second face that is half a face.",
+)
+
+
+def face_array(image: Image.Image | np.ndarray | torch.Tensor, size: int) -> np.ndarray:
+    """Any face -> (size, size, 3) uint8 RGB; tensors are (3, H, W) in [0, 1]. Area averaging when shrinking."""
+    if isinstance(image, Image.Image):
+        image = torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255).permute(2, 0, 1)
+    elif isinstance(image, np.ndarray):
+        image = torch.from_numpy(image.astype(np.float32) / 255).permute(2, 0, 1)
+    image = image.float().clamp(0, 1)[None]
+    if image.shape[-1] != size or image.shape[-2] != size:
+        image = F.interpolate(image, size=(size, size), mode="area" if image.shape[-1] > size else "bicubic",
+                              align_corners=None if image.shape[-1] > size else False).clamp(0, 1)
+    return to_uint8(image[0].permute(1, 2, 0).numpy())  # (size, size, 3)
+
+
+def write_png(pixels: np.ndarray, folder: Path) -> Path:
+    """Uncompressed PNG, no metadata, random name: same-size images give same-size files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{secrets.token_hex(12)}.png"
+    Image.fromarray(pixels, "RGB").save(path, format="PNG", compress_level=0)
+    return path
+
+
+@dataclass
+class Round:
+    left: Path
+    right: Path
+    real_side: str  # "left" or "right": never leaves the server before the guess
+    discriminator_side: str  # the side the GAN's discriminator calls real
+    tell: str
+    answered: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    correct: bool
+    real_side: str
+    discriminator_correct: bool
+    tell: str
+    game_over: bool
+
+
+@dataclass
+class Game:
+    """One player's game: the open round, score and streak. Lives in the player's gr.State."""
+
+    difficulty: str
+    game_id: str = field(default_factory=lambda: secrets.token_hex(8))
+    rounds_played: int = 0
+    score: int = 0
+    streak: int = 0
+    best_streak: int = 0
+    discriminator_score: int = 0
+    current: Round | None = None
+    shown: set[str] = field(default_factory=set)  # faces already used in this game: no face twice
+
+    def draw(self, kind: str, count: int, random: secrets.SystemRandom) -> int:
+        """An index into a pool of `count` faces of `kind` that this game has not shown yet."""
+        fresh = [i for i in range(count) if f"{kind}:{i}" not in self.shown] or list(range(count))
+        index = random.choice(fresh)
+        self.shown.add(f"{kind}:{index}")
+        return index
+
+    @property
+    def over(self) -> bool:
+        return self.rounds_played >= ROUNDS_PER_GAME
+
+    def start_round(self, make_round: Callable[[], Round]) -> Round:
+        if self.over:
+            raise ValueError("this game is over: start a new game")
+        if self.current is None or self.current.answered:
+            self.current = make_round()
+        return self.current  # asking again never reshuffles an open round (no peeking by re-rolling)
+
+    def guess(self, side: str) -> Outcome:
+        if side not in SIDES:
+            raise ValueError(f"guess 'left' or 'right', not {side!r}")
+        if self.current is None or self.current.answered:
+            raise ValueError("no open round: show the next pair first")
+        current = self.current
+        current.answered = True
+        correct = side == current.real_side
+        discriminator_correct = current.discriminator_side == current.real_side
+        self.rounds_played += 1
+        self.score += correct
+        self.discriminator_score += discriminator_correct
+        self.streak = self.streak + 1 if correct else 0
+        self.best_streak = max(self.best_streak, self.streak)
+        return Outcome(correct, current.real_side, discriminator_correct, current.tell, self.over)
+
+
+class RoundMaker:
+    """Builds rounds: a real face and a fake one at `size`, sides at random, judged by the discriminator."""
+
+    def __init__(self, real_faces: list[Image.Image], discriminator: torch.nn.Module, folder: Path):
+        if not real_faces:
+            raise ValueError("no real faces to show")
+        self.real_faces, self.discriminator, self.folder = real_faces, discriminator, Path(folder)
+        self.random = secrets.SystemRandom()  # unpredictable from outside, unlike a seeded generator
+
+    @torch.inference_mode()
+    def discriminator_pick(self, real: np.ndarray, fake: np.ndarray) -> bool:
+        """True if D scores the real face higher ("more real") than the fake, at D's own resolution."""
+        size = self.discriminator.image_size
+        pair = torch.stack([torch.from_numpy(face_array(x, size)).permute(2, 0, 1) for x in (real, fake)])
+        logits = self.discriminator(pair.float() / 127.5 - 1)
+        return bool(logits[0] > logits[1])
+
+    def make(self, game: Game, fake: Image.Image | np.ndarray | torch.Tensor, size: int) -> Round:
+        real = face_array(self.real_faces[game.draw("real", len(self.real_faces), self.random)], size)
+        fake = face_array(fake, size)
+        real_side = self.random.choice(SIDES)
+        left, right = (real, fake) if real_side == "left" else (fake, real)
+        discriminator_right = self.discriminator_pick(real, fake)
+        discriminator_side = real_side if discriminator_right else SIDES[1 - SIDES.index(real_side)]
+        return Round(write_png(left, self.folder), write_png(right, self.folder), real_side, discriminator_side,
+                     self.random.choice(TELLS))

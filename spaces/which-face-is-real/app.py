@@ -1,0 +1,124 @@
+"""Which face is real? One real face, one generated; click the real one. Can you beat the discriminator?"""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import torch
+
+from core.data import image_source
+from core.hub import load_pretrained
+from core.quiz import ROUNDS_PER_GAME, Game, RoundMaker
+from core.quiz_stats import AnswerLog
+from core.stylegan import StyleGANDiscriminator, StyleGANGenerator
+
+GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/stylegan-faces", "manifold-lab/stylegan-faces-discriminator"
+FACES = Path(__file__).parent / "faces"
+OUR_GAN, STYLEGAN = "Our GAN (easier)", "NVIDIA StyleGAN (hard)"
+# Both faces are enlarged the same way by the browser; 'pixelated' keeps 64x64 pixels sharp, not smeared.
+CSS = ".quiz-face img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }"
+
+DESCRIPTION = f"""# 🕵️ Which face is real?
+Each round shows two faces: one is a photo from FFHQ, the other was made by a GAN. Click the real one.
+**{OUR_GAN}**: our small StyleGAN2-style generator, trained here for 25 minutes, shown at its 64x64.
+**{STYLEGAN}**: faces from NVIDIA's StyleGAN, shown at 256x256. Both faces of a round always have the same size
+and go through the same pipeline, so only the picture can give it away. After {ROUNDS_PER_GAME} rounds,
+see how you did against everyone else, and against the GAN's own discriminator."""
+
+generator, generator_source = load_pretrained(StyleGANGenerator, GENERATOR_REPO)
+discriminator, discriminator_source = load_pretrained(StyleGANDiscriminator, DISCRIMINATOR_REPO)
+real_source = image_source(os.environ.get("MANIFOLD_QUIZ_REAL_FACES", str(FACES / "real")))
+real_faces = [real_source.load(i) for i in range(len(real_source))]
+stylegan_pool = image_source(str(FACES / "stylegan"))
+rounds = RoundMaker(real_faces, discriminator, Path(tempfile.mkdtemp(prefix="which-face-")))
+default_db = Path("/data") if os.access("/data", os.W_OK) else Path.home() / ".cache" / "manifold-lab"
+answers = AnswerLog(os.environ.get("MANIFOLD_QUIZ_DB", default_db / "which-face-is-real.sqlite"))
+
+
+@torch.inference_mode()
+def make_round(game, truncation):
+    if game.difficulty == STYLEGAN:
+        return rounds.make(game, stylegan_pool.load(game.draw("stylegan", len(stylegan_pool), rounds.random)), size=256)
+    fake = generator.sample([secrets.randbelow(2**31)], truncation=float(truncation))[0]
+    return rounds.make(game, fake, size=generator.image_size)
+
+
+def score_line(game):
+    return f"**Round {min(game.rounds_played + 1, ROUNDS_PER_GAME)} of {ROUNDS_PER_GAME}** · score {game.score} · " \
+           f"streak {game.streak} (best {game.best_streak})"
+
+
+def new_game(difficulty, truncation):
+    if difficulty not in (OUR_GAN, STYLEGAN):
+        raise gr.Error(f"Pick a difficulty: {OUR_GAN} or {STYLEGAN}.")
+    return show_round(Game(difficulty=difficulty), truncation)
+
+
+def show_round(game, truncation):
+    if game is None:
+        raise gr.Error("Start a game first.")
+    if game.over:
+        raise gr.Error("This game is over: start a new one.")
+    current = game.start_round(lambda: make_round(game, truncation))
+    return game, str(current.left), str(current.right), score_line(game), "Which one is the photo?", ""
+
+
+def guess(game, side):
+    try:
+        outcome = game.guess(side) if game is not None else None
+    except ValueError as error:
+        raise gr.Error(f"{error}.") from error
+    if outcome is None:
+        raise gr.Error("Start a game first.")
+    answers.record(game.game_id, game.rounds_played, game.difficulty, outcome.correct, outcome.discriminator_correct)
+    verdict = "✅ Right" if outcome.correct else "❌ Wrong"
+    text = (f"{verdict}: the real photo was on the **{outcome.real_side}**. The discriminator "
+            f"{'got it too' if outcome.discriminator_correct else 'was fooled'}.\n\n💡 {outcome.tell}")
+    return game, score_line(game), text, summary(game) if outcome.game_over else ""
+
+
+def summary(game):
+    everyone = answers.aggregate(game.difficulty)
+    return f"""### Game over: {game.score} of {ROUNDS_PER_GAME} ({game.score / ROUNDS_PER_GAME:.0%})
+| | accuracy |
+|---|---|
+| you | {game.score / ROUNDS_PER_GAME:.0%} |
+| chance (a coin flip) | 50% |
+| all players so far ({everyone.answers} answers, {everyone.games} games, {game.difficulty}) | {everyone.accuracy:.0%} |
+| the GAN's discriminator, on your {ROUNDS_PER_GAME} pairs | {game.discriminator_score / ROUNDS_PER_GAME:.0%} |
+
+{"You beat the discriminator!" if game.score > game.discriminator_score else "The discriminator did at least as well as you."}
+It was trained to catch *our* generator's fakes at 64x64, so NVIDIA's faces are new to it as well."""
+
+
+with gr.Blocks(title="Which face is real?") as demo:
+    gr.Markdown(DESCRIPTION)
+    gr.Markdown(generator_source.markdown() + "\n\n" + discriminator_source.markdown())
+    game = gr.State(None)
+    with gr.Row():
+        difficulty = gr.Radio([OUR_GAN, STYLEGAN], value=OUR_GAN, label="Difficulty")
+        truncation = gr.Slider(0.3, 1.0, 1.0, step=0.05, label="Truncation ψ (our GAN)",
+                               info="lower: more 'average', cleaner fakes, so a harder game")
+        start = gr.Button("New game", variant="primary")
+    score = gr.Markdown()
+    with gr.Row(equal_height=True):
+        left = gr.Image(label="left", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
+        right = gr.Image(label="right", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
+    with gr.Row():
+        left_real = gr.Button("⬅️ The left one is real")
+        right_real = gr.Button("The right one is real ➡️")
+    result = gr.Markdown()
+    next_pair = gr.Button("Next pair")
+    summary_box = gr.Markdown()
+
+    round_outputs = [game, left, right, score, result, summary_box]
+    start.click(new_game, [difficulty, truncation], round_outputs, api_name="new_game")
+    next_pair.click(show_round, [game, truncation], round_outputs, api_name="next_round")
+    for button, image, side in ((left_real, left, "left"), (right_real, right, "right")):
+        gr.on([button.click, image.select], lambda state, side=side: guess(state, side), game,
+              [game, score, result, summary_box], api_name=f"guess_{side}")
+
+if __name__ == "__main__":
+    demo.launch(css=CSS)
