@@ -117,7 +117,7 @@ class PairedFolder(Dataset):
     ):
         if direction not in ("AtoB", "BtoA"):
             raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
-        self.images = ImageFolder(root, split=split, val_fraction=val_fraction, seed=seed)
+        self.images = image_source(str(root), split=split, val_fraction=val_fraction, seed=seed)  # or hub:<id>
         self.size, self.direction = size, direction
 
     @property

@@ -55,13 +55,14 @@ def _free_port() -> int:
 def serve_local_hub(repos: dict[str, Path], timeout: float = 30.0) -> Iterator[str]:
     """Serve {repo_id: local_dir_with_files} as model repos (branch "main"); yield the endpoint URL.
 
-    repo_id is "org/name" (or "name"); only model repos. Requires `git` and `olah` installed.
+    repo_id is "org/name" (a model repo) or "datasets/org/name" (a dataset repo). Requires `git` and `olah`.
     """
     work = Path(tempfile.mkdtemp(prefix="olah_hub_"))
     proc = None
     try:
         for repo_id, files_dir in repos.items():
-            _make_git_mirror(work / "mirrors" / "models" / repo_id, Path(files_dir))
+            kind, _, name = repo_id.partition("/") if repo_id.startswith("datasets/") else ("models", "", repo_id)
+            _make_git_mirror(work / "mirrors" / kind / name, Path(files_dir))
         port = _free_port()
         (work / "olah.toml").write_text(
             "[basic]\n"

@@ -1,0 +1,62 @@
+"""pix2pix quality on held-out pairs: L1 and PSNR of each twin, and realism (L1 + cGAN must beat L1 only).
+
+    python -m bench.pix2pix_quality
+
+Realism is `core.realism`: a small critic learns real-vs-generated on half of the held-out targets and
+half of a model's outputs for the *other* inputs, and is scored on the rest; 50% = cannot tell.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from core.hub import load_pretrained
+from core.metrics import psnr
+from core.pix2pix import UNetGenerator
+from core.realism import realism_accuracy
+from train.pix2pix import PairedImages
+
+HELD_OUT = {  # task: (data, direction, split): never seen in training
+    "facades": ("../shared/data/facades/val", "BtoA", "all"),
+    "edges2shoes": ("../shared/data/edges2shoes/val", "BtoA", "all"),
+    "grayscale": ("../shared/data/photos/bsd100", "BtoA", "all"),
+    "inpainting": ("../shared/data/faces/ffhq256", "BtoA", "val"),
+}
+
+
+@torch.inference_mode()
+def outputs_of(model, conditions, batch=25):
+    return torch.cat([model(conditions[i : i + batch]) for i in range(0, len(conditions), batch)])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=200, help="held-out pairs per task (at most)")
+    parser.add_argument("--repeats", type=int, default=3, help="critic splits")
+    args = parser.parse_args(argv)
+    print(f"pix2pix on held-out pairs at 128x128 (realism: {args.repeats} critic splits; 50% is best)\n")
+    print(f"{'task':<12} {'model':<10} {'pairs':>5} {'L1':>7} {'PSNR dB':>8} {'realism':>16}")
+    for task, (data, direction, split) in HELD_OUT.items():
+        pairs = PairedImages(task, data, 128, direction, split=split, jitter=False)
+        torch.manual_seed(0)  # the same holes for both twins
+        items = [pairs[i] for i in range(min(args.count, len(pairs)))]
+        conditions, targets = (torch.stack(x) for x in zip(*items, strict=True))
+        half = len(items) // 2
+        for objective in ("l1", "l1-cgan"):
+            model, _ = load_pretrained(UNetGenerator, f"manifold-lab/pix2pix-{task}-{objective}")
+            fakes = outputs_of(model, conditions)
+            l1 = float((fakes - targets).abs().mean())
+            scores = np.mean([psnr(((t + 1) / 2).permute(1, 2, 0).numpy(), ((f + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy())
+                              for f, t in zip(fakes, targets, strict=True)])
+            # real targets of the first half vs outputs for the second half: no input appears on both sides
+            real, generated = (targets[:half] + 1) / 2, ((fakes[half:] + 1) / 2).clamp(0, 1)
+            realism = [realism_accuracy(real, generated, seed=s).accuracy for s in range(args.repeats)]
+            print(f"{task:<12} {objective:<10} {len(items):>5} {l1:>7.4f} {scores:>8.2f} "
+                  f"{np.mean(realism):>9.1%} ± {np.std(realism):.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Image-to-image tasks for pix2pix: where (input, target) pairs come from, and how a UI input becomes one.
+
+Paired folders (facades: labels -> photo; edges2shoes: edges -> photo) hold both halves. Any photo set
+also gives pairs on the fly: edges -> photo, grayscale -> colour, masked -> full (inpainting, Pathak
+et al. 2016). Tensors are (C, H, W) in [0, 1] here; the trainer and the Space map them to [-1, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage.feature import canny
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    input_channels: int
+    source: str  # "paired" (A|B folder) or "photos" (pairs made on the fly)
+    direction: str = "BtoA"  # for paired folders: which half is the input
+    description: str = ""
+
+
+TASKS = {
+    "facades": Task("facades", 3, "paired", "BtoA", "CMP facade label map -> photo"),
+    "edges2shoes": Task("edges2shoes", 3, "paired", "BtoA", "edge drawing -> shoe or handbag photo"),
+    "edges": Task("edges", 3, "photos", description="Canny edges of any photo -> the photo"),
+    "grayscale": Task("grayscale", 3, "photos", description="gray photo -> colour photo"),
+    "inpainting": Task("inpainting", 4, "photos", description="photo with a hole (and the hole's mask) -> full photo"),
+}
+
+
+def edges_of(photo: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    """Black edges on white, like the HED edges of edges2shoes, from Canny (no learned detector needed)."""
+    gray = photo.mean(0).numpy()
+    edges = canny(gray, sigma=sigma, low_threshold=0.05, high_threshold=0.15)
+    return torch.from_numpy(1 - edges.astype(np.float32)).expand(3, -1, -1).clone()
+
+
+def grayscale_of(photo: torch.Tensor) -> torch.Tensor:
+    """Rec. 601 luma, repeated on three channels so every task's G has the same input layout."""
+    luma = 0.299 * photo[0] + 0.587 * photo[1] + 0.114 * photo[2]
+    return luma.expand(3, -1, -1).clone()
+
+
+def stroke_mask(size: int, generator: torch.Generator, coverage: tuple[float, float] = (0.1, 0.35)) -> torch.Tensor:
+    """A free-form hole like a user's brush strokes: thick random walks until `coverage` of the image."""
+    target = coverage[0] + (coverage[1] - coverage[0]) * float(torch.rand((), generator=generator))
+    mask = torch.zeros(1, 1, size, size)
+    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    while mask.mean() < target:
+        y, x = (torch.rand(2, generator=generator) * size).tolist()
+        radius = size * (0.04 + 0.06 * float(torch.rand((), generator=generator)))
+        angle = float(torch.rand((), generator=generator)) * 2 * np.pi
+        for _ in range(int(4 + 8 * float(torch.rand((), generator=generator)))):
+            mask[0, 0][(yy - y) ** 2 + (xx - x) ** 2 <= radius**2] = 1
+            angle += float(torch.randn((), generator=generator)) * 0.6
+            y = min(max(y + np.sin(angle) * radius, 0), size - 1)
+            x = min(max(x + np.cos(angle) * radius, 0), size - 1)
+    return mask[0]  # (1, size, size), 1 = hole
+
+
+def masked_input(photo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(4, H, W): the photo with the hole painted mid-gray, and the mask, so G knows where the hole is."""
+    return torch.cat([photo * (1 - mask) + 0.5 * mask, mask])
+
+
+def make_input(task: str, photo: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """The input of an on-the-fly task for a target photo (3, H, W) in [0, 1]."""
+    if task == "edges":
+        return edges_of(photo)
+    if task == "grayscale":
+        return grayscale_of(photo)
+    if task == "inpainting":
+        return masked_input(photo, stroke_mask(photo.shape[-1], generator or torch.Generator().manual_seed(0)))
+    raise ValueError(f"task {task!r} has no on-the-fly input; choose one of edges, grayscale, inpainting")
+
+
+def jitter_pair(condition: torch.Tensor, target: torch.Tensor, size: int, generator: torch.Generator):
+    """The paper's jitter: resize to 1.125 x size, the same random crop of both, and a random mirror."""
+    big = int(round(size * 1.125))
+    pair = F.interpolate(torch.cat([condition, target])[None], size=(big, big), mode="bilinear",
+                         align_corners=False, antialias=True)[0]
+    top, left = torch.randint(0, big - size + 1, (2,), generator=generator).tolist()
+    pair = pair[:, top : top + size, left : left + size]
+    if torch.rand((), generator=generator) < 0.5:
+        pair = pair.flip(-1)
+    return pair[: len(condition)].clamp(0, 1), pair[len(condition) :].clamp(0, 1)
+
+
+# -- inputs from a UI: a drawing canvas, a label painter, a photo with a painted hole ------------------
+
+FACADE_PALETTE = {  # the label colours of the CMP facades as stored in the pix2pix files (measured on train)
+    "wall": "#0030ff", "window": "#0081ff", "background": "#0000de", "door": "#2629a9", "sill": "#23fde4",
+    "cornice": "#71f3a7", "balcony": "#c0fe43", "blind": "#fcef0b", "deco": "#fe9f09", "molding": "#fb5104",
+    "pillar": "#f30407", "shop": "#ac0410",
+}
+
+
+def _rgba(image) -> np.ndarray | None:
+    """An editor layer or image as float RGBA (H, W, 4) in [0, 1], or None."""
+    if image is None:
+        return None
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = np.stack([array] * 3, -1)
+    if array.dtype != np.uint8:
+        raise ValueError("expected 8-bit images from the editor")
+    array = array.astype(np.float32) / 255
+    if array.shape[-1] == 3:
+        array = np.concatenate([array, np.ones_like(array[..., :1])], -1)
+    return array
+
+
+def square_resize(array: np.ndarray, size: int, mode: str = "area") -> torch.Tensor:
+    """(H, W, C) -> (C, size, size): centre square, then resized."""
+    height, width = array.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    tensor = torch.from_numpy(np.ascontiguousarray(array[top : top + side, left : left + side])).permute(2, 0, 1)[None]
+    return F.interpolate(tensor, size=(size, size), mode=mode)[0].clamp(0, 1)
+
+
+def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str) -> torch.Tensor:
+    """A sketch or painted label map: the editor's composite, flattened onto white, as (3, size, size)."""
+    composite = _rgba(value.get("composite") if isinstance(value, dict) else value)
+    if composite is None or min(composite.shape[:2]) < 8:
+        raise ValueError(empty_message)
+    rgb = composite[..., :3] * composite[..., 3:] + (1 - composite[..., 3:])
+    if np.ptp(rgb) < 0.05:
+        raise ValueError(empty_message)
+    return square_resize(rgb, size)
+
+
+def inpainting_input(value: dict | None, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A photo (the editor's background) and a hole (whatever was painted on its layers): (4, S, S), photo."""
+    background = _rgba(value.get("background")) if isinstance(value, dict) else None
+    if background is None or min(background.shape[:2]) < 8 or background[..., 3].max() == 0:
+        raise ValueError("Upload a face photo (or pick an example) first.")
+    layers = [_rgba(layer) for layer in (value.get("layers") or []) if layer is not None]
+    painted = np.zeros(background.shape[:2], np.float32)
+    for layer in layers:
+        if layer.shape[:2] == painted.shape:
+            painted = np.maximum(painted, layer[..., 3])
+    if painted.max() == 0:
+        raise ValueError("Paint over the part of the face to fill in (the brush), then run.")
+    photo = square_resize(background[..., :3], size)
+    mask = (square_resize(painted[..., None], size) > 0.25).float()
+    return masked_input(photo, mask), photo

@@ -1,0 +1,128 @@
+"""pix2pix (Isola, Zhu, Zhou & Efros, CVPR 2017): a U-Net generator and a PatchGAN discriminator.
+
+G maps an input image (labels, edges, a gray or masked photo) to an output photo; the U-Net's skip
+connections carry the input's layout straight to the decoder. D judges (input, output) *pairs*, patch by
+patch: conditional, so "a plausible photo" is not enough, it must fit the input. G's loss is D's verdict
+plus lambda * L1 to the target; L1 alone hedges between possible outputs and blurs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "instance":  # what batch norm with batch size 1 (the paper's setting) amounts to
+        return nn.InstanceNorm2d(channels, affine=True)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    raise ValueError(f"norm must be 'instance' or 'batch', got {kind!r}")
+
+
+class UNetGenerator(nn.Module, PyTorchModelHubMixin):
+    """(B, in_channels, S, S) in [-1, 1] -> (B, out_channels, S, S) in [-1, 1].
+
+    Args:
+        image_size: the training resolution; the U-Net halves it down to 1x1 (7 levels at 128 px,
+            8 at 256 px, as in the paper). Any multiple of 2**depth runs at inference.
+        base_channels, max_channels: width at full resolution, doubling per level up to the cap.
+        norm: "instance" or "batch". dropout: in the three innermost decoder levels (the paper's noise).
+    """
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, image_size: int = 128, base_channels: int = 32,
+                 max_channels: int = 128, norm: str = "instance", dropout: float = 0.5):
+        super().__init__()
+        self.depth = int(math.log2(image_size))
+        if image_size < 16 or 2**self.depth != image_size:
+            raise ValueError(f"image_size must be a power of two >= 16, got {image_size}")
+        self.in_channels, self.image_size = in_channels, image_size
+        widths = [min(max_channels, base_channels * 2**i) for i in range(self.depth)]  # per level, outer first
+        self.down = nn.ModuleList()
+        previous = in_channels
+        for level, width in enumerate(widths):  # conv 4x4 stride 2: size / 2
+            layers = [] if level == 0 else [nn.LeakyReLU(0.2)]
+            layers.append(nn.Conv2d(previous, width, 4, stride=2, padding=1, bias=level in (0, self.depth - 1)))
+            if 0 < level < self.depth - 1:  # no norm on the first level nor on the 1x1 bottleneck
+                layers.append(_norm(norm, width))
+            self.down.append(nn.Sequential(*layers))
+            previous = width
+        self.up = nn.ModuleList()
+        for level in reversed(range(self.depth)):  # transposed conv 4x4 stride 2: size x 2
+            incoming = widths[level] * (1 if level == self.depth - 1 else 2)  # skip concatenated, except innermost
+            outgoing = out_channels if level == 0 else widths[level - 1]
+            layers = [nn.ReLU(), nn.ConvTranspose2d(incoming, outgoing, 4, stride=2, padding=1, bias=level == 0)]
+            if level > 0:
+                layers.append(_norm(norm, outgoing))
+            if 0 < level and level >= self.depth - 3 and dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            self.up.append(nn.Sequential(*layers))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(f"expected (B, {self.in_channels}, H, W), got {tuple(x.shape)}")
+        if x.shape[-1] % 2**self.depth or x.shape[-2] % 2**self.depth:
+            raise ValueError(f"height and width must be multiples of {2**self.depth}, got {tuple(x.shape[-2:])}")
+        skips = []
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+        x = self.up[0](skips.pop())  # innermost
+        for block in self.up[1:]:
+            x = block(torch.cat([x, skips.pop()], dim=1))  # (B, 2C, h, w): decoder + encoder features
+        return torch.tanh(x)
+
+
+class PatchDiscriminator(nn.Module, PyTorchModelHubMixin):
+    """(input, output) pair -> a grid of logits, one per overlapping patch ("is this patch real?").
+
+    `layers` strided convs: 3 gives the paper's 70x70 receptive field (for 256 px); 2 gives 34x34, the
+    same share of a 128 px image. `conditional=False` is the paper's unconditional ablation (D sees
+    only the output).
+    """
+
+    def __init__(self, in_channels: int = 3, out_channels: int = 3, base_channels: int = 64, layers: int = 3,
+                 norm: str = "instance", conditional: bool = True):
+        super().__init__()
+        self.conditional = conditional
+        previous = out_channels + (in_channels if conditional else 0)
+        blocks = [nn.Conv2d(previous, base_channels, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
+        width = base_channels
+        for index in range(1, layers + 1):
+            stride = 2 if index < layers else 1
+            out = base_channels * min(2**index, 8)
+            blocks += [nn.Conv2d(width, out, 4, stride=stride, padding=1, bias=False), _norm(norm, out),
+                       nn.LeakyReLU(0.2)]
+            width = out
+        blocks.append(nn.Conv2d(width, 1, 4, stride=1, padding=1))
+        self.body = nn.Sequential(*blocks)
+        self.layers = layers
+
+    @property
+    def receptive_field(self) -> int:
+        """Pixels of the input that one output logit sees (70 for layers=3)."""
+        field = 1
+        for stride in reversed([2] * self.layers + [1, 1]):  # walk back from the output: k=4 everywhere
+            field = field * stride + (4 - stride)
+        return field
+
+    def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([condition, image], dim=1) if self.conditional else image
+        return self.body(x)  # (B, 1, ~S/2**layers, ~S/2**layers)
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, gan_mode: str = "vanilla") -> torch.Tensor:
+    """Every patch: real -> 1, fake -> 0; halved, as the paper slows D relative to G."""
+    if gan_mode == "lsgan":
+        return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
+    return 0.5 * (F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean())
+
+
+def generator_adversarial_loss(fake_logits: torch.Tensor, gan_mode: str = "vanilla") -> torch.Tensor:
+    if gan_mode == "lsgan":
+        return (fake_logits - 1).pow(2).mean()
+    return F.softplus(-fake_logits).mean()  # non-saturating: -log D(x, G(x))

@@ -1,0 +1,122 @@
+"""pix2pix: the same U-Net trained with L1 alone and with L1 + a conditional GAN, side by side, on four tasks."""
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import torch
+
+from core.hub import load_pretrained
+from core.images import ImageInputError, load_image, to_uint8
+from core.paired_tasks import FACADE_PALETTE, drawing_input, grayscale_of, inpainting_input, square_resize
+from core.pix2pix import UNetGenerator
+
+EXAMPLES = Path(__file__).parent / "examples"
+SIZE = 128  # the models' training resolution: inputs are brought to it, outputs shown enlarged
+TASKS = {"edges2shoes": "Edges → shoe", "facades": "Labels → facade", "grayscale": "Gray → colour",
+         "inpainting": "Fill the hole"}
+
+DESCRIPTION = """# 🖌️ pix2pix: a learned loss for image-to-image translation
+Each task has two twins, the same U-Net trained on the same pairs for the same steps: **L1 only** (the safe
+average of every plausible output: blurry) and **L1 + cGAN**, where a discriminator judges (input, output)
+pairs patch by patch and punishes anything a real photo would not look like (Isola et al., CVPR 2017)."""
+
+models, sources = {}, []
+for task in TASKS:
+    for objective in ("l1", "l1-cgan"):
+        models[task, objective], source = load_pretrained(UNetGenerator, f"manifold-lab/pix2pix-{task}-{objective}")
+        sources.append(source.markdown())
+
+
+def show(tensor):
+    """(C, H, W) in [-1, 1] -> uint8 image (the first 3 channels), enlarged 2x for the page."""
+    pixels = to_uint8(((tensor[:3] + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy())
+    return pixels.repeat(2, axis=0).repeat(2, axis=1)
+
+
+@torch.inference_mode()
+def translate(task, condition):
+    """condition (C, SIZE, SIZE) in [0, 1] -> the model's view of the input, L1-only output, L1 + cGAN output."""
+    x = condition[None] * 2 - 1
+    return show(x[0]), show(models[task, "l1"](x)[0]), show(models[task, "l1-cgan"](x)[0])
+
+
+def from_drawing(task, message):
+    def run(value):
+        try:
+            return translate(task, drawing_input(value, SIZE, message))
+        except ValueError as error:
+            raise gr.Error(str(error)) from error
+    return run
+
+
+def from_photo(photo):
+    try:
+        rgb = np.asarray(load_image(photo, "RGB", max_side=1024, min_side=16), dtype=np.float32) / 255
+    except ImageInputError as error:
+        raise gr.Error(str(error)) from error
+    square = square_resize(rgb, SIZE)  # (3, SIZE, SIZE): the centre square
+    return translate("grayscale", grayscale_of(square)) + (show(square * 2 - 1),)
+
+
+def fill_hole(value):
+    try:
+        condition, photo = inpainting_input(value, SIZE)
+    except ValueError as error:
+        raise gr.Error(str(error)) from error
+    return translate("inpainting", condition) + (show(photo * 2 - 1),)
+
+
+def outputs(extra_label=None):
+    with gr.Row():
+        shown = [gr.Image(label="what the model sees", format="png"), gr.Image(label="L1 only", format="png"),
+                 gr.Image(label="L1 + cGAN", format="png")]
+        if extra_label:
+            shown.append(gr.Image(label=extra_label, format="png"))
+    return shown
+
+
+def examples(folder):
+    return sorted(str(p) for p in (EXAMPLES / folder).glob("*.png"))
+
+
+with gr.Blocks(title="pix2pix") as demo:
+    gr.Markdown(DESCRIPTION)
+    with gr.Accordion("Weights", open=False):
+        gr.Markdown("\n\n".join(sources))
+    with gr.Tab(TASKS["edges2shoes"]):
+        gr.Markdown("Draw the outline of a shoe or a bag (black on white); the models paint it.")
+        sketch = gr.Sketchpad(label="your drawing", type="numpy", brush=gr.Brush(colors=["#000000"], color_mode="fixed",
+                              default_size=3), canvas_size=(512, 512))
+        edge_button = gr.Button("Translate", variant="primary")
+        edge_outputs = outputs()
+        gr.Examples(examples("edges2shoes"), sketch, label="edge maps from the held-out shoes")
+    with gr.Tab(TASKS["facades"]):
+        gr.Markdown("Paint a label map with the facade palette (" + ", ".join(FACADE_PALETTE) + "), or edit an example.")
+        labels = gr.ImageEditor(label="label map", type="numpy", canvas_size=(512, 512),
+                                brush=gr.Brush(colors=list(FACADE_PALETTE.values()), color_mode="fixed", default_size=24))
+        facade_button = gr.Button("Translate", variant="primary")
+        facade_outputs = outputs()
+        gr.Examples(examples("facades"), labels, label="label maps from the CMP validation split")
+    with gr.Tab(TASKS["grayscale"]):
+        photo = gr.Image(label="a photo (colour or gray)", type="pil", format="png")
+        gray_button = gr.Button("Colourize", variant="primary")
+        gray_outputs = outputs("original")
+        gr.Examples(examples("grayscale"), photo, label="held-out BSD100 photos")
+    with gr.Tab(TASKS["inpainting"]):
+        gr.Markdown("Upload a face (or pick one), paint over a part with the brush, and let the models fill it in.")
+        holed = gr.ImageEditor(label="face + your brush strokes", type="numpy", canvas_size=(512, 512),
+                               brush=gr.Brush(colors=["#ff00ff"], color_mode="fixed", default_size=28))
+        fill_button = gr.Button("Fill in", variant="primary")
+        fill_outputs = outputs("original")
+        gr.Examples(examples("inpainting"), holed, label="held-out faces")
+
+    edge_button.click(from_drawing("edges2shoes", "Draw an outline first: the canvas is empty."), sketch, edge_outputs,
+                      api_name="edges2shoes")
+    facade_button.click(from_drawing("facades", "Paint a label map (or pick an example) first."), labels,
+                        facade_outputs, api_name="facades")
+    gray_button.click(from_photo, photo, gray_outputs, api_name="grayscale")
+    fill_button.click(fill_hole, holed, fill_outputs, api_name="inpainting")
+
+if __name__ == "__main__":
+    demo.launch()

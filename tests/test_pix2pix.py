@@ -1,0 +1,186 @@
+"""pix2pix: U-Net and PatchGAN shapes, a training step that lowers both losses, paired data (local and
+from a Hub dataset id), and the Space's inputs (sketch, label map, photo with a painted hole)."""
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from core.paired_tasks import (FACADE_PALETTE, drawing_input, edges_of, grayscale_of, inpainting_input, jitter_pair,
+                               make_input, stroke_mask)
+from core.pix2pix import PatchDiscriminator, UNetGenerator, discriminator_loss, generator_adversarial_loss
+from spaces.registry import discover, load_app_module
+from train import pix2pix as recipe_module
+
+
+@pytest.mark.parametrize("size", [64, 128, 256])
+def test_unet_shapes_at_each_resolution(size):
+    generator = UNetGenerator(image_size=size, base_channels=4, max_channels=16).eval()
+    assert generator.depth == int(np.log2(size))  # down to 1x1, as in the paper
+    out = generator(torch.randn(2, 3, size, size))
+    assert out.shape == (2, 3, size, size) and out.abs().max() <= 1
+    assert generator(torch.randn(1, 3, 2 * size, size)).shape == (1, 3, 2 * size, size)  # fully convolutional
+    with pytest.raises(ValueError, match="multiples of"):
+        generator(torch.randn(1, 3, size + 8, size))
+    with pytest.raises(ValueError, match="power of two"):
+        UNetGenerator(image_size=100)
+
+
+def test_patchgan_receptive_field_and_output_grid():
+    assert PatchDiscriminator(layers=3).receptive_field == 70  # the paper's 70x70 PatchGAN
+    assert PatchDiscriminator(layers=2).receptive_field == 34  # the same share of a 128 px image
+    discriminator = PatchDiscriminator(base_channels=8, layers=3)
+    assert discriminator(torch.zeros(1, 3, 256, 256), torch.zeros(1, 3, 256, 256)).shape == (1, 1, 30, 30)
+    unconditional = PatchDiscriminator(base_channels=8, layers=2, conditional=False)
+    assert unconditional.body[0].in_channels == 3
+    assert PatchDiscriminator(in_channels=4, base_channels=8).body[0].in_channels == 7  # inpainting: mask too
+
+
+def test_losses():
+    high, low = torch.full((1, 1, 4, 4), 6.0), torch.full((1, 1, 4, 4), -6.0)
+    assert discriminator_loss(high, low) < 0.01 and discriminator_loss(low, high) > 5
+    assert generator_adversarial_loss(high) < 0.01 and generator_adversarial_loss(low, "lsgan") == pytest.approx(49)
+
+
+def test_a_few_steps_lower_g_and_d_losses_on_toy_pairs():
+    args = recipe_module.parse_args(["--dry_run", "--output_dir", "unused"])
+    recipe = recipe_module.Pix2PixRecipe(args)
+    torch.manual_seed(0)
+    models = recipe.build_models()
+    optimizers = recipe.build_optimizers(models)
+    data = recipe_module.ToyPairs()
+    batch = tuple(torch.stack(x) for x in zip(*[data[i] for i in range(8)], strict=True))
+
+    def update(name, loss):
+        optimizers[name].zero_grad()
+        loss.backward()
+        optimizers[name].step()
+
+    history = [recipe.training_step(models, batch, update) for _ in range(40)]
+    first, last = history[:5], history[-5:]
+    for key in ("l1", "d_loss"):
+        assert np.mean([h[key] for h in last]) < np.mean([h[key] for h in first]), key
+
+
+def test_l1_only_twin_has_no_discriminator_and_the_recipe_releases(tmp_path):
+    args = recipe_module.parse_args(["--dry_run", "--objective", "l1", "--task", "inpainting", "--output_dir", "x"])
+    assert set(recipe_module.Pix2PixRecipe(args).build_models()) == {"generator"}
+    summary = recipe_module.main(["--dry_run", "--task", "grayscale", "--output_dir", str(tmp_path)])
+    assert summary["step"] == 2 and "eval_psnr" in (tmp_path / "final" / "README.md").read_text()
+
+
+def paired_folder(root, count=6, size=32, grain=0):
+    root.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        a = np.full((size, size, 3), 30 * index, np.uint8) + rng.integers(0, grain + 1, (size, size, 3), np.uint8)
+        b = np.zeros((size, size, 3), np.uint8)
+        b[:, : size // 2] = 255  # labels (right): left half white
+        Image.fromarray(np.concatenate([a, b], axis=1)).save(root / f"{index}.png")
+    return root
+
+
+def test_paired_images_split_a_b_and_jitter_both_halves_alike(tmp_path):
+    data = recipe_module.PairedImages("facades", str(paired_folder(tmp_path / "pairs")), size=16, direction="BtoA")
+    torch.manual_seed(0)
+    condition, target = data[3]
+    assert condition.shape == target.shape == (3, 16, 16)
+    assert torch.allclose(target, torch.full_like(target, 90 / 255 * 2 - 1), atol=0.02)  # A = the photo
+    white = condition[0] > 0  # the label's white half stays a half, on one side, after crop and mirror
+    assert 0.3 < white.float().mean() < 0.7 and (white[:, 0] != white[:, -1]).all()
+    swapped = recipe_module.PairedImages("paired", str(tmp_path / "pairs"), size=16, direction="AtoB", jitter=False)
+    assert torch.allclose(swapped[3][0], target, atol=0.02)
+
+
+def test_pairs_made_on_the_fly_from_photos():
+    photo = torch.zeros(3, 64, 64)
+    photo[:, 16:48, 16:48] = 1
+    edges = edges_of(photo)
+    assert edges.shape == (3, 64, 64) and edges.min() == 0 and edges.mean() > 0.8  # black lines on white
+    assert torch.allclose(grayscale_of(torch.ones(3, 8, 8) * 0.5), torch.full((3, 8, 8), 0.5))
+    mask = stroke_mask(64, torch.Generator().manual_seed(0))
+    assert mask.shape == (1, 64, 64) and 0.1 <= mask.mean() <= 0.45
+    holed = make_input("inpainting", photo, torch.Generator().manual_seed(0))
+    assert holed.shape == (4, 64, 64) and torch.equal(holed[3:], mask)
+    condition, target = jitter_pair(holed, photo, 32, torch.Generator().manual_seed(1))
+    assert condition.shape == (4, 32, 32) and target.shape == (3, 32, 32)
+    with pytest.raises(ValueError, match="no on-the-fly input"):
+        make_input("facades", photo)
+
+
+def test_a_paired_dataset_from_a_hub_id_trains(tmp_path, monkeypatch):
+    """aerial -> map and day -> night come from the Hub: the same path, served locally by olah."""
+    from huggingface_hub import constants
+
+    from tests.local_hub import serve_local_hub
+
+    paired_folder(tmp_path / "maps" / "train", count=8, grain=20)  # grain: olah mis-serves tiny binary files
+    with serve_local_hub({"datasets/someone/tiny-maps": tmp_path / "maps"}) as endpoint:
+        monkeypatch.delenv("HF_HUB_OFFLINE")
+        monkeypatch.setenv("HF_ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+        data = recipe_module.PairedImages("paired", "hub:someone/tiny-maps", size=16, direction="AtoB")
+        assert len(data) == 8 and data[0][0].shape == (3, 16, 16)
+
+
+# -- the Space's inputs --------------------------------------------------------------------------------
+
+def editor(background=None, layers=(), composite=None):
+    return {"background": background, "layers": list(layers), "composite": composite}
+
+
+def test_ui_drawings_reach_the_model_as_rgb_squares_or_get_a_message():
+    empty = np.zeros((300, 400, 4), np.uint8)  # a fresh sketchpad: all transparent
+    with pytest.raises(ValueError, match="empty"):
+        drawing_input(editor(composite=empty), 128, "the canvas is empty")
+    with pytest.raises(ValueError, match="empty"):
+        drawing_input(None, 128, "the canvas is empty")
+    sketch = empty.copy()
+    sketch[100:110, 50:350] = (0, 0, 0, 255)  # one black stroke
+    x = drawing_input(editor(composite=sketch), 128, "the canvas is empty")
+    assert x.shape == (3, 128, 128) and x.min() < 0.2 and x.max() == 1  # black on white
+    painted = np.zeros((256, 256, 3), np.uint8)
+    painted[:] = tuple(int(FACADE_PALETTE["wall"][i : i + 2], 16) for i in (1, 3, 5))
+    painted[100:150, 100:150] = (255, 0, 0)
+    assert drawing_input(editor(composite=painted), 128, "paint").shape == (3, 128, 128)
+
+
+def test_ui_photo_with_painted_hole_becomes_a_four_channel_input():
+    photo = np.random.default_rng(0).integers(0, 255, (200, 300, 3), np.uint8)
+    brush = np.zeros((200, 300, 4), np.uint8)
+    with pytest.raises(ValueError, match="Upload a face"):
+        inpainting_input(editor(), 128)
+    with pytest.raises(ValueError, match="Paint over"):
+        inpainting_input(editor(background=photo, layers=[brush]), 128)
+    brush[80:120, 130:170, 3] = 255
+    condition, square = inpainting_input(editor(background=photo, layers=[brush]), 128)
+    assert condition.shape == (4, 128, 128) and square.shape == (3, 128, 128)
+    hole = condition[3]
+    assert 0.02 < hole.mean() < 0.1 and hole[64, 64] == 1 and hole[5, 5] == 0  # centre square of 200x300
+    assert torch.allclose(condition[:3, 64, 64], torch.full((3,), 0.5))
+
+
+def test_space_answers_every_task_and_refuses_bad_input():
+    app = load_app_module(next(s for s in discover() if s.name == "pix2pix"))
+    sketch = np.zeros((256, 256, 4), np.uint8)
+    sketch[60:200, 120:126] = (0, 0, 0, 255)
+    shown, l1, gan = app.from_drawing("edges2shoes", "empty")(editor(composite=sketch))
+    assert shown.shape == l1.shape == gan.shape == (256, 256, 3) and not np.array_equal(l1, gan)
+    facade = np.asarray(Image.open(next((app.EXAMPLES / "facades").glob("*.png"))).convert("RGB"))
+    assert app.from_drawing("facades", "empty")(editor(composite=facade))[2].shape == (256, 256, 3)
+    rgba = Image.new("RGBA", (300, 200), (200, 120, 40, 128))
+    assert len(app.from_photo(rgba)) == 4
+    face = np.asarray(Image.open(next((app.EXAMPLES / "inpainting").glob("*.png"))).convert("RGB"))
+    brush = np.zeros((*face.shape[:2], 4), np.uint8)
+    brush[100:140, 90:170, 3] = 255
+    shown, l1, gan, original = app.fill_hole(editor(background=face, layers=[brush]))
+    assert shown.shape == original.shape == (256, 256, 3)
+    for bad, call, message in [(None, app.from_photo, "No image"), (b"junk", app.from_photo, "not a readable"),
+                               (editor(), app.fill_hole, "Upload a face"),
+                               (editor(composite=np.zeros((64, 64, 4), np.uint8)), app.from_drawing("facades", "Paint a"), "Paint a")]:
+        with pytest.raises(gr.Error, match=message):
+            call(bad)
