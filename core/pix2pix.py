@@ -58,7 +58,7 @@ class UNetGenerator(nn.Module, PyTorchModelHubMixin):
             layers = [nn.ReLU(), nn.ConvTranspose2d(incoming, outgoing, 4, stride=2, padding=1, bias=level == 0)]
             if level > 0:
                 layers.append(_norm(norm, outgoing))
-            if 0 < level and level >= self.depth - 3 and dropout > 0:
+            if level > 0 and level >= self.depth - 3 and dropout > 0:
                 layers.append(nn.Dropout(dropout))
             self.up.append(nn.Sequential(*layers))
 

@@ -7,8 +7,16 @@ import pytest
 import torch
 from PIL import Image
 
-from core.paired_tasks import (FACADE_PALETTE, drawing_input, edges_of, grayscale_of, inpainting_input, jitter_pair,
-                               make_input, stroke_mask)
+from core.paired_tasks import (
+    FACADE_PALETTE,
+    drawing_input,
+    edges_of,
+    grayscale_of,
+    inpainting_input,
+    jitter_pair,
+    make_input,
+    stroke_mask,
+)
 from core.pix2pix import PatchDiscriminator, UNetGenerator, discriminator_loss, generator_adversarial_loss
 from spaces.registry import discover, load_app_module
 from train import pix2pix as recipe_module

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from core.data import ImageFolder
+from core.data import ImageFolder, image_source
 from core.diffaugment import diff_augment
 from core.gan import DCGANDiscriminator, DCGANGenerator, discriminator_loss, generator_loss, r1_penalty
 from core.realism import realism_accuracy
@@ -87,7 +87,7 @@ class GanRecipe(Recipe):
     def build_dataset(self):
         if self.args.dry_run:
             return Blobs()
-        return InMemoryImages(ImageFolder(self.args.data, size=self.args.image_size, split="train", val_fraction=0.1))
+        return InMemoryImages(image_source(self.args.data, size=self.args.image_size, split="train", val_fraction=0.1))
 
     def training_step(self, models, real, update):
         generator, discriminator = models["generator"], models["discriminator"]
@@ -122,7 +122,7 @@ class GanRecipe(Recipe):
         if self.args.dry_run:
             real = torch.stack([Blobs()[i] for i in range(16)]) * 0.5 + 0.5
         else:
-            real = torch.stack(list(ImageFolder(self.args.data, size=self.args.image_size, split="val",
+            real = torch.stack(list(image_source(self.args.data, size=self.args.image_size, split="val",
                                                 val_fraction=0.1)))
         generator = models["generator"]
         fake = torch.cat([generator.sample(list(range(i, i + 50))) for i in range(0, len(real), 50)])[: len(real)]
@@ -133,7 +133,8 @@ def parse_args(argv=None):
     parser = common_parser(__doc__)
     group = parser.add_argument_group("gan")
     group.add_argument("--arch", default="dcgan", choices=["dcgan", "stylegan"], help="generator and discriminator")
-    group.add_argument("--data", default="../shared/data/faces/ffhq256", help="folder of training images")
+    group.add_argument("--data", default="../shared/data/faces/ffhq256",
+                       help="folder of training images, or hub:<dataset id> (e.g. an FFHQ thumbnail set)")
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
     group.add_argument("--latent_dim", type=int, default=128, help="size of z")
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
