@@ -116,3 +116,15 @@ def serve_local_hub(repos: dict[str, Path], timeout: float = 30.0) -> Iterator[s
 #         monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # in case the env sets HF_HUB_OFFLINE=1
 #         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))  # isolate the cache
 #         yield endpoint
+
+
+def use_endpoint(monkeypatch, endpoint: str, cache_dir: Path) -> None:
+    """Point huggingface_hub at `endpoint` (online, with its own cache) for the rest of a test."""
+    from huggingface_hub import constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache_dir))

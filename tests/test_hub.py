@@ -110,9 +110,7 @@ def test_bundled_weights_in_the_repo_are_small_and_in_hub_layout():
 @pytest.fixture
 def local_hub(monkeypatch, tmp_path, bundled_root):
     """olah serving `manifold-lab/tiny-net` (width 4, unlike the bundled width-5 twin) over real HTTP."""
-    from huggingface_hub import constants
-
-    from tests.local_hub import serve_local_hub
+    from tests.local_hub import serve_local_hub, use_endpoint
 
     torch.manual_seed(1)
     TinyNet(width=4).save_pretrained(tmp_path / "hub-tiny-net")
@@ -122,12 +120,7 @@ def local_hub(monkeypatch, tmp_path, bundled_root):
     torch.save(TinyNet().state_dict(), pickle_only / "pytorch_model.bin")
     repos = {"manifold-lab/tiny-net": tmp_path / "hub-tiny-net", "manifold-lab/pickle-net": pickle_only}
     with serve_local_hub(repos) as endpoint:
-        monkeypatch.delenv("HF_HUB_OFFLINE")
-        monkeypatch.setenv("HF_ENDPOINT", endpoint)
-        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+        use_endpoint(monkeypatch, endpoint, tmp_path / "hf_cache")
         yield endpoint
 
 

@@ -119,18 +119,11 @@ def test_pairs_made_on_the_fly_from_photos():
 
 def test_a_paired_dataset_from_a_hub_id_trains(tmp_path, monkeypatch):
     """aerial -> map and day -> night come from the Hub: the same path, served locally by olah."""
-    from huggingface_hub import constants
-
-    from tests.local_hub import serve_local_hub
+    from tests.local_hub import serve_local_hub, use_endpoint
 
     paired_folder(tmp_path / "maps" / "train", count=8, grain=20)  # grain: olah mis-serves tiny binary files
     with serve_local_hub({"datasets/someone/tiny-maps": tmp_path / "maps"}) as endpoint:
-        monkeypatch.delenv("HF_HUB_OFFLINE")
-        monkeypatch.setenv("HF_ENDPOINT", endpoint)
-        monkeypatch.setattr(constants, "ENDPOINT", endpoint)
-        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
-        monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf_cache"))
+        use_endpoint(monkeypatch, endpoint, tmp_path / "hf_cache")
         data = recipe_module.PairedImages("paired", "hub:someone/tiny-maps", size=16, direction="AtoB")
         assert len(data) == 8 and data[0][0].shape == (3, 16, 16)
 
