@@ -128,3 +128,19 @@ def test_max_minutes_stops_on_time_then_releases(tmp_path):
     assert 0 < summary["step"] < 100000 and steps[-1]["step"] == summary["step"]
     assert steps[-1]["wall_time_s"] >= 1.2 and not summary["stopped_early"]
     assert (tmp_path / f"checkpoint-{summary['step']}").is_dir() and (tmp_path / "final" / "model.safetensors").is_file()
+
+
+def test_bundle_copies_a_release_in_half_precision_that_loads_as_float32(tmp_path, monkeypatch):
+    import torch
+
+    from train import bundle
+
+    toy.main(["--output_dir", str(tmp_path / "run"), "--max_steps", "3", *FAST])
+    monkeypatch.setattr(bundle, "BUNDLED", tmp_path / "bundled")
+    target = bundle.bundle(tmp_path / "run" / "final", "toy-denoiser", half=True)
+    full = (tmp_path / "run" / "final" / "model.safetensors").stat().st_size
+    assert (target / "model.safetensors").stat().st_size < 0.6 * full and "float16" in (target / "README.md").read_text()
+    original = toy.ToyDenoiser.from_pretrained(tmp_path / "run" / "final")
+    copy = toy.ToyDenoiser.from_pretrained(target)
+    for a, b in zip(original.parameters(), copy.parameters(), strict=True):
+        assert b.dtype == torch.float32 and torch.allclose(a, b, atol=1e-3, rtol=1e-3)
