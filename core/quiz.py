@@ -104,6 +104,9 @@ class Game:
         if self.over:
             raise ValueError("this game is over: start a new game")
         if self.current is None or self.current.answered:
+            if self.current is not None:  # served already (Gradio keeps its own copy): keep the disk bounded
+                self.current.left.unlink(missing_ok=True)
+                self.current.right.unlink(missing_ok=True)
             self.current = make_round()
         return self.current  # asking again never reshuffles an open round (no peeking by re-rolling)
 

@@ -51,6 +51,7 @@ def test_sides_are_random_and_no_real_face_repeats_in_a_game(tmp_path):
         game.guess("left")
     assert set(sides) == set(SIDES)  # 10 rounds all on one side: 2 in 1,024
     assert len({key for key in game.shown if key.startswith("real:")}) == ROUNDS_PER_GAME
+    assert len(list((tmp_path / "rounds").iterdir())) == 2  # earlier rounds' files were removed
 
 
 def test_a_round_is_scored_once_and_cannot_be_rerolled(tmp_path):

@@ -93,7 +93,7 @@ def summary(game):
 It was trained to catch *our* generator's fakes at 64x64, so NVIDIA's faces are new to it as well."""
 
 
-with gr.Blocks(title="Which face is real?") as demo:
+with gr.Blocks(title="Which face is real?", delete_cache=(600, 3600)) as demo:  # served faces: gone after an hour
     gr.Markdown(DESCRIPTION)
     gr.Markdown(generator_source.markdown() + "\n\n" + discriminator_source.markdown())
     game = gr.State(None)
