@@ -35,10 +35,16 @@ def show(tensor):
 
 
 @torch.inference_mode()
-def translate(task, condition):
-    """condition (C, SIZE, SIZE) in [0, 1] -> the model's view of the input, L1-only output, L1 + cGAN output."""
+def translate(task, condition, known=None):
+    """condition (C, SIZE, SIZE) in [0, 1] -> the model's view of the input, L1-only output, L1 + cGAN output.
+
+    `known` (photo, hole mask) pastes the photo back outside the hole: only the hole is the model's work."""
     x = condition[None] * 2 - 1
-    return show(x[0]), show(models[task, "l1"](x)[0]), show(models[task, "l1-cgan"](x)[0])
+    outputs = [models[task, objective](x)[0] for objective in ("l1", "l1-cgan")]
+    if known is not None:
+        photo, hole = known
+        outputs = [(photo * 2 - 1) * (1 - hole) + output * hole for output in outputs]
+    return show(x[0]), *(show(output) for output in outputs)
 
 
 def from_drawing(task, message):
@@ -64,7 +70,7 @@ def fill_hole(value):
         condition, photo = inpainting_input(value, SIZE)
     except ValueError as error:
         raise gr.Error(str(error)) from error
-    return translate("inpainting", condition) + (show(photo * 2 - 1),)
+    return translate("inpainting", condition, known=(photo, condition[3:])) + (show(photo * 2 - 1),)
 
 
 def outputs(extra_label=None):
