@@ -88,3 +88,15 @@ def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
     page.get_by_text("Game over:").wait_for(timeout=30_000)
     assert page.get_by_text("all players so far").is_visible()
     assert page.get_by_text("the GAN's discriminator, on your 10 pairs").is_visible()
+
+
+def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces):
+    page.goto(f"{served_spaces.url}/pix2pix/")
+    page.get_by_role("tab", name="Labels → facade").click()
+    page.locator(".gallery-item:visible").first.click()
+    page.get_by_role("button", name="Translate").locator("visible=true").click()
+    for label in ("L1 only", "L1 + cGAN"):  # both twins answer with an image
+        page.wait_for_function(
+            "(label) => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 256 && "
+            "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "pix2pix.png"), full_page=True)
