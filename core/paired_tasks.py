@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image
 from skimage.feature import canny
 
 
@@ -105,10 +106,14 @@ def _rgba(image) -> np.ndarray | None:
     if image is None:
         return None
     array = np.asarray(image)
-    if array.ndim == 2:
-        array = np.stack([array] * 3, -1)
     if array.dtype != np.uint8:
         raise ValueError("expected 8-bit images from the editor")
+    if max(array.shape[:2]) > 1024:  # a huge upload: shrink while still 8-bit, before the float copy
+        picture = Image.fromarray(array)
+        picture.thumbnail((1024, 1024))
+        array = np.asarray(picture)
+    if array.ndim == 2:
+        array = np.stack([array] * 3, -1)
     array = array.astype(np.float32) / 255
     if array.shape[-1] == 3:
         array = np.concatenate([array, np.ones_like(array[..., :1])], -1)

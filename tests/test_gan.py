@@ -45,8 +45,9 @@ def test_losses_and_r1():
     assert r1_penalty(images, (images * 3).sum(dim=(1, 2, 3))) == pytest.approx(9 * 3 * 16 * 16)
 
 
-def test_a_few_steps_lower_the_discriminator_loss():
-    args = gan_recipe.parse_args(["--dry_run", "--output_dir", "unused", "--r1_every", "1000"])
+@pytest.mark.parametrize("arch", ["dcgan", "stylegan"])
+def test_a_few_steps_lower_the_discriminator_loss(arch):
+    args = gan_recipe.parse_args(["--arch", arch, "--dry_run", "--output_dir", "unused", "--r1_every", "1000"])
     recipe = gan_recipe.GanRecipe(args)
     torch.manual_seed(0)
     models = recipe.build_models()
@@ -61,6 +62,8 @@ def test_a_few_steps_lower_the_discriminator_loss():
     losses = [recipe.training_step(models, real, update)["d_loss"].item() for _ in range(30)]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
     assert all(p.grad is None or p.requires_grad for p in models["discriminator"].parameters())
+    if arch == "stylegan":
+        assert models["generator"].w_avg.abs().sum() > 0  # the truncation centre followed w during training
 
 
 def test_parse_seeds_reads_lists_and_ranges_and_refuses_the_rest():

@@ -163,6 +163,10 @@ def test_ui_photo_with_painted_hole_becomes_a_four_channel_input():
     hole = condition[3]
     assert 0.02 < hole.mean() < 0.1 and hole[64, 64] == 1 and hole[5, 5] == 0  # centre square of 200x300
     assert torch.allclose(condition[:3, 64, 64], torch.full((3,), 0.5))
+    huge = np.zeros((4000, 6000, 3), np.uint8)  # shrunk as 8-bit before any float copy
+    huge_brush = np.zeros((4000, 6000, 4), np.uint8)
+    huge_brush[1800:2200, 2800:3200, 3] = 255
+    assert inpainting_input(editor(background=huge, layers=[huge_brush]), 128)[0].shape == (4, 128, 128)
 
 
 def test_space_answers_every_task_and_refuses_bad_input():
