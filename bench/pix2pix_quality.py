@@ -36,10 +36,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200, help="held-out pairs per task (at most)")
     parser.add_argument("--repeats", type=int, default=3, help="critic splits")
+    parser.add_argument("--tasks", nargs="+", default=list(HELD_OUT), choices=list(HELD_OUT), help="which tasks")
     args = parser.parse_args(argv)
     print(f"pix2pix on held-out pairs at 128x128 (realism: {args.repeats} critic splits; 50% is best)\n")
     print(f"{'task':<12} {'model':<10} {'pairs':>5} {'L1':>7} {'PSNR dB':>8} {'realism':>16}")
-    for task, (data, direction, split) in HELD_OUT.items():
+    for task in args.tasks:
+        data, direction, split = HELD_OUT[task]
         pairs = PairedImages(task, data, 128, direction, split=split, jitter=False)
         torch.manual_seed(0)  # the same holes for both twins
         items = [pairs[i] for i in range(min(args.count, len(pairs)))]
