@@ -148,8 +148,10 @@ def inpainting_input(value: dict | None, size: int) -> tuple[torch.Tensor, torch
     layers = [_rgba(layer) for layer in (value.get("layers") or []) if layer is not None]
     painted = np.zeros(background.shape[:2], np.float32)
     for layer in layers:
-        if layer.shape[:2] == painted.shape:
-            painted = np.maximum(painted, layer[..., 3])
+        alpha = layer[..., 3]
+        if alpha.shape != painted.shape:  # a layer at another scale than the photo: bring it to the photo's
+            alpha = F.interpolate(torch.from_numpy(alpha)[None, None], size=painted.shape, mode="bilinear")[0, 0].numpy()
+        painted = np.maximum(painted, alpha)
     if painted.max() == 0:
         raise ValueError("Paint over the part of the face to fill in (the brush), then run.")
     photo = square_resize(background[..., :3], size)

@@ -163,6 +163,9 @@ def test_ui_photo_with_painted_hole_becomes_a_four_channel_input():
     hole = condition[3]
     assert 0.02 < hole.mean() < 0.1 and hole[64, 64] == 1 and hole[5, 5] == 0  # centre square of 200x300
     assert torch.allclose(condition[:3, 64, 64], torch.full((3,), 0.5))
+    half_size_brush = np.zeros((100, 150, 4), np.uint8)  # a layer at another scale still marks the same place
+    half_size_brush[40:60, 65:85, 3] = 255
+    assert inpainting_input(editor(background=photo, layers=[half_size_brush]), 128)[0][3, 64, 64] == 1
     huge = np.zeros((4000, 6000, 3), np.uint8)  # shrunk as 8-bit before any float copy
     huge_brush = np.zeros((4000, 6000, 4), np.uint8)
     huge_brush[1800:2200, 2800:3200, 3] = 255

@@ -40,11 +40,11 @@ def translate(task, condition, known=None):
 
     `known` (photo, hole mask) pastes the photo back outside the hole: only the hole is the model's work."""
     x = condition[None] * 2 - 1
-    outputs = [models[task, objective](x)[0] for objective in ("l1", "l1-cgan")]
+    results = [models[task, objective](x)[0] for objective in ("l1", "l1-cgan")]
     if known is not None:
         photo, hole = known
-        outputs = [(photo * 2 - 1) * (1 - hole) + output * hole for output in outputs]
-    return show(x[0]), *(show(output) for output in outputs)
+        results = [(photo * 2 - 1) * (1 - hole) + result * hole for result in results]
+    return show(x[0]), *(show(result) for result in results)
 
 
 def from_drawing(task, message):

@@ -31,7 +31,8 @@ generator, generator_source = load_pretrained(StyleGANGenerator, GENERATOR_REPO)
 discriminator, discriminator_source = load_pretrained(StyleGANDiscriminator, DISCRIMINATOR_REPO)
 real_source = image_source(os.environ.get("MANIFOLD_QUIZ_REAL_FACES", str(FACES / "real")))
 real_faces = [real_source.load(i) for i in range(len(real_source))]
-stylegan_pool = image_source(str(FACES / "stylegan"))
+stylegan_source = image_source(str(FACES / "stylegan"))
+stylegan_pool = [stylegan_source.load(i) for i in range(len(stylegan_source))]  # decoded once, not per round
 rounds = RoundMaker(real_faces, discriminator, Path(tempfile.mkdtemp(prefix="which-face-")))
 default_db = Path("/data") if os.access("/data", os.W_OK) else Path.home() / ".cache" / "manifold-lab"
 answers = AnswerLog(os.environ.get("MANIFOLD_QUIZ_DB", default_db / "which-face-is-real.sqlite"))
@@ -40,7 +41,7 @@ answers = AnswerLog(os.environ.get("MANIFOLD_QUIZ_DB", default_db / "which-face-
 @torch.inference_mode()
 def make_round(game, truncation):
     if game.difficulty == STYLEGAN:
-        return rounds.make(game, stylegan_pool.load(game.draw("stylegan", len(stylegan_pool), rounds.random)), size=256)
+        return rounds.make(game, stylegan_pool[game.draw("stylegan", len(stylegan_pool), rounds.random)], size=256)
     fake = generator.sample([secrets.randbelow(2**31)], truncation=float(truncation))[0]
     return rounds.make(game, fake, size=generator.image_size)
 
