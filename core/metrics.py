@@ -36,3 +36,31 @@ def ab_error_auc(predicted_ab, true_ab, max_threshold: float = 150.0, steps: int
     thresholds = np.linspace(0, max_threshold, steps)
     within = (error[None, :] <= thresholds[:, None]).mean(axis=1)
     return float(np.trapezoid(within, thresholds) / max_threshold)
+
+
+def rgb_to_y(rgb: np.ndarray) -> np.ndarray:
+    """ITU-R BT.601 luma in [16, 235] from RGB in [0, 1] (MATLAB's rgb2ycbcr, which SR papers score on)."""
+    rgb = np.asarray(rgb, np.float64)
+    return 16 + rgb @ np.array([65.481, 128.553, 24.966])
+
+
+def _y_cropped(reference: np.ndarray, test: np.ndarray, border: int) -> tuple[np.ndarray, np.ndarray]:
+    reference, test = _pair(reference, test)
+    if reference.ndim != 3 or reference.shape[-1] != 3:
+        raise ValueError(f"expected RGB images (H, W, 3), got {reference.shape}")
+    if min(reference.shape[:2]) <= 2 * border:
+        raise ValueError(f"image {reference.shape[:2]} is too small for a {border}-pixel border crop")
+    window = (slice(border, -border or None), slice(border, -border or None))
+    return rgb_to_y(reference)[window], rgb_to_y(test)[window]
+
+
+def psnr_y(reference: np.ndarray, test: np.ndarray, border: int = 4) -> float:
+    """Super-resolution PSNR: on the Y channel (0-255 scale), `border` pixels (= the scale) cropped off each side."""
+    reference, test = _y_cropped(np.clip(reference, 0, 1), np.clip(test, 0, 1), border)
+    return psnr(np.round(reference), np.round(test), data_range=255.0)
+
+
+def ssim_y(reference: np.ndarray, test: np.ndarray, border: int = 4) -> float:
+    """Super-resolution SSIM: Gaussian-window SSIM on the cropped Y channel, as in the SR literature."""
+    reference, test = _y_cropped(np.clip(reference, 0, 1), np.clip(test, 0, 1), border)
+    return ssim(np.round(reference), np.round(test), data_range=255.0)

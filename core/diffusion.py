@@ -1,0 +1,116 @@
+"""A small denoising diffusion model (Ho et al. 2020) built on diffusers, and its samplers.
+
+The network is a diffusers `UNet2DModel` that predicts the noise in x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps.
+Sampling runs it many times: each step removes a little noise, walking from pure noise onto the image
+manifold. One wrapper holds the U-Net and the noise schedule in one plain keyword config, so a single
+safetensors file + config.json (our shared weight path) is the whole model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
+from huggingface_hub import PyTorchModelHubMixin
+from torch import nn
+
+SAMPLERS = ("ddim", "ddpm")
+
+
+class DiffusionModel(nn.Module, PyTorchModelHubMixin):
+    """eps-prediction U-Net for (B, C, S, S) images in [-1, 1], with its training noise schedule.
+
+    Args:
+        image_size: side S of the (square) images it was trained on.
+        channels: 1 for digits, 3 for colour.
+        block_channels: U-Net widths, one per resolution (each halves the size).
+        attention_levels: which of those resolutions get self-attention (cheap at the lowest ones).
+        layers_per_block: ResNet blocks per resolution.
+        num_train_timesteps: T, the length of the forward (noising) chain.
+        beta_schedule: "linear" (DDPM paper) or "squaredcos_cap_v2" (cosine, Nichol & Dhariwal 2021).
+    """
+
+    def __init__(self, image_size: int = 32, channels: int = 3, block_channels: tuple[int, ...] = (32, 64, 64),
+                 attention_levels: tuple[int, ...] = (2,), layers_per_block: int = 1, num_train_timesteps: int = 1000,
+                 beta_schedule: str = "squaredcos_cap_v2"):
+        super().__init__()
+        if image_size % 2 ** (len(block_channels) - 1):
+            raise ValueError(f"image_size {image_size} must be divisible by 2^{len(block_channels) - 1}")
+        self.image_size, self.channels = image_size, channels
+        self.num_train_timesteps, self.beta_schedule = num_train_timesteps, beta_schedule
+        levels = range(len(block_channels))
+        self.unet = UNet2DModel(
+            sample_size=image_size, in_channels=channels, out_channels=channels,
+            block_out_channels=tuple(block_channels), layers_per_block=layers_per_block,
+            down_block_types=tuple("AttnDownBlock2D" if i in attention_levels else "DownBlock2D" for i in levels),
+            up_block_types=tuple("AttnUpBlock2D" if i in attention_levels else "UpBlock2D" for i in reversed(levels)),
+            norm_num_groups=min(32, min(block_channels)), attention_head_dim=min(32, min(block_channels)),
+        )
+
+    def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        """The predicted noise eps, same shape as `noisy`."""
+        return self.unet(noisy, timesteps).sample
+
+    def scheduler(self, kind: str = "ddim") -> DDPMScheduler | DDIMScheduler:
+        """A fresh scheduler for this model's noise schedule: "ddpm" (ancestral) or "ddim" (deterministic)."""
+        if kind not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {kind!r}")
+        config = dict(num_train_timesteps=self.num_train_timesteps, beta_schedule=self.beta_schedule,
+                      prediction_type="epsilon", clip_sample=True, clip_sample_range=1.0)
+        if kind == "ddpm":
+            return DDPMScheduler(**config, variance_type="fixed_small")
+        return DDIMScheduler(**config, set_alpha_to_one=False, steps_offset=1)
+
+
+@dataclass
+class Trajectory:
+    """A reverse run: what the sampler holds (x_t) and what the model believes x0 is, after each step."""
+
+    timesteps: list[int]
+    samples: list[torch.Tensor]  # x_t after each step, (B, C, S, S) in [-1, 1] (noisy early on)
+    predicted_x0: list[torch.Tensor]  # the model's estimate of the clean image at each step
+
+    @property
+    def final(self) -> torch.Tensor:
+        return self.samples[-1]
+
+
+def seed_noise(seeds: list[int], shape: tuple[int, ...]) -> torch.Tensor:
+    """x_T of each seed: the same seed starts from the same noise, whatever else is in the batch."""
+    return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
+
+
+@torch.no_grad()
+def sample(model: DiffusionModel, seeds: list[int], steps: int = 25, sampler: str = "ddim",
+           record: bool = False) -> Trajectory:
+    """Generate one image per seed in `steps` denoising steps; images in [-1, 1] on the model's device.
+
+    DDIM (eta 0) is deterministic given the seed. DDPM draws fresh noise each step from per-seed
+    generators, so it too is reproducible per seed. `record` keeps every intermediate step.
+    """
+    if not seeds:
+        raise ValueError("give at least one seed")
+    if not 1 <= steps <= model.num_train_timesteps:
+        raise ValueError(f"steps must be between 1 and {model.num_train_timesteps}, got {steps}")
+    device = next(model.parameters()).device
+    scheduler = model.scheduler(sampler)
+    scheduler.set_timesteps(steps)
+    x = seed_noise(seeds, (model.channels, model.image_size, model.image_size)).to(device)
+    step_generators = [torch.Generator(device).manual_seed(10_000 + int(s)) for s in seeds]
+    trajectory = Trajectory([], [], [])
+    for t in scheduler.timesteps:
+        eps = model(x, torch.full((len(x),), int(t), device=device, dtype=torch.long))
+        extra = {"generator": step_generators} if sampler == "ddpm" else {"eta": 0.0}
+        out = scheduler.step(eps.float(), t, x, **extra)
+        x = out.prev_sample
+        if record or t == scheduler.timesteps[-1]:
+            trajectory.timesteps.append(int(t))
+            trajectory.samples.append(x.clamp(-1, 1))
+            trajectory.predicted_x0.append(out.pred_original_sample.clamp(-1, 1))
+    return trajectory
+
+
+def add_noise(model: DiffusionModel, clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+    """The forward process q(x_t | x0) of the model's schedule."""
+    return model.scheduler("ddpm").add_noise(clean, noise, timesteps)
