@@ -114,3 +114,37 @@ def sample(model: DiffusionModel, seeds: list[int], steps: int = 25, sampler: st
 def add_noise(model: DiffusionModel, clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
     """The forward process q(x_t | x0) of the model's schedule."""
     return model.scheduler("ddpm").add_noise(clean, noise, timesteps)
+
+
+@torch.no_grad()
+def predict_clean(model: DiffusionModel, noisy: torch.Tensor, timestep: int) -> torch.Tensor:
+    """One call of the network read as a denoiser: x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), clamped."""
+    scheduler = model.scheduler("ddpm")
+    alpha_bar = scheduler.alphas_cumprod[int(timestep)].to(noisy.device)
+    eps = model(noisy, torch.full((len(noisy),), int(timestep), device=noisy.device, dtype=torch.long))
+    return ((noisy - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt()).clamp(-1, 1)
+
+
+@torch.no_grad()
+def noise_to_level(model: DiffusionModel, clean: torch.Tensor, timestep: int, seed: int) -> torch.Tensor:
+    """x_t from clean images (B, C, S, S) in [-1, 1]: the forward process at step `timestep`, seeded."""
+    noise = seed_noise([seed + i for i in range(len(clean))], tuple(clean.shape[1:])).to(clean.device)
+    return add_noise(model, clean, noise, torch.full((len(clean),), int(timestep), dtype=torch.long))
+
+
+@torch.no_grad()
+def denoise_from(model: DiffusionModel, noisy: torch.Tensor, timestep: int, steps: int = 25) -> Trajectory:
+    """Run DDIM from x_t at `timestep` down to 0 (SDEdit, Meng et al. 2022): only the steps below it."""
+    scheduler = model.scheduler("ddim")
+    scheduler.set_timesteps(steps)
+    trajectory, x = Trajectory([], [], []), noisy
+    for t in [t for t in scheduler.timesteps if t <= timestep]:
+        eps = model(x, torch.full((len(x),), int(t), device=x.device, dtype=torch.long))
+        out = scheduler.step(eps.float(), t, x, eta=0.0)
+        x = out.prev_sample
+        trajectory.timesteps.append(int(t))
+        trajectory.samples.append(x.clamp(-1, 1))
+        trajectory.predicted_x0.append(out.pred_original_sample.clamp(-1, 1))
+    if not trajectory.samples:  # below the first DDIM step: the noisy image is (almost) clean already
+        trajectory = Trajectory([int(timestep)], [noisy.clamp(-1, 1)], [predict_clean(model, noisy, timestep)])
+    return trajectory

@@ -1,0 +1,134 @@
+"""Super-resolution: one network trained with L2, a deep-feature loss, or features + a GAN, beside bicubic."""
+
+import time
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from core.hub import load_pretrained
+from core.images import ImageInputError, load_image, open_image
+from core.metrics import psnr_y, ssim_y
+from core.super_resolution import SuperResolutionNet, crop_to_multiple, pil_bicubic_upscale, pil_downscale, upscale
+
+SCALE = 4
+REPOS = {"L2": "manifold-lab/sr-x4-l2", "perceptual": "manifold-lab/sr-x4-perceptual", "GAN": "manifold-lab/sr-x4-gan"}
+MAX_HIGH_SIDE = 1024  # a known-truth input is downscaled from at most this; an as-is input is at most 1/4 of it
+MIN_LOW_SIDE = 8
+ZOOM_SIDE = 256  # every zoomed crop is shown this big, nearest neighbour
+MODES = {"Shrink it x4 first (the truth is known: PSNR/SSIM)": "known", "Upscale it as it is": "as-is"}
+METHODS = ("bicubic", "L2", "perceptual", "GAN")
+
+DESCRIPTION = """# 🔍 Super-resolution: the same network, three losses
+Four times fewer pixels on each side: many sharp images shrink to the same small one, so the missing detail
+is a guess. Trained with **L2**, the network guesses the *average* of all the plausible answers: the best PSNR,
+but blurry. Trained to match **deep features** (a perceptual loss), and then also to fool a **discriminator**
+(SRGAN), it commits to *one* sharp, plausible answer, and scores lower PSNR for it. Move the zoom window."""
+
+models, sources = {}, {}
+for name, repo in REPOS.items():
+    models[name], sources[name] = load_pretrained(SuperResolutionNet, repo)
+
+
+def read_input(upload, mode_label):
+    """(low-resolution input, the true high-resolution image or None, note on any resizing)."""
+    if mode_label not in MODES:
+        raise gr.Error(f"Unknown mode {mode_label!r}.")
+    known = MODES[mode_label] == "known"
+    limit = MAX_HIGH_SIDE if known else MAX_HIGH_SIDE // SCALE
+    try:
+        original = open_image(upload)
+        image = load_image(original, "RGB", max_side=limit, min_side=MIN_LOW_SIDE * (SCALE if known else 1))
+    except ImageInputError as error:
+        raise gr.Error(str(error)) from error
+    note = f" It was resized from {original.width}x{original.height} to fit {limit} px." if image.size != original.size else ""
+    if not known:
+        return image, None, note
+    high = crop_to_multiple(image, SCALE)
+    if high.size != image.size:
+        note += f" Its sides were trimmed to multiples of {SCALE} ({high.width}x{high.height})."
+    return pil_downscale(high, SCALE), high, note
+
+
+def super_resolve(upload, mode_label):
+    low, high, note = read_input(upload, mode_label)
+    results, seconds = {"bicubic": pil_bicubic_upscale(low, SCALE)}, {}
+    for name, model in models.items():
+        started = time.perf_counter()
+        results[name] = upscale(model, low)
+        seconds[name] = time.perf_counter() - started
+    if high is not None:
+        results["original"] = high
+    header = "| method | PSNR (Y) | SSIM (Y) | time |\n|---|---|---|---|\n"
+    rows = []
+    for name in METHODS:
+        time_text = f"{seconds[name] * 1000:.0f} ms" if name in seconds else "–"
+        if high is not None:
+            reference, test = (np.asarray(im, np.float32) / 255 for im in (high, results[name]))
+            rows.append(f"| {name} | {psnr_y(reference, test, SCALE):.2f} dB | {ssim_y(reference, test, SCALE):.3f} | {time_text} |")
+        else:
+            rows.append(f"| {name} | – | – | {time_text} |")
+    summary = (f"Input {low.width}x{low.height} → output {low.width * SCALE}x{low.height * SCALE}.{note} "
+               + ("PSNR and SSIM on the luma channel, with a 4-pixel border cropped, as in the literature: higher "
+                  "is closer to the original, which is not the same as sharper." if high is not None else
+                  "No original is known, so there are no scores: judge by eye."))
+    gallery = [(results[name], name) for name in (*METHODS, *(["original"] if high is not None else []))]
+    return gallery, header + "\n".join(rows), summary, results
+
+
+def zoom(results, x_percent, y_percent, window):
+    """The same window of every result, enlarged to ZOOM_SIDE with nearest neighbour: detail, not smoothing."""
+    if not results:
+        return None
+    width, height = results["bicubic"].size
+    side = max(8, min(int(window), width, height))
+    left = round((width - side) * float(x_percent) / 100)
+    top = round((height - side) * float(y_percent) / 100)
+    crops = [image.crop((left, top, left + side, top + side)).resize((ZOOM_SIDE, ZOOM_SIDE), Image.Resampling.NEAREST)
+             for image in results.values()]
+    strip = Image.new("RGB", (len(crops) * (ZOOM_SIDE + 4) - 4, ZOOM_SIDE), "white")
+    for index, crop in enumerate(crops):
+        strip.paste(crop, (index * (ZOOM_SIDE + 4), 0))
+    return strip
+
+
+def run(upload, mode_label, x_percent, y_percent, window):
+    gallery, table, summary, results = super_resolve(upload, mode_label)
+    return gallery, table, summary, results, zoom(results, x_percent, y_percent, window)
+
+
+def example_images():
+    from skimage import data as skdata  # photos shipped with scikit-image: none of them is in our training set
+
+    return [[Image.fromarray(getattr(skdata, name)())] for name in ("chelsea", "coffee", "astronaut", "rocket")]
+
+
+with gr.Blocks(title="Super-resolution") as demo:
+    gr.Markdown(DESCRIPTION)
+    gr.Markdown("\n\n".join(source.markdown() for source in sources.values()))
+    results_state = gr.State({})
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.Image(label="Image", type="pil", image_mode=None)
+            mode = gr.Radio(list(MODES), value=list(MODES)[0], label="Input")
+            button = gr.Button("Super-resolve x4", variant="primary")
+            gr.Examples(example_images(), [upload], label="Photos from scikit-image (not used in training)")
+        with gr.Column(scale=2):
+            gallery = gr.Gallery(label="bicubic | L2 | perceptual | GAN | original", columns=5, height="auto",
+                                 format="png")
+            table = gr.Markdown()
+            summary = gr.Markdown()
+    gr.Markdown("### Zoom: the same window in each, 4x enlarged")
+    with gr.Row():
+        x_percent = gr.Slider(0, 100, 50, step=1, label="window left ↔ right (%)")
+        y_percent = gr.Slider(0, 100, 40, step=1, label="window top ↕ bottom (%)")
+        window = gr.Slider(16, 256, 64, step=8, label="window side (output pixels)")
+    zoomed = gr.Image(label="bicubic | L2 | perceptual | GAN | original", format="png")
+
+    gr.on([button.click, upload.upload], run, [upload, mode, x_percent, y_percent, window],
+          [gallery, table, summary, results_state, zoomed], api_name="super_resolve", concurrency_limit=2)
+    gr.on([x_percent.input, y_percent.input, window.input], zoom, [results_state, x_percent, y_percent, window],
+          zoomed, api_name=False, show_progress="hidden")
+
+if __name__ == "__main__":
+    demo.launch()

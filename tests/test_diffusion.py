@@ -1,0 +1,153 @@
+"""The DDPM wrapper, its samplers, the recipe, and the diffusion Space's handlers."""
+
+import gradio as gr
+import pytest
+import torch
+from PIL import Image
+
+from core.diffusion import DiffusionModel, add_noise, denoise_from, noise_to_level, predict_clean, sample
+from core.hub import load_pretrained
+from spaces.registry import discover, load_app_module
+from train.diffusion import DiffusionRecipe, parse_args
+from train.diffusion import main as train_diffusion
+
+
+def tiny_model(channels=1, size=16):
+    torch.manual_seed(0)
+    return DiffusionModel(image_size=size, channels=channels, block_channels=(8, 16), attention_levels=(1,)).eval()
+
+
+class Oracle(DiffusionModel):
+    """Knows the true noise: what a perfect eps-network would output for one (x0, noise) pair."""
+
+    def forward(self, noisy, timesteps):
+        return self.noise
+
+
+@pytest.mark.parametrize("timestep", [0, 10, 250, 500, 900, 999])
+def test_adding_noise_then_one_step_with_the_true_noise_recovers_x0(timestep):
+    model = tiny_model()
+    clean = torch.rand(3, 1, 16, 16) * 1.6 - 0.8
+    noise = torch.randn_like(clean)
+    noisy = add_noise(model, clean, noise, torch.full((3,), timestep))
+    scheduler = model.scheduler("ddpm")
+    scheduler.set_timesteps(model.num_train_timesteps)
+    step = scheduler.step(noise, timestep, noisy, generator=torch.Generator().manual_seed(0))
+    # x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t): float32 rounding grows as 1/sqrt(a_t) near t = T
+    tolerance = max(1e-4, 1e-6 / float(scheduler.alphas_cumprod[timestep]) ** 0.5)
+    assert torch.allclose(step.pred_original_sample, clean, atol=tolerance)
+    # and the same through our own x0 read-out of the network
+    oracle = Oracle(image_size=16, channels=1, block_channels=(8, 16))
+    oracle.noise = noise
+    assert torch.allclose(predict_clean(oracle, noisy, timestep), clean, atol=tolerance)
+
+
+def test_forward_process_is_almost_clean_at_t0_and_almost_pure_noise_at_the_end():
+    model = tiny_model()
+    clean, noise = torch.rand(64, 1, 16, 16) * 2 - 1, torch.randn(64, 1, 16, 16)
+    start = add_noise(model, clean, noise, torch.zeros(64, dtype=torch.long))
+    end = add_noise(model, clean, noise, torch.full((64,), 999))
+    assert (start - clean).std() < 0.01  # noise std sqrt(1 - a_0) = 0.006 of a signal in [-1, 1]
+    assert torch.corrcoef(torch.stack([end.flatten(), noise.flatten()]))[0, 1] > 0.999
+
+
+@pytest.mark.parametrize("size,channels", [(16, 1), (32, 3)])
+def test_network_keeps_the_shape(size, channels):
+    model = tiny_model(channels, size)
+    x = torch.randn(2, channels, size, size)
+    with torch.no_grad():
+        assert model(x, torch.tensor([0, 999])).shape == x.shape
+    with pytest.raises(ValueError, match="divisible"):
+        DiffusionModel(image_size=30, block_channels=(8, 16, 16))
+
+
+def test_samplers_are_reproducible_per_seed_and_record_the_walk():
+    model = tiny_model()
+    run = sample(model, [3, 7], steps=5, record=True)
+    again = sample(model, [7], steps=5)
+    assert len(run.samples) == len(run.predicted_x0) == len(run.timesteps) == 5
+    assert run.timesteps == sorted(run.timesteps, reverse=True)
+    assert torch.allclose(run.final[1], again.final[0], atol=1e-5)  # the batch does not change a seed's image
+    ddpm_a, ddpm_b = (sample(model, [3], steps=5, sampler="ddpm").final for _ in range(2))
+    assert torch.equal(ddpm_a, ddpm_b)
+    assert run.final.min() >= -1 and run.final.max() <= 1
+    with pytest.raises(ValueError, match="sampler"):
+        sample(model, [0], sampler="euler")
+    with pytest.raises(ValueError, match="steps"):
+        sample(model, [0], steps=0)
+
+
+def test_denoising_from_a_noise_level_walks_only_the_steps_below_it():
+    model = tiny_model()
+    clean = torch.zeros(1, 1, 16, 16)
+    noisy = noise_to_level(model, clean, 400, seed=0)
+    walk = denoise_from(model, noisy, 400, steps=20)
+    assert walk.timesteps and max(walk.timesteps) <= 400 and len(walk.timesteps) < 20
+    assert len(denoise_from(model, noisy, 0, steps=20).samples) == 1  # below the first step: one x0 guess
+
+
+def test_a_tiny_training_run_learns_and_reloads_through_the_weight_path(tmp_path, monkeypatch):
+    summary = train_diffusion(["--dry_run", "--output_dir", str(tmp_path)])
+    final = tmp_path / "final"
+    assert (final / "model.safetensors").exists() and "DDPM" in (final / "README.md").read_text()
+    assert "realism_accuracy_ddim25" in (final / "README.md").read_text()
+    monkeypatch.setenv("MANIFOLD_WEIGHTS_TINY_DIFFUSION", str(final))
+    model, source = load_pretrained(DiffusionModel, "manifold-lab/tiny-diffusion")
+    assert source.kind == "local" and model.image_size == 16
+    assert summary["step"] == 2
+
+
+def test_the_recipe_step_lowers_the_noise_prediction_loss():
+    """60 steps of the recipe's own training_step on the stand-in discs: the eps-MSE falls well below 1."""
+    recipe = DiffusionRecipe(parse_args(["--dry_run"]))
+    model = recipe.build_models()["model"].train()
+    data = torch.stack([recipe.build_dataset()[i] for i in range(32)])
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    def update(name, loss):
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    torch.manual_seed(0)
+    losses = [float(recipe.training_step({"model": model}, data, update)["loss"]) for _ in range(60)]
+    assert sum(losses[-10:]) / 10 < 0.6 * sum(losses[:5]) / 5
+
+
+# -- the Space ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def app():
+    return load_app_module(next(s for s in discover() if s.name == "diffusion"))
+
+
+def test_space_generates_and_shows_the_walk(app):
+    grid, strip, animation, note = app.generate("Digits (MNIST)", "0-3", 10, "DDIM (deterministic)")
+    assert grid.size == (4 * 96 + 5 * 2, 96 + 4) and "10 DDIM steps" in note
+    assert strip.size[1] == 2 * 96 + 3 * 2  # x_t row and predicted-x0 row
+    with Image.open(animation) as gif:
+        assert gif.n_frames == 10 + 8
+    grid, *_ = app.generate("Faces (FFHQ)", "5", 3, "DDPM (ancestral, fresh noise each step)")
+    assert grid.mode == "RGB"
+
+
+def test_space_one_step_against_the_walk_and_versus_gan(app):
+    row, strip, note = app.one_step("Faces (FFHQ)", 2, 700, 0)
+    assert row.size == (4 * 96 + 5 * 2, 96 + 4) and "t = 700" in note
+    diffused, generated, note = app.versus_gan("0-3", 5)
+    assert diffused.size == generated.size and "faster" in note
+
+
+def test_space_turns_bad_input_into_messages(app):
+    with pytest.raises(gr.Error, match="Seeds"):
+        app.generate("Digits (MNIST)", "zero", 10, "DDIM (deterministic)")
+    with pytest.raises(gr.Error, match="Seeds"):
+        app.generate("Digits (MNIST)", "0-99", 10, "DDIM (deterministic)")
+    with pytest.raises(gr.Error, match="Steps"):
+        app.generate("Digits (MNIST)", "0", 0, "DDIM (deterministic)")
+    with pytest.raises(gr.Error, match="Steps"):
+        app.versus_gan("0", None)
+    with pytest.raises(gr.Error, match="Noise level"):
+        app.one_step("Digits (MNIST)", 0, 1000, 0)
+    with pytest.raises(gr.Error, match="example"):
+        app.one_step("Digits (MNIST)", 99, 10, 0)
