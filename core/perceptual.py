@@ -3,7 +3,7 @@
 Two feature networks, both frozen:
 - `vgg16`: VGG-16's layers up to relu2_2 (Johnson et al.'s choice for super-resolution), ImageNet
   weights read from the Hub (`timm/vgg16.tv_in1k`, safetensors). Needs the network once.
-- `colorizer`: the first three stages of our own colourization network (`core.colorizer`, trained on
+- `colorizer`: the first stages of our own colourization network (`core.colorizer`, trained on
   BSDS500 photos by `train/colorization.py`). Colourization is a self-supervised pretext task whose
   features transfer (Zhang et al. 2016), and it works offline. It sees lightness only, so a loss built
   on it should also tie the colours down (the SR recipe matches the downscaled output to the input).
@@ -41,11 +41,16 @@ class VGG16Features(nn.Module):
 
 
 class ColorizerFeatures(nn.Module):
-    """Our colourizer's stages at 1/2, 1/4 and 1/8 resolution, on the lightness of an RGB image."""
+    """Our colourizer's stages at full, 1/2, 1/4 and 1/8 resolution, on the lightness of an RGB image.
+
+    The full-resolution stage matters: features that only exist after strided convolutions cannot see
+    a pattern that repeats every 2 or 4 pixels, so a network trained against them paints such grids.
+    """
 
     def __init__(self, colorizer: nn.Module):
         super().__init__()
-        self.stages = nn.ModuleList([colorizer.down1, colorizer.down2, colorizer.down3])
+        first, second = colorizer.down1  # conv at full resolution, then the stride-2 conv
+        self.stages = nn.ModuleList([first, second, colorizer.down2, colorizer.down3])
 
     def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
         x = (rgb_to_lab(rgb.clamp(0, 1))[:, :1] - 50) / 50
@@ -91,7 +96,7 @@ def feature_network(name: str = "auto") -> tuple[nn.Module, str]:
         network, described = load_vgg16_features(), f"VGG-16 relu2_2, ImageNet weights from {VGG16_REPO}"
     else:
         network = load_colorizer_features()
-        described = ("our colourization network's first three stages (manifold-lab/colorizer-classification, "
+        described = ("our colourization network's first four stages (manifold-lab/colorizer-classification, "
                      "trained on BSDS500 by train/colorization.py), on lightness")
     return network.eval().requires_grad_(False), described
 

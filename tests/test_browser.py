@@ -100,3 +100,23 @@ def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces
             "(label) => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 256 && "
             "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "pix2pix.png"), full_page=True)
+
+
+def test_super_resolution_example_shows_four_upscales_scores_and_a_zoom(page, served_spaces):
+    page.goto(f"{served_spaces.url}/super-resolution/")
+    page.locator(".gallery-item:visible").first.click()  # an example photo: its upload event runs the models
+    page.get_by_text("PSNR (Y)").first.wait_for(timeout=30_000)
+    for method in ("bicubic", "L2", "perceptual", "GAN"):
+        page.get_by_role("cell", name=method, exact=True).first.wait_for(timeout=10_000)
+    page.wait_for_function(  # the zoom strip: five 256 px crops side by side
+        "() => [...document.images].some(i => i.naturalWidth === 5 * 256 + 16 && i.naturalHeight === 256)",
+        timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "super-resolution.png"), full_page=True)
+
+
+def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
+    page.goto(f"{served_spaces.url}/diffusion/")
+    page.get_by_text("25 DDIM steps").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 6)",
+                           timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)

@@ -11,9 +11,22 @@ from skimage.color import rgb2ycbcr
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from core.metrics import psnr_y, rgb_to_y, ssim_y
-from core.perceptual import ColorizerFeatures, FeatureLoss, VGG16Features, feature_network, load_vgg16_features
-from core.super_resolution import (SuperResolutionNet, downscale, pil_bicubic_upscale, pil_downscale, run_tiled,
-                                   upscale, upscale_bicubic)
+from core.perceptual import (
+    ColorizerFeatures,
+    FeatureLoss,
+    VGG16Features,
+    feature_network,
+    load_vgg16_features,
+)
+from core.super_resolution import (
+    SuperResolutionNet,
+    downscale,
+    pil_bicubic_upscale,
+    pil_downscale,
+    run_tiled,
+    upscale,
+    upscale_bicubic,
+)
 from spaces.registry import discover, load_app_module
 from train.super_resolution import main as train_sr
 

@@ -20,7 +20,14 @@ from core.data import ImageFolder, RandomCrops
 from core.metrics import psnr_y, ssim_y
 from core.perceptual import FeatureLoss, feature_network
 from core.pix2pix import PatchDiscriminator, discriminator_loss, generator_adversarial_loss
-from core.super_resolution import SuperResolutionNet, crop_to_multiple, downscale, pil_bicubic_upscale, pil_downscale, upscale
+from core.super_resolution import (
+    SuperResolutionNet,
+    crop_to_multiple,
+    downscale,
+    pil_bicubic_upscale,
+    pil_downscale,
+    upscale,
+)
 from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
@@ -72,9 +79,10 @@ class SuperResolutionRecipe(Recipe):
             "l2": "the mean squared error to the high-resolution crop",
             "feature": (f"a feature-matching loss (Johnson et al. 2016) on {self.feature_description}, plus "
                         f"{args.consistency_weight:g} x MSE between the output downscaled x{args.scale} and the input "
-                        "(so colours stay put without pulling detail towards the blurry mean)"),
-            "feature+gan": (f"the feature loss above (on {self.feature_description}, plus the downscale consistency "
-                            f"term) and {args.adversarial_weight:g} x a non-saturating GAN loss from an unconditional "
+                        "(colours stay put without pulling detail towards the blurry mean) and a small anchor, "
+                        f"{args.pixel_weight:g} x the pixel MSE, against grid artefacts"),
+            "feature+gan": (f"the feature loss (on {self.feature_description}, plus {args.consistency_weight:g} x the "
+                            f"downscale consistency MSE and {args.pixel_weight:g} x the pixel MSE) and {args.adversarial_weight:g} x a non-saturating GAN loss from an unconditional "
                             "PatchGAN discriminator on the high-resolution crops (SRGAN, Ledig et al. 2017)"),
         }[args.loss]
         start = f" Initialised from {args.init} (the L2 model), as SRGAN does." if args.init else ""
@@ -124,7 +132,8 @@ class SuperResolutionRecipe(Recipe):
             metrics["d_loss"] = d_loss.detach()
         feature = self.feature_loss.to(high.device)(output, high)
         consistency = F.mse_loss(downscale(output, a.scale), low)
-        loss = a.feature_weight * feature + a.consistency_weight * consistency
+        mse = F.mse_loss(output, high)
+        loss = a.feature_weight * feature + a.consistency_weight * consistency + a.pixel_weight * mse
         if a.loss == "feature+gan":  # (2) G: fool D; D frozen so G's step leaves no gradient in it
             discriminator.requires_grad_(False)
             adversarial = generator_adversarial_loss(discriminator(None, output * 2 - 1))
@@ -132,9 +141,8 @@ class SuperResolutionRecipe(Recipe):
             loss = loss + a.adversarial_weight * adversarial
             metrics["adversarial"] = adversarial.detach()
         update("sr", loss)
-        mse = F.mse_loss(output.detach(), high)
         return {**metrics, "feature": feature.detach(), "consistency": consistency.detach(),
-                "psnr": -10 * torch.log10(mse.clamp_min(1e-10))}
+                "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10))}
 
     def eval_images(self, count: int) -> list[Image.Image]:
         if self.args.dry_run:
@@ -177,9 +185,12 @@ def parse_args(argv=None):
     group.add_argument("--feature_net", default="auto", choices=["auto", "vgg16", "colorizer"],
                        help="auto: VGG-16 from the Hub when reachable, else our colourizer's features")
     group.add_argument("--feature_weight", type=float, default=1.0, help="weight of the feature loss")
-    group.add_argument("--consistency_weight", type=float, default=1.0,
+    group.add_argument("--consistency_weight", type=float, default=100.0,
                        help="weight of MSE(downscale(output), input) in the feature losses")
-    group.add_argument("--adversarial_weight", type=float, default=1e-3, help="weight of the GAN loss (SRGAN: 1e-3)")
+    group.add_argument("--pixel_weight", type=float, default=10.0,
+                       help="weight of the pixel MSE in the feature losses (a small anchor against grid artefacts)")
+    group.add_argument("--adversarial_weight", type=float, default=5e-3,
+                       help="weight of the GAN loss (SRGAN: 1e-3 beside a rescaled VGG loss; ESRGAN: 5e-3)")
     parser.set_defaults(learning_rate=5e-4, batch_size=16, max_steps=10000, lr_schedule="cosine", warmup_steps=200,
                         eval_count=100, sample_every=1000, checkpoint_every=500, mixed_precision="bf16")
     return parser.parse_args(argv)

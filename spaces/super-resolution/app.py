@@ -9,7 +9,13 @@ from PIL import Image
 from core.hub import load_pretrained
 from core.images import ImageInputError, load_image, open_image
 from core.metrics import psnr_y, ssim_y
-from core.super_resolution import SuperResolutionNet, crop_to_multiple, pil_bicubic_upscale, pil_downscale, upscale
+from core.super_resolution import (
+    SuperResolutionNet,
+    crop_to_multiple,
+    pil_bicubic_upscale,
+    pil_downscale,
+    upscale,
+)
 
 SCALE = 4
 REPOS = {"L2": "manifold-lab/sr-x4-l2", "perceptual": "manifold-lab/sr-x4-perceptual", "GAN": "manifold-lab/sr-x4-gan"}
@@ -98,7 +104,9 @@ def run(upload, mode_label, x_percent, y_percent, window):
 
 
 def example_images():
-    from skimage import data as skdata  # photos shipped with scikit-image: none of them is in our training set
+    from skimage import (
+        data as skdata,  # photos shipped with scikit-image: none of them is in our training set
+    )
 
     return [[Image.fromarray(getattr(skdata, name)())] for name in ("chelsea", "coffee", "astronaut", "rocket")]
 

@@ -1,0 +1,19 @@
+"""Diffusion Space: 25 DDIM steps of one 32x32 image (the issue's figure), handlers, and one GAN sample for scale."""
+
+from bench.harness import Case
+from core.diffusion import sample
+
+
+def cases(app):
+    return [
+        Case("digits: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["digits"], [0], steps=25), repeats=10,
+             baseline=lambda: app.gan.sample([0]), baseline_name="one StyleGAN2-style face (1 call)"),
+        Case("faces: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["faces"], [0], steps=25), repeats=10,
+             baseline=lambda: app.gan.sample([0]), baseline_name="one StyleGAN2-style face (1 call)"),
+        Case("faces: 25 DDIM steps, 8 images (batched)", lambda: sample(app.models["faces"], list(range(8)), steps=25),
+             repeats=5),
+        Case("Generate tab: 8 digits, 25 steps, strip + GIF", lambda: app.generate("Digits (MNIST)", "0-7", 25,
+                                                                             "DDIM (deterministic)"), repeats=5),
+        Case("Denoiser tab: one step + 50-step walk from t=500", lambda: app.one_step("Faces (FFHQ)", 3, 500, 0),
+             repeats=5),
+    ]
