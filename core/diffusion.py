@@ -29,12 +29,16 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
         layers_per_block: ResNet blocks per resolution.
         num_train_timesteps: T, the length of the forward (noising) chain.
         beta_schedule: "linear" (DDPM paper) or "squaredcos_cap_v2" (cosine, Nichol & Dhariwal 2021).
+        norm_groups: GroupNorm groups. Keep several channels per group: with one channel per group it is
+            instance norm, which erases each channel's mean, and samples come out with the wrong brightness.
     """
 
     def __init__(self, image_size: int = 32, channels: int = 3, block_channels: tuple[int, ...] = (32, 64, 64),
                  attention_levels: tuple[int, ...] = (2,), layers_per_block: int = 1, num_train_timesteps: int = 1000,
-                 beta_schedule: str = "squaredcos_cap_v2"):
+                 beta_schedule: str = "squaredcos_cap_v2", norm_groups: int = 8):
         super().__init__()
+        if any(width % norm_groups for width in block_channels):
+            raise ValueError(f"every width in {tuple(block_channels)} must divide into {norm_groups} norm groups")
         if image_size % 2 ** (len(block_channels) - 1):
             raise ValueError(f"image_size {image_size} must be divisible by 2^{len(block_channels) - 1}")
         self.image_size, self.channels = image_size, channels
@@ -45,7 +49,7 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
             block_out_channels=tuple(block_channels), layers_per_block=layers_per_block,
             down_block_types=tuple("AttnDownBlock2D" if i in attention_levels else "DownBlock2D" for i in levels),
             up_block_types=tuple("AttnUpBlock2D" if i in attention_levels else "UpBlock2D" for i in reversed(levels)),
-            norm_num_groups=min(32, min(block_channels)), attention_head_dim=min(32, min(block_channels)),
+            norm_num_groups=norm_groups, attention_head_dim=min(32, min(block_channels)),
         )
 
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:

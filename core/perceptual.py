@@ -43,8 +43,10 @@ class VGG16Features(nn.Module):
 class ColorizerFeatures(nn.Module):
     """Our colourizer's stages at full, 1/2, 1/4 and 1/8 resolution, on the lightness of an RGB image.
 
-    The full-resolution stage matters: features that only exist after strided convolutions cannot see
-    a pattern that repeats every 2 or 4 pixels, so a network trained against them paints such grids.
+    The lightness is first blurred with a [1, 2, 1] binomial filter (anti-aliasing, as Zhang 2019 does
+    before subsampling): the gradient of a stride-2 convolution alternates from pixel to pixel, and an SR
+    network trained on it paints 2-pixel stripes the features barely see. The blur removes exactly that
+    frequency and keeps the texture scales above it.
     """
 
     def __init__(self, colorizer: nn.Module):
@@ -53,12 +55,19 @@ class ColorizerFeatures(nn.Module):
         self.stages = nn.ModuleList([first, second, colorizer.down2, colorizer.down3])
 
     def forward(self, rgb: torch.Tensor) -> list[torch.Tensor]:
-        x = (rgb_to_lab(rgb.clamp(0, 1))[:, :1] - 50) / 50
+        x = binomial_blur((rgb_to_lab(rgb.clamp(0, 1))[:, :1] - 50) / 50)
         outputs = []
         for stage in self.stages:
             x = stage(x)
             outputs.append(x)
         return outputs
+
+
+def binomial_blur(x: torch.Tensor) -> torch.Tensor:
+    """[1, 2, 1] / 4 in each direction, per channel, edges replicated: zero response at the Nyquist frequency."""
+    kernel = torch.tensor([1.0, 2.0, 1.0], device=x.device, dtype=x.dtype) / 4
+    kernel = (kernel[:, None] * kernel[None, :]).expand(x.shape[1], 1, 3, 3)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernel, groups=x.shape[1])
 
 
 def load_vgg16_features(repo_id: str = VGG16_REPO) -> VGG16Features:

@@ -14,7 +14,7 @@ from train.diffusion import main as train_diffusion
 
 def tiny_model(channels=1, size=16):
     torch.manual_seed(0)
-    return DiffusionModel(image_size=size, channels=channels, block_channels=(8, 16), attention_levels=(1,)).eval()
+    return DiffusionModel(image_size=size, channels=channels, block_channels=(8, 16), attention_levels=(1,), norm_groups=4).eval()
 
 
 class Oracle(DiffusionModel):
@@ -37,7 +37,7 @@ def test_adding_noise_then_one_step_with_the_true_noise_recovers_x0(timestep):
     tolerance = max(1e-4, 1e-6 / float(scheduler.alphas_cumprod[timestep]) ** 0.5)
     assert torch.allclose(step.pred_original_sample, clean, atol=tolerance)
     # and the same through our own x0 read-out of the network
-    oracle = Oracle(image_size=16, channels=1, block_channels=(8, 16))
+    oracle = Oracle(image_size=16, channels=1, block_channels=(8, 16), norm_groups=4)
     oracle.noise = noise
     assert torch.allclose(predict_clean(oracle, noisy, timestep), clean, atol=tolerance)
 
@@ -58,7 +58,7 @@ def test_network_keeps_the_shape(size, channels):
     with torch.no_grad():
         assert model(x, torch.tensor([0, 999])).shape == x.shape
     with pytest.raises(ValueError, match="divisible"):
-        DiffusionModel(image_size=30, block_channels=(8, 16, 16))
+        DiffusionModel(image_size=30, block_channels=(8, 16, 16), norm_groups=4)
 
 
 def test_samplers_are_reproducible_per_seed_and_record_the_walk():

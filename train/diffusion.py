@@ -85,11 +85,12 @@ class DiffusionRecipe(Recipe):
         a = self.args
         if a.dry_run:
             return {"model": DiffusionModel(image_size=16, channels=3, block_channels=(8, 16), attention_levels=(1,),
-                                            num_train_timesteps=a.num_train_timesteps)}
+                                            num_train_timesteps=a.num_train_timesteps, norm_groups=4)}
         channels = 1 if is_mnist_folder(a.data) else 3
         return {"model": DiffusionModel(image_size=a.image_size, channels=channels, block_channels=a.block_channels,
                                         attention_levels=a.attention_levels, layers_per_block=a.layers_per_block,
-                                        num_train_timesteps=a.num_train_timesteps, beta_schedule=a.beta_schedule)}
+                                        num_train_timesteps=a.num_train_timesteps, beta_schedule=a.beta_schedule,
+                                        norm_groups=a.norm_groups)}
 
     def build_dataset(self):
         if self.args.dry_run:
@@ -141,6 +142,7 @@ def parse_args(argv=None):
     group.add_argument("--block_channels", type=int_list, default=(32, 64, 64), help="U-Net widths per resolution")
     group.add_argument("--attention_levels", type=int_list, default=(2,), help="resolutions with self-attention")
     group.add_argument("--layers_per_block", type=int, default=1, help="ResNet blocks per resolution")
+    group.add_argument("--norm_groups", type=int, default=8, help="GroupNorm groups (widths must divide)")
     group.add_argument("--num_train_timesteps", type=int, default=1000, help="T of the forward process")
     group.add_argument("--beta_schedule", default="squaredcos_cap_v2", choices=["linear", "squaredcos_cap_v2"])
     group.add_argument("--eval_count", type=int, default=500, help="held-out images for the realism score")
