@@ -201,3 +201,9 @@ def test_space_upscales_as_is_and_handles_bad_input(app):
     with pytest.raises(gr.Error, match="mode"):
         app.run(Image.new("RGB", (64, 64)), "both", 50, 50, 64)
     assert app.zoom({}, 50, 50, 64) is None
+
+
+def test_space_reruns_on_a_new_image_but_not_on_clearing_it(app):
+    assert all(isinstance(output, type(gr.skip())) for output in app.run_when_changed(None, KNOWN, 50, 50, 64))
+    gallery, *_ = app.run_when_changed(Image.new("RGB", (64, 64)), KNOWN, 50, 50, 64)
+    assert len(gallery) == 5

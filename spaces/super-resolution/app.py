@@ -103,6 +103,13 @@ def run(upload, mode_label, x_percent, y_percent, window):
     return gallery, table, summary, results, zoom(results, x_percent, y_percent, window)
 
 
+def run_when_changed(upload, mode_label, x_percent, y_percent, window):
+    """A new upload or a clicked example runs at once; clearing the image leaves the results alone."""
+    if upload is None:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    return run(upload, mode_label, x_percent, y_percent, window)
+
+
 def example_images():
     from skimage import (
         data as skdata,  # photos shipped with scikit-image: none of them is in our training set
@@ -133,8 +140,9 @@ with gr.Blocks(title="Super-resolution") as demo:
         window = gr.Slider(16, 256, 64, step=8, label="window side (output pixels)")
     zoomed = gr.Image(label="bicubic | L2 | perceptual | GAN | original", format="png")
 
-    gr.on([button.click, upload.upload], run, [upload, mode, x_percent, y_percent, window],
-          [gallery, table, summary, results_state, zoomed], api_name="super_resolve", concurrency_limit=2)
+    sr_inputs, sr_outputs = [upload, mode, x_percent, y_percent, window], [gallery, table, summary, results_state, zoomed]
+    button.click(run, sr_inputs, sr_outputs, api_name="super_resolve", concurrency_limit=2)
+    gr.on([upload.change, mode.change], run_when_changed, sr_inputs, sr_outputs, api_name=False, concurrency_limit=2)
     gr.on([x_percent.input, y_percent.input, window.input], zoom, [results_state, x_percent, y_percent, window],
           zoomed, api_name=False, show_progress="hidden")
 
