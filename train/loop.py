@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -136,6 +137,8 @@ def train(recipe: Recipe) -> dict:
         args.max_steps, args.checkpoint_every, args.sample_every, args.log_every = 2, 2, 2, 1
     output_dir = Path(args.output_dir)
     log_with = "tensorboard" if args.report_to == "tensorboard" else None
+    # A second run in one process (tests, a notebook) may ask for another precision; the process group stays.
+    AcceleratorState._reset_state(reset_partial_state=False)
     accelerator = Accelerator(
         mixed_precision=args.mixed_precision,
         gradient_accumulation_steps=args.gradient_accumulation_steps,

@@ -60,12 +60,12 @@ def trajectory_strip(trajectory, index: int = 0):
 
 
 def write_animation(trajectory, index: int = 0) -> str:
-    """A GIF of x_t (left) beside the predicted x0 (right), one frame per step, held at the end."""
+    """A GIF of x_t (left) beside the predicted x0 (right), one frame per step, the last one held."""
     frames = [to_pil(make_grid(enlarge(torch.stack([x[index], x0[index]])), nrow=2))
               for x, x0 in zip(trajectory.samples, trajectory.predicted_x0, strict=True)]
-    frames += [frames[-1]] * 8
+    durations = [120] * (len(frames) - 1) + [2000]
     path = Path(tempfile.mkstemp(suffix=".gif", dir=ANIMATIONS)[1])
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=120, loop=0)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
     for old in sorted(ANIMATIONS.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-64]:  # bounded disk use
         old.unlink(missing_ok=True)
     return str(path)
