@@ -51,6 +51,9 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
             up_block_types=tuple("AttnUpBlock2D" if i in attention_levels else "UpBlock2D" for i in reversed(levels)),
             norm_num_groups=norm_groups, attention_head_dim=min(32, min(block_channels)),
         )
+        # a_t = prod(1 - beta) of the schedule, computed once: the forward process and the x0 read-out use it
+        alphas_cumprod = DDPMScheduler(num_train_timesteps=num_train_timesteps, beta_schedule=beta_schedule).alphas_cumprod
+        self.register_buffer("alphas_cumprod", alphas_cumprod.float(), persistent=False)
 
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
         """The predicted noise eps, same shape as `noisy`."""
@@ -116,15 +119,15 @@ def sample(model: DiffusionModel, seeds: list[int], steps: int = 25, sampler: st
 
 
 def add_noise(model: DiffusionModel, clean: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-    """The forward process q(x_t | x0) of the model's schedule."""
-    return model.scheduler("ddpm").add_noise(clean, noise, timesteps)
+    """The forward process q(x_t | x0) of the model's schedule: sqrt(a_t) x0 + sqrt(1 - a_t) noise."""
+    alpha_bar = model.alphas_cumprod.to(clean.device)[timesteps.to(clean.device)].view(-1, *[1] * (clean.ndim - 1))
+    return alpha_bar.sqrt() * clean + (1 - alpha_bar).sqrt() * noise
 
 
 @torch.no_grad()
 def predict_clean(model: DiffusionModel, noisy: torch.Tensor, timestep: int) -> torch.Tensor:
     """One call of the network read as a denoiser: x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), clamped."""
-    scheduler = model.scheduler("ddpm")
-    alpha_bar = scheduler.alphas_cumprod[int(timestep)].to(noisy.device)
+    alpha_bar = model.alphas_cumprod[int(timestep)].to(noisy.device)
     eps = model(noisy, torch.full((len(noisy),), int(timestep), device=noisy.device, dtype=torch.long))
     return ((noisy - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt()).clamp(-1, 1)
 

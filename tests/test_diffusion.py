@@ -31,6 +31,7 @@ def test_adding_noise_then_one_step_with_the_true_noise_recovers_x0(timestep):
     noise = torch.randn_like(clean)
     noisy = add_noise(model, clean, noise, torch.full((3,), timestep))
     scheduler = model.scheduler("ddpm")
+    assert torch.allclose(noisy, scheduler.add_noise(clean, noise, torch.full((3,), timestep)), atol=1e-6)
     scheduler.set_timesteps(model.num_train_timesteps)
     step = scheduler.step(noise, timestep, noisy, generator=torch.Generator().manual_seed(0))
     # x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t): float32 rounding grows as 1/sqrt(a_t) near t = T
@@ -86,7 +87,7 @@ def test_denoising_from_a_noise_level_walks_only_the_steps_below_it():
     assert len(denoise_from(model, noisy, 0, steps=20).samples) == 1  # below the first step: one x0 guess
 
 
-def test_a_tiny_training_run_learns_and_reloads_through_the_weight_path(tmp_path, monkeypatch):
+def test_a_tiny_training_run_releases_and_reloads_through_the_weight_path(tmp_path, monkeypatch):
     summary = train_diffusion(["--dry_run", "--output_dir", str(tmp_path)])
     final = tmp_path / "final"
     assert (final / "model.safetensors").exists() and "DDPM" in (final / "README.md").read_text()

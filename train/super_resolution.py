@@ -106,9 +106,7 @@ class SuperResolutionRecipe(Recipe):
         return models
 
     def build_optimizers(self, models):
-        betas = (0.9, 0.999)
-        return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate, betas=betas)
-                for name, model in models.items()}
+        return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate) for name, model in models.items()}
 
     def build_dataset(self):
         if self.args.dry_run:

@@ -113,7 +113,7 @@ def one_step(model_name, example_index, timestep, seed):
     guess = predict_clean(model, noisy, t)
     walk = denoise_from(model, noisy, t, steps=50)
     row = torch.cat([clean, noisy.clamp(-1, 1), guess, walk.final])
-    alpha_bar = float(model.scheduler("ddpm").alphas_cumprod[t])
+    alpha_bar = float(model.alphas_cumprod[t])
     note = (f"At t = {t}, x_t = {alpha_bar ** 0.5:.3f} x0 + {(1 - alpha_bar) ** 0.5:.3f} noise. One network call "
             f"(the denoiser) gives the blurry average of every image that could lie under this noise; "
             f"{len(walk.samples)} small DDIM steps instead pick *one* of them: a sharp image, near the manifold, "
