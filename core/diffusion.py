@@ -15,6 +15,8 @@ from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from core.seeds import seed_noise
+
 SAMPLERS = ("ddim", "ddpm")
 
 
@@ -81,11 +83,6 @@ class Trajectory:
     @property
     def final(self) -> torch.Tensor:
         return self.samples[-1]
-
-
-def seed_noise(seeds: list[int], shape: tuple[int, ...]) -> torch.Tensor:
-    """x_T of each seed: the same seed starts from the same noise, whatever else is in the batch."""
-    return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
 
 
 @torch.no_grad()

@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from core.seeds import seed_noise
+
 
 def _stages(image_size: int) -> int:
     stages = int(math.log2(image_size)) - 2
@@ -95,24 +97,4 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 def seed_codes(seeds: list[int], latent_dim: int) -> torch.Tensor:
     """The code z of each seed: the same seed gives the same z (and face) everywhere."""
-    return torch.stack([torch.randn(latent_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds])
-
-
-def parse_seeds(text: str, limit: int = 64) -> list[int]:
-    """'0-7, 42' -> [0, 1, ..., 7, 42]: the seed lists a Space puts in its URL."""
-    seeds = []
-    for part in str(text).replace(" ", "").split(","):
-        if not part:
-            continue
-        first, dash, last = part.partition("-")
-        if not (first.isdigit() and (not dash or last.isdigit())):
-            raise ValueError(f"'{part}' is not a seed or a range like 3-10 (seeds are whole numbers >= 0)")
-        low, high = int(first), int(last) if dash else int(first)
-        if high < low:
-            raise ValueError(f"range '{part}' runs backwards")
-        seeds.extend(range(low, min(high, low + limit) + 1))
-        if len(seeds) > limit:
-            raise ValueError(f"at most {limit} seeds at once, got more")
-    if not seeds:
-        raise ValueError("no seeds given: type one, a list (1, 5, 9) or a range (0-15)")
-    return seeds
+    return seed_noise(seeds, latent_dim)

@@ -11,16 +11,22 @@ Only safetensors are ever read: a folder or repo that offers only a pickle (`.bi
 from __future__ import annotations
 
 import contextlib
+import inspect
+import io
+import json
 import os
 import re
 import threading
 import time
+import types
+import typing
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 
 BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled_weights"
 WEIGHTS_FILE = "model.safetensors"
@@ -28,6 +34,7 @@ CONFIG_FILE = "config.json"
 CARD_FILE = "README.md"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 REACHABILITY_TIMEOUT_S = 1.5
+HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
 
 
 class PickleRefusedError(RuntimeError):
@@ -153,9 +160,80 @@ def download_snapshot(repo_id: str, revision: str | None, local_only: bool) -> t
 
 
 def _load_folder(model_cls, folder: Path):
+    """`model_cls.from_pretrained(folder)`, with every failure named by its file and said plainly."""
     check_safetensors_folder(folder)
-    model = model_cls.from_pretrained(folder, strict=True)
+    config_file = folder / CONFIG_FILE
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WeightsNotFoundError(f"{config_file} is not valid JSON: {error}") from error
+    check_config(model_cls, config, config_file)
+    try:
+        with safe_open(folder / WEIGHTS_FILE, framework="pt"):
+            pass  # the header is readable: a truncated or foreign file fails here, named
+    except Exception as error:  # safetensors raises its own SafetensorError, and OSError
+        raise WeightsNotFoundError(f"{folder / WEIGHTS_FILE} is not a readable safetensors file: {error}") from error
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # huggingface_hub prints a line for every local load
+            model = model_cls.from_pretrained(folder, strict=True)
+    except (RuntimeError, ValueError, TypeError, KeyError) as error:  # missing keys, wrong shapes
+        raise WeightsNotFoundError(f"{folder} does not fit {model_cls.__name__}: {' '.join(str(error).split())[:400]}") from error
     return model.eval()
+
+
+def check_config(model_cls, config: dict, config_file: Path) -> None:
+    """Every key of config.json is a keyword argument of the model, with a value of its annotated type."""
+    if not isinstance(config, dict):
+        raise WeightsNotFoundError(f"{config_file} must hold a JSON object of keyword arguments.")
+    hints = typing.get_type_hints(model_cls.__init__)
+    parameters = inspect.signature(model_cls.__init__).parameters
+    for key, value in config.items():
+        if key not in parameters:
+            raise WeightsNotFoundError(f"{config_file}: {model_cls.__name__} takes no argument {key!r}.")
+        if key in hints and not _fits(value, hints[key]):
+            raise WeightsNotFoundError(
+                f"{config_file}: {key} must be {_type_name(hints[key])}, got {json.dumps(value)[:80]}.")
+
+
+def _fits(value, hint) -> bool:
+    """JSON value against a simple annotation (int, float, bool, str, tuple/list of them, Optional)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (tuple, list):
+        if not isinstance(value, list):
+            return False
+        item = args[0] if args else typing.Any
+        return all(_fits(v, item) for v in value) if item is not typing.Any else True
+    return True  # an annotation we do not check (e.g. a dict)
+
+
+def _type_name(hint) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def parse_override(name: str, value: str) -> tuple[str, str | None] | Path:
+    """An override's value: a local folder (it must exist) or a Hub repo id with an optional @revision."""
+    variable = override_variable(name)
+    looks_local = value.startswith(("/", ".", "~")) or value.partition("@")[0].count("/") > 1 or "\\" in value
+    if Path(value).expanduser().is_dir():
+        return Path(value).expanduser().resolve()
+    if looks_local:
+        raise WeightsNotFoundError(f"{variable}={value!r}: no such folder (a trainer writes one, e.g. outputs/<run>/final).")
+    if not HUB_ID.fullmatch(value):
+        raise WeightsNotFoundError(f"{variable}={value!r} is neither a folder here nor a Hub repo id (user/name[@revision]).")
+    repo_id, _, revision = value.partition("@")
+    return repo_id, revision or None
 
 
 def load_pretrained(
@@ -175,11 +253,10 @@ def load_pretrained(
     bundled = bundled or repo_id.rsplit("/", 1)[-1]
     override = os.environ.get(override_variable(bundled), "").strip()
     if override:
-        if Path(override).expanduser().is_dir():
-            folder = Path(override).expanduser().resolve()
-            return _load_folder(model_cls, folder), WeightSource("local", str(folder), folder)
-        repo_id, _, revision_override = override.partition("@")
-        revision = revision_override or revision
+        target = parse_override(bundled, override)
+        if isinstance(target, Path):
+            return _load_folder(model_cls, target), WeightSource("local", str(target), target)
+        repo_id, revision = target[0], target[1] or revision
 
     from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError, RepositoryNotFoundError
 

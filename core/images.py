@@ -16,10 +16,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-# A decompression bomb must become a clear error, not a 2 GB allocation: PIL warns above this
-# many pixels and raises above twice it. We turn the warning into the error too.
+# Pixel budgets. A format decoded at full size (PNG, WebP, ...) may have at most MAX_INPUT_PIXELS; a JPEG is
+# decoded at 1/2, 1/4 or 1/8 scale when it is large (`draft`), so a 100-megapixel camera photo still costs
+# little, up to MAX_JPEG_PIXELS. PIL's own bomb check is set to the larger figure, and ours enforces the rest.
 MAX_INPUT_PIXELS = 64_000_000
-Image.MAX_IMAGE_PIXELS = MAX_INPUT_PIXELS
+MAX_JPEG_PIXELS = 256_000_000
+Image.MAX_IMAGE_PIXELS = MAX_JPEG_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 DEFAULT_MAX_SIDE = 1024
@@ -55,24 +57,40 @@ def open_image(source) -> Image.Image:
 
 
 def _decode(fp, name: str) -> Image.Image:
+    image = probe_image(fp, name)
+    try:
+        # Decode at reduced size where the format allows it (JPEG), so huge photos stay cheap.
+        if image.format == "JPEG" and image.width * image.height > 4 * DEFAULT_MAX_SIDE**2:
+            image.draft(image.mode, (2 * DEFAULT_MAX_SIDE, 2 * DEFAULT_MAX_SIDE))
+        image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        raise ImageInputError(
+            f"{name} is not a readable image (corrupt or truncated): use PNG, JPEG or WebP."
+        ) from error
+    return image
+
+
+def probe_image(fp, name: str = "the image") -> Image.Image:
+    """Open an image lazily (header only) and refuse what we would not decode: not an image, too many pixels."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own limits follow
             image = Image.open(fp)
-            # Decode at reduced size where the format allows it (JPEG), so huge photos stay cheap.
-            if image.format == "JPEG" and image.width * image.height > 4 * DEFAULT_MAX_SIDE**2:
-                image.draft(image.mode, (2 * DEFAULT_MAX_SIDE, 2 * DEFAULT_MAX_SIDE))
-            image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise ImageInputError(
-            f"{name} is too large to open safely (over {MAX_INPUT_PIXELS // 1_000_000} megapixels): "
-            "downscale it first."
-        ) from error
+    except Image.DecompressionBombError as error:
+        raise ImageInputError(_too_large(name, MAX_JPEG_PIXELS)) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageInputError(
             f"{name} is not a readable image (corrupt or unsupported format): use PNG, JPEG or WebP."
         ) from error
+    limit = MAX_JPEG_PIXELS if image.format == "JPEG" else MAX_INPUT_PIXELS
+    if image.width * image.height > limit:
+        raise ImageInputError(_too_large(name, limit))
     return image
+
+
+def _too_large(name: str, limit: int) -> str:
+    return (f"{name} is too large to open safely (over {limit // 1_000_000} megapixels): "
+            "downscale it first.")
 
 
 def _from_array(array: np.ndarray) -> Image.Image:

@@ -101,6 +101,9 @@ FACADE_PALETTE = {  # the label colours of the CMP facades as stored in the pix2
 }
 
 
+MIN_SIDE = 8
+
+
 def _rgba(image) -> np.ndarray | None:
     """An editor layer or image as float RGBA (H, W, 4) in [0, 1], or None."""
     if image is None:
@@ -114,6 +117,9 @@ def _rgba(image) -> np.ndarray | None:
         array = np.asarray(picture)
     if array.ndim == 2:
         array = np.stack([array] * 3, -1)
+    if array.size and min(array.shape[:2]) < MIN_SIDE and max(array.shape[:2]) >= MIN_SIDE:
+        raise ValueError(f"The image is too thin ({array.shape[1]}x{array.shape[0]}): use one at least "
+                         f"{MIN_SIDE}x{MIN_SIDE} pixels, ideally square.")
     array = array.astype(np.float32) / 255
     if array.shape[-1] == 3:
         array = np.concatenate([array, np.ones_like(array[..., :1])], -1)
@@ -132,7 +138,7 @@ def square_resize(array: np.ndarray, size: int, mode: str = "area") -> torch.Ten
 def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str) -> torch.Tensor:
     """A sketch or painted label map: the editor's composite, flattened onto white, as (3, size, size)."""
     composite = _rgba(value.get("composite") if isinstance(value, dict) else value)
-    if composite is None or min(composite.shape[:2]) < 8:
+    if composite is None or min(composite.shape[:2]) < MIN_SIDE:
         raise ValueError(empty_message)
     rgb = composite[..., :3] * composite[..., 3:] + (1 - composite[..., 3:])
     if np.ptp(rgb) < 0.05:
@@ -143,7 +149,7 @@ def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str
 def inpainting_input(value: dict | None, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """A photo (the editor's background) and a hole (whatever was painted on its layers): (4, S, S), photo."""
     background = _rgba(value.get("background")) if isinstance(value, dict) else None
-    if background is None or min(background.shape[:2]) < 8 or background[..., 3].max() == 0:
+    if background is None or min(background.shape[:2]) < MIN_SIDE or background[..., 3].max() == 0:
         raise ValueError("Upload a face photo (or pick an example) first.")
     layers = [_rgba(layer) for layer in (value.get("layers") or []) if layer is not None]
     painted = np.zeros(background.shape[:2], np.float32)

@@ -1,13 +1,16 @@
 """'Which face is real?' (after whichfaceisreal.com, West & Bergstrom): rounds, scoring, no side channel.
 
-Every image of a round goes through one pipeline: decode -> RGB -> the generator's resolution ->
-uncompressed PNG with no metadata under a random name. Uncompressed, so even the byte size of the two
-files is the same: the only tell left is the picture. The answer stays on the server, in the player's
-`Game`; a round can be answered once.
+Every image of a round goes through one pipeline: decode -> RGB -> the round's resolution -> +-1 level of
+fresh random dither -> uncompressed PNG with no metadata, under a random name in a random folder.
+Uncompressed, so even the byte size of the two files is the same; dithered, so a face never gives the same
+bytes twice (a real photo would otherwise be recognisable by its hash, a fake never is). The only tell
+left is the picture. The answer stays on the server, in the player's `Game`; a round can be answered once;
+`Game.seen_before` (kept per player in `AnswerLog`) keeps a player from seeing a face twice across games.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +51,12 @@ def face_array(image: Image.Image | np.ndarray | torch.Tensor, size: int) -> np.
     return to_uint8(image[0].permute(1, 2, 0).numpy())  # (size, size, 3)
 
 
+def dither(pixels: np.ndarray, random: secrets.SystemRandom) -> np.ndarray:
+    """Add -1, 0 or +1 to every value, fresh each time: invisible, and no two serves share their bytes."""
+    noise = np.frombuffer(random.randbytes(pixels.size), np.uint8).reshape(pixels.shape) % 3
+    return (pixels.astype(np.int16) + noise - 1).clip(0, 255).astype(np.uint8)
+
+
 def write_png(pixels: np.ndarray, folder: Path) -> Path:
     """Uncompressed PNG, no metadata, random name: same-size images give same-size files."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -64,6 +73,12 @@ class Round:
     discriminator_side: str  # the side the GAN's discriminator calls real
     tell: str
     answered: bool = False
+
+    def remove_files(self) -> None:
+        for path in (self.left, self.right):
+            path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            self.left.parent.rmdir()
 
 
 @dataclass(frozen=True)
@@ -88,10 +103,17 @@ class Game:
     discriminator_score: int = 0
     current: Round | None = None
     shown: set[str] = field(default_factory=set)  # faces already used in this game: no face twice
+    player: str = ""  # a random id kept in the browser (gr.BrowserState): whose history `seen_before` is
+    seen_before: frozenset[str] = frozenset()  # faces this player was shown in earlier games
 
     def draw(self, kind: str, count: int, random: secrets.SystemRandom) -> int:
-        """An index into a pool of `count` faces of `kind` that this game has not shown yet."""
-        fresh = [i for i in range(count) if f"{kind}:{i}" not in self.shown] or list(range(count))
+        """An index into a pool of `count` faces of `kind` that this player has not been shown yet.
+
+        Once a player has seen the whole pool, faces seen in earlier games come back (never one from this game).
+        """
+        seen = self.shown | self.seen_before
+        fresh = [i for i in range(count) if f"{kind}:{i}" not in seen]
+        fresh = fresh or [i for i in range(count) if f"{kind}:{i}" not in self.shown] or list(range(count))
         index = random.choice(fresh)
         self.shown.add(f"{kind}:{index}")
         return index
@@ -104,9 +126,8 @@ class Game:
         if self.over:
             raise ValueError("this game is over: start a new game")
         if self.current is None or self.current.answered:
-            if self.current is not None:  # served already (Gradio keeps its own copy): keep the disk bounded
-                self.current.left.unlink(missing_ok=True)
-                self.current.right.unlink(missing_ok=True)
+            if self.current is not None:  # served already: keep the disk bounded
+                self.current.remove_files()
             self.current = make_round()
         return self.current  # asking again never reshuffles an open round (no peeking by re-rolling)
 
@@ -128,7 +149,11 @@ class Game:
 
 
 class RoundMaker:
-    """Builds rounds: a real face and a fake one at `size`, sides at random, judged by the discriminator."""
+    """Builds rounds: a real face and a fake one at `size`, sides at random, judged by the discriminator.
+
+    `folder` is where the round's files go; a Space passes Gradio's cache, so that Gradio serves them as they
+    are (no copy under a content-hash folder, which would be stable for a real face) and expires them.
+    """
 
     def __init__(self, real_faces: list[Image.Image], discriminator: torch.nn.Module, folder: Path):
         if not real_faces:
@@ -151,5 +176,6 @@ class RoundMaker:
         left, right = (real, fake) if real_side == "left" else (fake, real)
         discriminator_right = self.discriminator_pick(real, fake)
         discriminator_side = real_side if discriminator_right else SIDES[1 - SIDES.index(real_side)]
-        return Round(write_png(left, self.folder), write_png(right, self.folder), real_side, discriminator_side,
-                     self.random.choice(TELLS))
+        folder = self.folder / secrets.token_hex(16)  # one fresh folder per round
+        left_path, right_path = (write_png(dither(pixels, self.random), folder) for pixels in (left, right))
+        return Round(left_path, right_path, real_side, discriminator_side, self.random.choice(TELLS))

@@ -1,7 +1,13 @@
-"""Every answer of every player in one SQLite file (WAL): safe under concurrent players, kept across restarts."""
+"""Every answer of every player in one SQLite file (WAL): safe under concurrent players, kept across restarts.
+
+The same file remembers which faces each player (a random id kept in their browser) has been shown, so a
+second game never repeats a photo whose answer the player has already seen revealed.
+"""
 
 from __future__ import annotations
 
+import re
+import secrets
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -19,7 +25,15 @@ CREATE TABLE IF NOT EXISTS answers (
     discriminator_correct INTEGER NOT NULL,
     answered_at REAL NOT NULL,
     UNIQUE (game_id, round)
+);
+CREATE TABLE IF NOT EXISTS shown (
+    player TEXT NOT NULL,
+    face TEXT NOT NULL,
+    shown_at REAL NOT NULL,
+    PRIMARY KEY (player, face)
 )"""
+PLAYER_ID = re.compile(r"[0-9a-f]{32}")
+HISTORY_DAYS = 90  # a player's shown faces are forgotten after this: the table stays bounded
 
 
 @dataclass(frozen=True)
@@ -46,7 +60,7 @@ class AnswerLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-            db.execute(SCHEMA)
+            db.executescript(SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -71,3 +85,29 @@ class AnswerLog:
             row = db.execute(f"SELECT COUNT(*), COALESCE(SUM(correct), 0), COALESCE(SUM(discriminator_correct), 0), "
                              f"COUNT(DISTINCT game_id) FROM answers {where}", params).fetchone()
         return Aggregate(*row)
+
+    # -- faces shown to each player ------------------------------------------------------------------
+
+    @staticmethod
+    def player_id(stored) -> str:
+        """The id a browser sent back, if it is one we could have made; else a fresh one."""
+        return stored if isinstance(stored, str) and PLAYER_ID.fullmatch(stored) else secrets.token_hex(16)
+
+    def shown_to(self, player: str) -> frozenset[str]:
+        with self._connect() as db:
+            rows = db.execute("SELECT face FROM shown WHERE player = ?", (player,)).fetchall()
+        return frozenset(face for (face,) in rows)
+
+    def mark_shown(self, player: str, faces: set[str] | frozenset[str], pool_sizes: dict[str, int]) -> None:
+        """Remember faces shown to `player`; a kind whose whole pool was seen starts over (oldest kept out)."""
+        now = time.time()
+        with self._connect() as db:
+            db.executemany("INSERT OR REPLACE INTO shown (player, face, shown_at) VALUES (?, ?, ?)",
+                           [(player, face, now) for face in faces])
+            for kind, size in pool_sizes.items():
+                (count,) = db.execute("SELECT COUNT(*) FROM shown WHERE player = ? AND face LIKE ?",
+                                      (player, f"{kind}:%")).fetchone()
+                if count >= size:  # seen everything: forget all but this game's faces of that kind
+                    db.execute("DELETE FROM shown WHERE player = ? AND face LIKE ? AND shown_at < ?",
+                               (player, f"{kind}:%", now))
+            db.execute("DELETE FROM shown WHERE shown_at < ?", (now - HISTORY_DAYS * 86400,))

@@ -11,7 +11,7 @@ import argparse
 import os
 import time
 
-from core.hub import override_variable
+from core.hub import WeightsNotFoundError, override_variable, parse_override
 
 
 def parse_args(argv=None):
@@ -27,17 +27,36 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def check_weights_flag(item: str) -> tuple[str, str]:
+    """NAME=REPO_OR_DIR, where NAME is a model some Space uses; a bad value is one line, not a traceback."""
+    from spaces.registry import discover
+
+    name, sep, target = item.partition("=")
+    name, target = name.strip(), target.strip()
+    if not sep or not target:
+        raise SystemExit(f"--weights expects NAME=REPO_OR_DIR, got {item!r}")
+    known = sorted({repo.rsplit("/", 1)[-1] for space in discover() for repo in space.models})
+    if name not in known:
+        raise SystemExit(f"--weights {item!r}: no Space uses a model named {name!r}; known: {', '.join(known)}")
+    try:
+        parse_override(name, target)
+    except WeightsNotFoundError as error:
+        raise SystemExit(f"--weights {item!r}: {error}") from None
+    return name, target
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     for item in args.weights:
-        name, sep, target = item.partition("=")
-        if not sep or not target:
-            raise SystemExit(f"--weights expects NAME=REPO_OR_DIR, got {item!r}")
+        name, target = check_weights_flag(item)
         os.environ[override_variable(name)] = target
 
     import uvicorn
 
+    from core import edge
     from spaces.server import build_app, open_share_tunnel
+
+    edge.show_log()
 
     started = time.perf_counter()
     print("manifold-lab: loading Spaces")

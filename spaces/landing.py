@@ -25,6 +25,7 @@ PAGE = """<!doctype html>
   .step {{ color: #7a8194; font-size: .8rem; }}
   .card h2 {{ margin: .2rem 0 .4rem; font-size: 1.15rem; }}
   .card p {{ margin: 0; color: #4a5368; line-height: 1.4; }}
+  .unavailable {{ background: #eee; color: #7a8194; padding: 1.1rem 1.2rem; border-radius: .8rem; }}
   .empty {{ grid-column: 1 / -1; color: #7a8194; }}
   footer {{ text-align: center; color: #7a8194; font-size: .85rem; padding-bottom: 2rem; }}
 </style>
@@ -51,10 +52,19 @@ CARD = """<a class="card" href="{href}/" id="space-{name}">
 </a>"""
 
 
-def render_landing(spaces: list[SpaceInfo]) -> str:
+UNAVAILABLE = """<div class="card unavailable" id="space-{name}">
+  <span class="step">{step:02d} &middot; {name}</span>
+  <h2>{emoji} {title}</h2>
+  <p>Not available right now: {reason}</p>
+</div>"""
+
+
+def render_landing(spaces: list[SpaceInfo], failed: dict[str, str] | None = None) -> str:
+    failed = failed or {}
     cards = "\n".join(
-        CARD.format(href=escape(s.path), name=escape(s.name), step=i, emoji=escape(s.emoji),
-                    title=escape(s.title), point=escape(s.lecture_point))
+        (UNAVAILABLE if s.name in failed else CARD).format(
+            href=escape(s.path), name=escape(s.name), step=i, emoji=escape(s.emoji), title=escape(s.title),
+            point=escape(s.lecture_point), reason=escape(failed.get(s.name, "")))
         for i, s in enumerate(spaces, start=1)
     ) or '<p class="empty">No Spaces found under spaces/.</p>'
-    return PAGE.format(cards=cards, count=len(spaces))
+    return PAGE.format(cards=cards, count=len(spaces) - len(failed))

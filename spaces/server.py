@@ -10,6 +10,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from core import edge
 from spaces.landing import render_landing
 from spaces.registry import SpaceInfo, discover, load_app_module
 
@@ -28,7 +29,7 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Fast
     """Import every (selected) Space and mount it; returns the FastAPI app and what it serves."""
     spaces = select(discover(), only)
     app = FastAPI(title="manifold-lab")
-    page = render_landing(spaces)
+    failed: dict[str, str] = {}  # a Space that cannot load is reported, and the others still serve
 
     @app.get("/", response_class=HTMLResponse)
     def landing() -> str:
@@ -36,18 +37,34 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Fast
 
     @app.get("/healthz")
     def health() -> dict:
-        return {"spaces": [s.name for s in spaces]}
+        return {"spaces": [s.name for s in spaces if s.name not in failed], "failed": failed}
 
     for space in spaces:
         started = time.perf_counter()
-        module = load_app_module(space)
-        # root_path makes file URLs (examples, outputs) carry the mount prefix; an app's CSS is its
-        # module's CSS string, passed here as its own `demo.launch(css=CSS)` does when it runs alone.
-        gr.mount_gradio_app(app, module.demo, path=space.path, root_path=space.path, footer_links=["api", "settings"],
-                            css=getattr(module, "CSS", None))
+        try:
+            module = load_app_module(space)
+            mount(app, module.demo, space.path, css=getattr(module, "CSS", None))
+        except Exception as error:  # noqa: BLE001 - one line for the teacher, the rest of the class still works
+            failed[space.name] = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+            print(f"  ✗ {space.name:<20} could not start: {failed[space.name]}")
+            continue
         if verbose:
             print(f"  {space.emoji} {space.name:<20} ready in {time.perf_counter() - started:5.2f} s  -> {space.path}/")
+    page = render_landing(spaces, failed)
     return app, spaces
+
+
+def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> None:
+    """Mount one Space so that it refuses exactly what it refuses when run alone (`core.edge.launch`)."""
+    edge.harden(demo)
+    # root_path makes file URLs (examples, outputs) carry the mount prefix; an app's CSS is its module's
+    # CSS string, passed here as its own `edge.launch(demo, css=CSS)` does when it runs alone.
+    gr.mount_gradio_app(app, demo, path=path, root_path=path, footer_links=["api", "settings"], css=css,
+                        **edge.SERVE_SETTINGS)
+    # Gradio checks that an input file was uploaded by a user only once a Blocks "has launched", which
+    # `launch()` sets and `mount_gradio_app` does not: without this, a request naming any server file
+    # (/etc/passwd) has it copied into the cache and served. Gradio's own reload path sets it the same way.
+    demo.has_launched = True
 
 
 def open_share_tunnel(host: str, port: int, timeout: float = 15.0) -> str | None:

@@ -61,10 +61,13 @@ def served_spaces():
     import os
 
     os.environ["HF_HUB_OFFLINE"] = "1"
+    from spaces.registry import load_app_module
     from spaces.server import build_app
 
     app, spaces = build_app(verbose=False)
     with LiveServer(app) as server:
         server.spaces = spaces
+        server.modules = {s.name: load_app_module(s) for s in spaces}
+        server.demos = {name: module.demo for name, module in server.modules.items()}
         server.screenshot_dir = Path(tempfile.mkdtemp(prefix="manifold-lab-screens-"))
         yield server

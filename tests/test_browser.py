@@ -1,5 +1,6 @@
 """A real browser: the landing page opens, its card leads into a Space, and the Space renders a plot."""
 
+import re
 import shutil
 
 import pytest
@@ -88,6 +89,9 @@ def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
     page.get_by_text("Game over:").wait_for(timeout=30_000)
     assert page.get_by_text("all players so far").is_visible()
     assert page.get_by_text("the GAN's discriminator, on your 10 pairs").is_visible()
+    assert page.get_by_role("button", name="Next pair").is_disabled()  # the game is over: only New game
+    assert page.get_by_role("button", name="The left one is real").is_disabled()
+    page.screenshot(path=str(served_spaces.screenshot_dir / "which-face-is-real.png"), full_page=True)
 
 
 def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces):
@@ -120,3 +124,28 @@ def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 6)",
                            timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)
+
+
+def test_the_gan_lab_stop_button_keeps_the_plots_and_says_so(page, served_spaces):
+    page.goto(f"{served_spaces.url}/gan/")
+    page.get_by_role("tab", name="2-D GAN lab").click()
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text(re.compile(r"Step \d+ of 2000")).first.wait_for(timeout=60_000)  # it streams
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Stopped.").wait_for(timeout=30_000)
+    assert page.locator(".js-plotly-plot:visible").count() == 2  # both plots stay
+    assert page.get_by_text("Error", exact=True).count() == 0  # no red badge on any output
+    page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-stopped.png"), full_page=True)
+
+
+def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_spaces, tmp_path):
+    from PIL import Image
+    from skimage import data
+
+    photo = tmp_path / "astronaut.jpg"
+    Image.fromarray(data.astronaut()).save(photo)
+    page.goto(f"{served_spaces.url}/denoising/")
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    page.get_by_role("button", name="Add noise and denoise").click()
+    page.get_by_role("cell", name="trained network").wait_for(timeout=60_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-upload.png"), full_page=True)

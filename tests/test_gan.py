@@ -67,7 +67,7 @@ def test_a_few_steps_lower_the_discriminator_loss(arch):
 
 
 def test_parse_seeds_reads_lists_and_ranges_and_refuses_the_rest():
-    from core.gan import parse_seeds
+    from core.seeds import parse_seeds
 
     assert parse_seeds("0-3, 42") == [0, 1, 2, 3, 42]
     assert parse_seeds(" 7 ") == [7]

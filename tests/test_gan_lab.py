@@ -61,7 +61,7 @@ def test_space_streams_and_refuses_bad_settings(served_spaces):
     game, losses, status = client.predict("two moons", "minimax", 1e-3, 1e-3, 1, 200, 0, api_name="/gan_lab")
     assert "Step 200 of 200" in status and "Done: finished 200 steps" in status
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
-    with pytest.raises(gr.Error, match="steps must be between"):
+    with pytest.raises(ValueError, match="steps must be between"):  # the Space turns it into a message (core.edge)
         next(app.run_lab("spiral", "non-saturating", 1e-3, 1e-3, 1, 10**6, 0))
 
 
@@ -105,3 +105,14 @@ def test_a_link_restores_seeds_truncation_and_generator():
     assert app.read_link(Request()) == ("3-5", 0.4, "DCGAN (baseline)")
     Request.query_params = {"psi": "lots", "model": "unknown"}
     assert app.read_link(Request()) == ("0-15", 1.0, "StyleGAN2-style")
+
+
+def test_stop_ends_a_run_cleanly_and_keeps_its_plots():
+    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+    run = app.LabRun()
+    stream = app.run_lab("ring of 8 Gaussians", "non-saturating", 1e-3, 1e-3, 1, 5000, 0, run)
+    next(stream)  # step 1
+    app.stop_lab(run)
+    game, losses, status = next(stream)  # the next snapshot is the last one, with both plots
+    assert "**Stopped.**" in status and game is not None and losses is not None
+    assert next(stream, "ended") == "ended"

@@ -145,3 +145,55 @@ def test_pickle_only_hub_repo_is_never_loaded(local_hub, tmp_path):
     model, source = load_pretrained(TinyNet, "manifold-lab/pickle-net", bundled_root=tmp_path / "twins")
     assert source.kind == "bundled" and model.linear.out_features == 6
     assert not list((tmp_path / "hf_cache").rglob("*.bin"))  # the pickle was not even downloaded
+
+
+# -- errors that name their file, and overrides that say what they are --------------------------------
+
+def override_folder(bundled_root, tmp_path, monkeypatch, name="broken"):
+    folder = tmp_path / name
+    import shutil
+
+    shutil.copytree(bundled_root / "tiny-net", folder)
+    monkeypatch.setenv(override_variable("tiny-net"), str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("config, message", [
+    ('{"width": "five"}', r"config.json: width must be int, got \"five\""),
+    ('{"width": 5, "depth": 2}', "TinyNet takes no argument 'depth'"),
+    ("{not json", "config.json is not valid JSON"),
+    ("[1, 2]", "must hold a JSON object"),
+])
+def test_a_bad_config_names_its_file_and_the_field(bundled_root, tmp_path, monkeypatch, config, message):
+    folder = override_folder(bundled_root, tmp_path, monkeypatch)
+    (folder / "config.json").write_text(config)
+    with pytest.raises(WeightsNotFoundError, match=message) as caught:
+        load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+    assert str(folder) in str(caught.value)
+
+
+def test_a_corrupt_safetensors_file_is_named(bundled_root, tmp_path, monkeypatch):
+    folder = override_folder(bundled_root, tmp_path, monkeypatch)
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(WeightsNotFoundError, match="model.safetensors is not a readable safetensors file"):
+        load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("./outputs/tiny/final", "no such folder"),
+    ("outputs/tiny/final", "no such folder"),  # a mistyped folder is not taken for a Hub repo id
+    ("not a repo", "neither a folder here nor a Hub repo id"),
+])
+def test_an_override_that_is_no_folder_and_no_repo_id_is_an_error(bundled_root, monkeypatch, value, message):
+    monkeypatch.setenv(override_variable("tiny-net"), value)
+    with pytest.raises(WeightsNotFoundError, match=message):
+        load_pretrained(TinyNet, "manifold-lab/tiny-net", bundled_root=bundled_root)
+
+
+def test_every_released_model_loads_through_the_checked_path(served_spaces):
+    """Each Space loads its models at start; a config that failed the type check would leave it unmounted."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{served_spaces.url}/healthz") as response:
+        health = json.loads(response.read())
+    assert health["failed"] == {} and len(health["spaces"]) == len(served_spaces.spaces)

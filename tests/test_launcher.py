@@ -60,7 +60,7 @@ def test_every_space_folder_has_valid_front_matter_and_requirements(name):
     assert meta["sdk"] == "gradio" and str(meta["sdk_version"]).startswith("6.")
     assert len(meta["short_description"]) <= 60  # the Hub's limit for short_description
     assert (folder / meta["app_file"]).is_file() and (folder / "requirements.txt").is_file()
-    assert "demo.launch(" in (folder / "app.py").read_text()  # each Space also runs alone
+    assert "edge.launch(demo" in (folder / "app.py").read_text()  # each Space also runs alone, hardened as here
 
 
 def test_only_selects_and_rejects_unknown_names():

@@ -102,10 +102,10 @@ def test_client_eigen_images_and_reconstruct(pca_client):
 @pytest.mark.parametrize("args, api, message", [
     ((1, 0.3, 30, 0), "/line", "at least 2 points"),
     ((50, 0.0, 30, 0), "/line", None),  # noise 0: points exactly on the line, still fine
-    (("plane (2-D data)", 100, 0.1, 35, 20, 4, 0), "/plane", "greater than maximum value 3"),
+    (("plane (2-D data)", 100, 0.1, 35, 20, 4, 0), "/plane", "k: components kept: 4 is out of range; use a number between 0 and 3"),
     (("faces", 500, 3), "/reconstruct", "image index must be between 0 and 99"),
-    (("faces", 5, 700), "/reconstruct", "greater than maximum value 625"),
-    (("no such set",), "/eigen_images", "not in the list of choices"),
+    (("faces", 5, 700), "/reconstruct", "k: components kept: 700 is out of range"),
+    (("no such set",), "/eigen_images", "Image set: choose one of digits"),
 ])
 def test_client_edge_cases_get_messages_not_tracebacks(pca_client, args, api, message):
     if message is None:

@@ -4,6 +4,7 @@ answers survive restarts and 30 concurrent players."""
 import threading
 from pathlib import Path
 
+import gradio as gr
 import numpy as np
 import pytest
 import torch
@@ -33,7 +34,7 @@ def test_both_faces_of_a_round_look_alike_on_the_wire(tmp_path):
     left, right = current.left, current.right
     assert left.stat().st_size == right.stat().st_size  # uncompressed PNG: size follows the dimensions only
     assert left.suffix == right.suffix == ".png" and len(left.stem) == len(right.stem) == 24
-    assert left.parent == right.parent and left.stem != right.stem
+    assert left.parent == right.parent and left.stem != right.stem and len(left.parent.name) == 32
     for path in (left, right):
         image = Image.open(path)
         assert image.format == "PNG" and image.size == (64, 64) and image.mode == "RGB"
@@ -51,7 +52,8 @@ def test_sides_are_random_and_no_real_face_repeats_in_a_game(tmp_path):
         game.guess("left")
     assert set(sides) == set(SIDES)  # 10 rounds all on one side: 2 in 1,024
     assert len({key for key in game.shown if key.startswith("real:")}) == ROUNDS_PER_GAME
-    assert len(list((tmp_path / "rounds").iterdir())) == 2  # earlier rounds' files were removed
+    folders = list((tmp_path / "rounds").iterdir())  # one fresh folder per round: earlier ones were removed
+    assert len(folders) == 1 and len(list(folders[0].iterdir())) == 2
 
 
 def test_a_round_is_scored_once_and_cannot_be_rerolled(tmp_path):
@@ -114,14 +116,15 @@ def test_round_payloads_and_api_responses_carry_no_hint(quiz_url):
     client = Client(quiz_url, verbose=False)
     app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
     for difficulty, size in ((app.OUR_GAN, 64), (app.STYLEGAN, 256)):
-        left, right, score, prompt, summary = client.predict(difficulty, 1.0, api_name="/new_game")
+        left, right, score, prompt, summary, *buttons, player = client.predict(difficulty, 1.0, None,
+                                                                               api_name="/new_game")
         images = [Image.open(path) for path in (left, right)]
         assert [im.size for im in images] == [(size, size)] * 2 and {im.format for im in images} == {"PNG"}
         assert all(set(im.info) <= {"dpi"} for im in images)
         assert Path(left).stat().st_size == Path(right).stat().st_size
         assert "Round 1 of 10" in score and summary == ""
     # The raw event stream of a round: no state, no side, no source file names.
-    events = httpx.post(f"{quiz_url}gradio_api/call/new_game", json={"data": [app.OUR_GAN, 1.0]}).json()
+    events = httpx.post(f"{quiz_url}gradio_api/call/new_game", json={"data": [app.OUR_GAN, 1.0, None]}).json()
     stream = httpx.get(f"{quiz_url}gradio_api/call/new_game/{events['event_id']}").text
     assert "complete" in stream
     for secret in ("real_side", "discriminator_side", "left\"", "right\"", ".jpg", "real", "fake", "stylegan"):
@@ -133,14 +136,14 @@ def test_the_api_cannot_replay_a_guess(quiz_url):
     from gradio_client.exceptions import AppError
 
     client = Client(quiz_url, verbose=False)
-    client.predict("Our GAN (easier)", 1.0, api_name="/new_game")
-    score, result, _ = client.predict(api_name="/guess_left")
+    client.predict("Our GAN (easier)", 1.0, None, api_name="/new_game")
+    score, result, _, *buttons = client.predict(api_name="/guess_left")
     assert "Round 2 of 10" in score
     with pytest.raises(AppError, match="no open round"):
         client.predict(api_name="/guess_left")
     with pytest.raises(AppError, match="no open round"):
         client.predict(api_name="/guess_right")
-    left, right, score, prompt, _ = client.predict(1.0, api_name="/next_round")
+    left, right, score, prompt, *_ = client.predict(1.0, api_name="/next_round")
     again = client.predict(1.0, api_name="/next_round")  # asking twice gives the same pair
     assert Path(left).read_bytes() == Path(again[0]).read_bytes() and "Round 2 of 10" in again[2]
 
@@ -155,9 +158,9 @@ def test_thirty_concurrent_players_lose_no_answers(quiz_url):
     def play(index):
         try:
             client = Client(quiz_url, verbose=False)
-            client.predict(app.OUR_GAN, 1.0, api_name="/new_game")
+            client.predict(app.OUR_GAN, 1.0, None, api_name="/new_game")
             for round_number in range(ROUNDS_PER_GAME):
-                _, _, summary = client.predict(api_name="/guess_left" if index % 2 else "/guess_right")
+                _, _, summary, *_ = client.predict(api_name="/guess_left" if index % 2 else "/guess_right")
                 if round_number < ROUNDS_PER_GAME - 1:
                     client.predict(1.0, api_name="/next_round")
             summaries.append(summary)
@@ -172,3 +175,17 @@ def test_thirty_concurrent_players_lose_no_answers(quiz_url):
     assert not errors, errors[:3]
     assert len(summaries) == 30 and all("Game over" in s and "all players so far" in s for s in summaries)
     assert app.answers.aggregate().answers - before == 30 * ROUNDS_PER_GAME
+
+
+def test_next_pair_is_offered_only_between_rounds_and_not_after_the_game():
+    app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
+    game, *_, guess_left, guess_right, next_pair, player = app.new_game(app.OUR_GAN, 1.0, None)
+    assert guess_left["interactive"] and guess_right["interactive"] and not next_pair["interactive"]
+    for round_number in range(ROUNDS_PER_GAME):
+        if round_number:
+            app.show_round(game, 1.0)
+        *_, guess_left, guess_right, next_pair = app.guess(game, "right")
+        assert not guess_left["interactive"] and not guess_right["interactive"]
+        assert next_pair["interactive"] == (round_number < ROUNDS_PER_GAME - 1)
+    with pytest.raises(gr.Error, match="game is over"):
+        app.show_round(game, 1.0)

@@ -4,7 +4,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from core import latent
+from core import edge, latent
 from core.autoencoder import ConvAutoencoder
 from core.digits import to_mnist
 from core.hub import load_pretrained
@@ -12,6 +12,7 @@ from core.images import ImageInputError
 from core.manifold import cross_fade
 from core.manifold_figures import strip
 from core.mnist import example_digits
+from core.seeds import MAX_SEED
 
 REPO_ID = "manifold-lab/digits-autoencoder"
 VAE_REPO_ID = "manifold-lab/digits-vae"
@@ -130,7 +131,7 @@ with gr.Blocks(title="Autoencoders") as demo:
                      interactive=False)
         with gr.Row():
             how_many = gr.Slider(1, 32, 16, step=1, label="Samples", info="codes drawn at random")
-            prior_seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
+            prior_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
             draw = gr.Button("Decode random codes", variant="primary")
         ae_samples = gr.Image(label="autoencoder, codes drawn like its data's spread", format="png")
         vae_samples = gr.Image(label="VAE, codes drawn from N(0, I)", format="png")
@@ -157,4 +158,4 @@ with gr.Blocks(title="Autoencoders") as demo:
     demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name="interpolate")
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

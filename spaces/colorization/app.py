@@ -8,6 +8,7 @@ import numpy as np
 from PIL import Image
 from skimage import data as skimage_data
 
+from core import edge
 from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
 from core.colorizer import Colorizer
 from core.hub import load_pretrained
@@ -70,7 +71,9 @@ def inspect_pixel(state, temperature, event: gr.SelectData):
     if state is None:
         raise gr.Error("Colourize a photo first, then click a pixel of the result.")
     result, original = state
-    x, y = event.index
+    index = event.index if isinstance(event.index, (list, tuple)) and len(event.index) == 2 else (None, None)
+    height, width = result.lightness.shape
+    x, y = edge.number(index[0], "Pixel x", 0, width - 1), edge.number(index[1], "Pixel y", 0, height - 1)
     return pixel_distribution(result, centers, x, y, float(temperature), original)
 
 
@@ -79,7 +82,7 @@ with gr.Blocks(title="Colourization") as demo:
     gr.Markdown(f"L2 model: {l2_source.markdown()}  \nClassification model: {class_source.markdown()}")
     with gr.Row():
         with gr.Column(scale=1):
-            upload = gr.Image(type="pil", label="Photo (colour or black-and-white)", height=260)
+            upload = gr.Image(type="filepath", image_mode=None, label="Photo (colour or black-and-white)", height=260)
             gr.Examples([[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.png"))], inputs=[upload])
             temperature = gr.Slider(0.05, 1.0, 0.38, step=0.01, label="Annealed-mean temperature T",
                                     info="1 = the mean (like L2); → 0 = the most likely colour; paper: 0.38")
@@ -102,4 +105,4 @@ with gr.Blocks(title="Colourization") as demo:
     class_out.select(inspect_pixel, [prediction, temperature], distribution, api_name=False)
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

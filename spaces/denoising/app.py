@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core import corruptions
+from core import corruptions, edge
 from core.autoencoder import ConvAutoencoder
 from core.classical_denoise import CLASSICAL, estimate_noise
 from core.denoiser import DenoisingUNet
@@ -18,6 +18,7 @@ from core.images import ImageInputError, load_image, to_uint8
 from core.manifold_figures import strip
 from core.metrics import psnr, ssim
 from core.mnist import example_digits
+from core.seeds import MAX_SEED
 
 DENOISER_REPO = "manifold-lab/natural-image-denoiser"
 DIGITS_REPO = "manifold-lab/digits-denoising-autoencoder"
@@ -110,14 +111,14 @@ with gr.Blocks(title="Denoising") as demo:
         gr.Markdown(denoiser_source.markdown())
         with gr.Row():
             with gr.Column():
-                upload = gr.Image(type="pil", label="Photo", sources=["upload", "clipboard"], height=280)
+                upload = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"], height=280)
                 gr.Examples([[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.png"))], inputs=[upload])
             with gr.Column():
                 kind = gr.Radio(list(NOISE_KINDS), value="Gaussian", label="Noise type",
                                 info="the network was trained on Gaussian noise only")
                 level = gr.Slider(0, 100, 25, step=1, label="Noise level",
                                   info="Gaussian: σ in units of 1/255 (25 is the benchmark); others: % of pixels")
-                seed = gr.Number(0, precision=0, label="Noise seed", info="same seed, same draw: share it to reproduce a view")
+                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed", info="same seed, same draw: share it to reproduce a view")
                 add = gr.Checkbox(True, label="Add noise", info="untick to denoise a photo that is already noisy")
                 run = gr.Button("Add noise and denoise", variant="primary")
         zoomed = gr.Gallery(label="zoom: the centre 96x96 pixels of each, enlarged 3x", columns=4, height=560,
@@ -131,15 +132,16 @@ with gr.Blocks(title="Denoising") as demo:
             index = gr.Slider(0, len(digits) - 1, 7, step=1, label="Digit #")
             digit_kind = gr.Radio(list(NOISE_KINDS), value="missing pixels", label="Noise type")
             digit_level = gr.Slider(0, 100, 40, step=1, label="Noise level")
-            digit_seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
+            digit_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
         digit_strip = gr.Image(label="clean | noisy | denoised", format="png")
         digit_text = gr.Markdown()
 
-    run.click(denoise_photo, [upload, kind, level, seed, add], [results, zoomed, table], api_name="denoise")
+    run.click(denoise_photo, [upload, kind, level, seed, add], [results, zoomed, table], api_name="denoise",
+              concurrency_limit=2)
     digit_inputs = [index, digit_kind, digit_level, digit_seed]
     for control in digit_inputs:
         control.change(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name=False, show_progress="hidden")
     demo.load(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name="denoise_digit")
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

@@ -9,11 +9,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core import edge
 from core.diffusion import DiffusionModel, denoise_from, noise_to_level, predict_clean, sample
-from core.gan import parse_seeds
 from core.hub import load_pretrained
 from core.images import make_grid, to_pil
 from core.mnist import example_digits
+from core.seeds import MAX_SEED, parse_seeds
 from core.stylegan import StyleGANGenerator
 
 DIGITS_REPO, FACES_REPO = "manifold-lab/digits-diffusion", "manifold-lab/faces-diffusion"
@@ -87,6 +88,7 @@ def check_steps(steps) -> int:
     return int(steps)
 
 
+@edge.remember()  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def generate(model_name, seeds_text, steps, sampler_name):
     model, seeds, steps = models[MODEL_NAMES[model_name]], read_seeds(seeds_text), check_steps(steps)
@@ -100,6 +102,7 @@ def generate(model_name, seeds_text, steps, sampler_name):
     return grid, trajectory_strip(trajectory), write_animation(trajectory), note
 
 
+@edge.remember()  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def one_step(model_name, example_index, timestep, seed):
     key = MODEL_NAMES[model_name]
@@ -121,6 +124,7 @@ def one_step(model_name, example_index, timestep, seed):
     return to_pil(make_grid(enlarge(row), nrow=4)), trajectory_strip(walk), note
 
 
+@edge.remember()  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def versus_gan(seeds_text, steps):
     seeds, steps = read_seeds(seeds_text), check_steps(steps)
@@ -163,7 +167,7 @@ with gr.Blocks(title="Diffusion") as demo:
             denoise_model = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
             example = gr.Slider(0, 9, 3, step=1, label="Example image (held-out: never trained on)")
             timestep = gr.Slider(0, 999, 500, step=1, label="Noise level t")
-            noise_seed = gr.Number(0, precision=0, label="Noise seed")
+            noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed")
         comparison = gr.Image(label="clean | noisy x_t | one-step x0 guess | after the walk", format="png")
         walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png")
         denoise_note = gr.Markdown()
@@ -185,4 +189,4 @@ with gr.Blocks(title="Diffusion") as demo:
           [diffusion_faces, gan_faces, versus_note], api_name="versus_gan", concurrency_limit=2)
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

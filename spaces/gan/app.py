@@ -4,11 +4,13 @@ import gradio as gr
 import torch
 import torch.nn.functional as F
 
-from core.gan import DCGANGenerator, parse_seeds, seed_codes, slerp
+from core import edge
+from core.gan import DCGANGenerator, seed_codes, slerp
 from core.gan_lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, train_lab
 from core.gan_lab_figures import game_figure, loss_figure
 from core.hub import load_pretrained
 from core.images import make_grid, to_pil
+from core.seeds import MAX_SEED, parse_seeds
 from core.stylegan import StyleGANGenerator
 
 STYLEGAN_REPO, DCGAN_REPO = "manifold-lab/stylegan-faces", "manifold-lab/dcgan-faces"
@@ -31,6 +33,7 @@ def as_strip(images: torch.Tensor, columns: int):
     return to_pil(make_grid(enlarged, nrow=columns))
 
 
+@edge.remember()  # seeded: what a page load shows is computed once
 @torch.inference_mode()
 def sample_faces(seeds_text, truncation, model_name):
     try:
@@ -43,6 +46,7 @@ def sample_faces(seeds_text, truncation, model_name):
         "holds these seeds: share it and the same faces appear.")
 
 
+@edge.remember()  # seeded: what a page load shows is computed once
 @torch.inference_mode()
 def interpolate_faces(seed_a, seed_b, steps, mode):
     steps = int(steps)
@@ -58,6 +62,7 @@ def interpolate_faces(seed_a, seed_b, steps, mode):
     return as_strip((stylegan.synthesize(ws) + 1) / 2, steps)  # as_strip clamps to [0, 1]
 
 
+@edge.remember()  # seeded: what a page load shows is computed once
 @torch.inference_mode()
 def mix_styles(coarse_seed, fine_seed, truncation):
     if coarse_seed is None or fine_seed is None or min(coarse_seed, fine_seed) < 0:
@@ -87,22 +92,38 @@ WRITE_LINK = """(seeds, psi, model) => {
 }"""
 
 
-def run_lab(distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed):
-    """Stream a snapshot every 100 steps; the run ends by itself at its step or time limit."""
-    try:
-        config = LabConfig(distribution=distribution, loss=loss, generator_lr=float(generator_lr),
-                           discriminator_lr=float(discriminator_lr), discriminator_steps=int(discriminator_steps),
-                           steps=int(steps), seed=int(seed)).validate()
-    except ValueError as error:
-        raise gr.Error(str(error)) from error
+class LabRun:
+    """Per session (gr.State): Stop sets `stopped`; the running lab sees it at its next snapshot and ends
+    cleanly, keeping its plots (cancelling the event instead would turn every output into an error badge)."""
+
+    stopped = False
+
+
+def run_lab(distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed, run=None):
+    """Stream a snapshot every 100 steps; the run ends by itself at its step or time limit, or at Stop."""
+    config = LabConfig(distribution=distribution, loss=loss, generator_lr=float(generator_lr),
+                       discriminator_lr=float(discriminator_lr), discriminator_steps=int(discriminator_steps),
+                       steps=int(steps), seed=int(seed)).validate()
+    run = run or LabRun()
+    run.stopped = False
     for snap in train_lab(config):
+        stopping = run.stopped and not snap.finished  # Stop was pressed since the last snapshot
         status = f"Step {snap.step} of {config.steps}; D loss {snap.discriminator_losses[-1]:.3f}, " \
                  f"G loss {snap.generator_losses[-1]:.3f}."
         if snap.modes_covered is not None:
             status += f" Modes covered: {snap.modes_covered} of 8" + (" (mode collapse)" if snap.modes_covered < 6 else "")
         if snap.finished:
             status += f" **Done: {snap.finished}.**"
+        elif stopping:
+            status += " **Stopped.**"
         yield game_figure(snap), loss_figure(snap), status
+        if stopping:
+            return
+
+
+def stop_lab(run):
+    if run is not None:
+        run.stopped = True
 
 
 with gr.Blocks(title="GANs") as demo:
@@ -119,8 +140,8 @@ with gr.Blocks(title="GANs") as demo:
         faces_text = gr.Markdown()
     with gr.Tab("Interpolation"):
         with gr.Row():
-            seed_a = gr.Number(1, precision=0, label="From seed")
-            seed_b = gr.Number(7, precision=0, label="To seed")
+            seed_a = gr.Number(1, precision=0, minimum=0, maximum=MAX_SEED, label="From seed")
+            seed_b = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="To seed")
             path_steps = gr.Slider(2, 16, 8, step=1, label="Steps")
             mode = gr.Radio(["linear in w", "spherical in z", "linear in z"], value="linear in w", label="Path",
                             info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
@@ -129,8 +150,8 @@ with gr.Blocks(title="GANs") as demo:
         gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
                     "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture.")
         with gr.Row():
-            coarse_seed = gr.Number(3, precision=0, label="Seed A (coarse styles)")
-            fine_seed = gr.Number(11, precision=0, label="Seed B (fine styles)")
+            coarse_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed A (coarse styles)")
+            fine_seed = gr.Number(11, precision=0, minimum=0, maximum=MAX_SEED, label="Seed B (fine styles)")
             mix_truncation = gr.Slider(0, 1, 0.8, step=0.05, label="Truncation ψ")
         mixed = gr.Image(label="A | A up to 4, 8, 16, 32 px, then B | B", format="png")
     with gr.Tab("2-D GAN lab"):
@@ -148,7 +169,7 @@ with gr.Blocks(title="GANs") as demo:
                                                 info="a stronger critic gives G a better signal")
                 steps = gr.Slider(100, MAX_STEPS, 2000, step=100, label="Training steps",
                                   info=f"each run stops by itself (at most {MAX_SECONDS:.0f} s)")
-                seed = gr.Number(0, precision=0, label="Seed", info="same seed, same run")
+                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same run")
                 with gr.Row():
                     train = gr.Button("Train", variant="primary")
                     stop = gr.Button("Stop")
@@ -157,12 +178,13 @@ with gr.Blocks(title="GANs") as demo:
                 status = gr.Markdown()
         losses = gr.Plot(label="losses")
 
-    event = train.click(run_lab, [distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed],
-                        [game, losses, status], api_name="gan_lab", concurrency_limit=2)
-    stop.click(None, cancels=[event])
+    lab_run = gr.State(LabRun())
+    train.click(run_lab, [distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed, lab_run],
+                [game, losses, status], api_name="gan_lab", concurrency_limit=2)
+    stop.click(stop_lab, lab_run, None, api_name=False, queue=False)
     face_inputs = [seeds, truncation, model_name]
     gr.on([show.click, seeds.submit, truncation.release, model_name.input], sample_faces, face_inputs, [faces, faces_text],
-          api_name="sample_faces").then(None, face_inputs, None, js=WRITE_LINK)
+          api_name="sample_faces", concurrency_limit=2).then(None, face_inputs, None, js=WRITE_LINK)
     gr.on([demo.load, seed_a.change, seed_b.change, path_steps.release, mode.change], interpolate_faces,
           [seed_a, seed_b, path_steps, mode], path, api_name="interpolate")
     gr.on([demo.load, coarse_seed.change, fine_seed.change, mix_truncation.release], mix_styles,
@@ -171,4 +193,4 @@ with gr.Blocks(title="GANs") as demo:
                                                                 api_name=False)
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

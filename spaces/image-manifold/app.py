@@ -4,12 +4,13 @@ import gradio as gr
 import numpy as np
 import torch
 
-from core import manifold, point_clouds
+from core import edge, manifold, point_clouds
 from core import manifold_figures as figs
 from core.autoencoder import ConvAutoencoder
 from core.hub import WeightsNotFoundError, load_pretrained
 from core.images import ImageInputError, load_image, to_uint8
 from core.mnist import example_digits
+from core.seeds import MAX_SEED
 
 AUTOENCODER_REPO = "manifold-lab/digits-autoencoder"
 SHEETS = {"swiss roll": point_clouds.swiss_roll, "S-shaped fold": point_clouds.folded_sheet}
@@ -40,6 +41,7 @@ def label(score: manifold.EmbeddingScore) -> str:
     return f"sheet R² {score.sheet_r2:.2f} · trustworthiness {score.trustworthiness:.3f}"
 
 
+@edge.remember()  # seeded: what a page load shows is computed once
 def unroll(shape, count, noise, neighbors, seed):
     points, sheet = make_sheet(shape, count, noise, seed)
     try:
@@ -113,7 +115,7 @@ with gr.Blocks(title="The manifold of images") as demo:
             count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
             noise = gr.Slider(0, 1, 0.2, label="Noise", info="thickness of the sheet")
             neighbors = gr.Slider(4, 30, 10, step=1, label="Isomap neighbours", info="too many short-circuits the roll")
-            seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
+            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
         sheet_plot = gr.Plot(label="the sheet in 3-D")
         maps = gr.Plot(label="2-D maps")
         train_button = gr.Button("Train a small autoencoder on these points (a few seconds)", variant="primary")
@@ -123,8 +125,8 @@ with gr.Blocks(title="The manifold of images") as demo:
                     "principal components) explains most of a photo but almost none of `rand(100, 100, 3)`.")
         with gr.Row():
             how_many = gr.Slider(1, 200, 100, step=1, label="Images of each kind", info="more images, smoother histogram")
-            noise_seed = gr.Number(0, precision=0, label="Seed", info="same seed, same draw: share it to reproduce a view")
-            upload = gr.Image(type="pil", label="Optional: your own image", sources=["upload", "clipboard"], height=160)
+            noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
+            upload = gr.Image(type="filepath", image_mode=None, label="Optional: your own image", sources=["upload", "clipboard"], height=160)
         sample_button = gr.Button("Sample random images", variant="primary")
         gallery = gr.Gallery(label="random images (top) and natural crops", columns=6, height=300)
         histogram = gr.Plot(label="how far from natural images")
@@ -152,4 +154,4 @@ with gr.Blocks(title="The manifold of images") as demo:
     demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name="interpolate")
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

@@ -5,10 +5,11 @@ from functools import cache
 import gradio as gr
 import numpy as np
 
+from core import edge, point_clouds
 from core import pca_figures as figs
-from core import point_clouds
 from core.image_sets import IMAGE_SETS, load_image_set
 from core.pca import PCA, fit_pca
+from core.seeds import MAX_SEED
 
 SHAPES_3D = {"plane (2-D data)": "plane", "line (1-D data)": "line", "ball (no structure)": "ball"}
 DESCRIPTION = """# 📐 PCA: linear dimensionality reduction
@@ -112,7 +113,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                 count2 = gr.Slider(1, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
                 noise2 = gr.Slider(0, 2, 0.3, label="Noise off the line", info="noise = the variance PC2 picks up")
                 angle2 = gr.Slider(-90, 90, 30, label="Line angle (degrees)", info="PCA has no preferred axis")
-                seed2 = gr.Number(0, precision=0, label="Random seed", info="same seed, same draw: share it to reproduce a view")
+                seed2 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
             plot2 = gr.Plot(label="data and principal axes", scale=2)
         table2 = gr.Markdown()
     with gr.Tab("3-D → 2-D"):
@@ -125,7 +126,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                 tilt3 = gr.Slider(-90, 90, 35, label="Tilt (degrees)")
                 azimuth3 = gr.Slider(0, 180, 20, label="Azimuth (degrees)")
                 k3 = gr.Slider(0, 3, 2, step=1, label="k: components kept", info="0 keeps only the mean")
-                seed3 = gr.Number(0, precision=0, label="Random seed", info="same seed, same draw: share it to reproduce a view")
+                seed3 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
             plot3 = gr.Plot(label="3-D view", scale=2)
         bars3 = gr.Plot(label="explained variance")
         table3 = gr.Markdown()
@@ -163,4 +164,4 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
     demo.load(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name="reconstruct")
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

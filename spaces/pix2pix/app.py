@@ -6,6 +6,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from core import edge
 from core.hub import load_pretrained
 from core.images import ImageInputError, load_image, to_uint8
 from core.paired_tasks import FACADE_PALETTE, drawing_input, grayscale_of, inpainting_input, square_resize
@@ -105,7 +106,7 @@ with gr.Blocks(title="pix2pix") as demo:
         facade_outputs = outputs()
         gr.Examples(examples("facades"), labels, label="label maps from the CMP validation split")
     with gr.Tab(TASKS["grayscale"]):
-        photo = gr.Image(label="a photo (colour or gray)", type="pil", format="png")
+        photo = gr.Image(label="a photo (colour or gray)", type="filepath", image_mode=None, format="png")
         gray_button = gr.Button("Colourize", variant="primary")
         gray_outputs = outputs("original")
         gr.Examples(examples("grayscale"), photo, label="held-out BSD100 photos")
@@ -125,4 +126,4 @@ with gr.Blocks(title="pix2pix") as demo:
     fill_button.click(fill_hole, holed, fill_outputs, api_name="inpainting")
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

@@ -6,6 +6,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
+from core import edge
 from core.hub import load_pretrained
 from core.images import ImageInputError, load_image, open_image
 from core.metrics import psnr_y, ssim_y
@@ -124,7 +125,7 @@ with gr.Blocks(title="Super-resolution") as demo:
     results_state = gr.State({})
     with gr.Row():
         with gr.Column(scale=1):
-            upload = gr.Image(label="Image", type="pil", image_mode=None)
+            upload = gr.Image(label="Image", type="filepath", image_mode=None)
             mode = gr.Radio(list(MODES), value=list(MODES)[0], label="Input")
             button = gr.Button("Super-resolve x4", variant="primary")
             gr.Examples(example_images(), [upload], label="Photos from scikit-image (not used in training)")
@@ -147,4 +148,4 @@ with gr.Blocks(title="Super-resolution") as demo:
           zoomed, api_name=False, show_progress="hidden")
 
 if __name__ == "__main__":
-    demo.launch()
+    edge.launch(demo)

@@ -2,12 +2,13 @@
 
 import os
 import secrets
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 import torch
+from gradio.utils import get_upload_folder
 
+from core import edge
 from core.data import image_source
 from core.hub import load_pretrained
 from core.quiz import ROUNDS_PER_GAME, Game, RoundMaker
@@ -33,7 +34,10 @@ real_source = image_source(os.environ.get("MANIFOLD_QUIZ_REAL_FACES", str(FACES 
 real_faces = [real_source.load(i) for i in range(len(real_source))]
 stylegan_source = image_source(str(FACES / "stylegan"))
 stylegan_pool = [stylegan_source.load(i) for i in range(len(stylegan_source))]  # decoded once, not per round
-rounds = RoundMaker(real_faces, discriminator, Path(tempfile.mkdtemp(prefix="which-face-")))
+POOL_SIZES = {"real": len(real_faces), "stylegan": len(stylegan_pool)}
+# Round files go straight into Gradio's cache: served as they are, under random names, and expired by it.
+rounds = RoundMaker(real_faces, discriminator, Path(get_upload_folder()) / "which-face-rounds")
+# On a Space with persistent storage, /data keeps the statistics across restarts; MANIFOLD_QUIZ_DB overrides.
 default_db = Path("/data") if os.access("/data", os.W_OK) else Path.home() / ".cache" / "manifold-lab"
 answers = AnswerLog(os.environ.get("MANIFOLD_QUIZ_DB", default_db / "which-face-is-real.sqlite"))
 
@@ -51,10 +55,12 @@ def score_line(game):
            f"streak {game.streak} (best {game.best_streak})"
 
 
-def new_game(difficulty, truncation):
-    if difficulty not in (OUR_GAN, STYLEGAN):
-        raise gr.Error(f"Pick a difficulty: {OUR_GAN} or {STYLEGAN}.")
-    return show_round(Game(difficulty=difficulty), truncation)
+def new_game(difficulty, truncation, stored_player):
+    edge.choice(difficulty, "Difficulty", (OUR_GAN, STYLEGAN))
+    edge.number(truncation, "Truncation ψ", 0.3, 1.0)
+    player = answers.player_id(stored_player)
+    game = Game(difficulty=difficulty, player=player, seen_before=answers.shown_to(player))
+    return *show_round(game, truncation), player
 
 
 def show_round(game, truncation):
@@ -62,22 +68,29 @@ def show_round(game, truncation):
         raise gr.Error("Start a game first.")
     if game.over:
         raise gr.Error("This game is over: start a new one.")
+    before = set(game.shown)
     current = game.start_round(lambda: make_round(game, truncation))
-    return game, str(current.left), str(current.right), score_line(game), "Which one is the photo?", ""
+    if game.shown != before:
+        answers.mark_shown(game.player, game.shown - before, POOL_SIZES)
+    return (game, str(current.left), str(current.right), score_line(game), "Which one is the photo?", "",
+            *buttons(guessing=True))
+
+
+def buttons(guessing: bool, over: bool = False):
+    """While a pair is open: the two guesses; after a guess: the next pair (none once the game is over)."""
+    return gr.update(interactive=guessing), gr.update(interactive=guessing), gr.update(interactive=not guessing and not over)
 
 
 def guess(game, side):
-    try:
-        outcome = game.guess(side) if game is not None else None
-    except ValueError as error:
-        raise gr.Error(f"{error}.") from error
-    if outcome is None:
+    if game is None:
         raise gr.Error("Start a game first.")
+    outcome = game.guess(side)  # a ValueError (no open round) reaches the player as a message
     answers.record(game.game_id, game.rounds_played, game.difficulty, outcome.correct, outcome.discriminator_correct)
     verdict = "✅ Right" if outcome.correct else "❌ Wrong"
     text = (f"{verdict}: the real photo was on the **{outcome.real_side}**. The discriminator "
             f"{'got it too' if outcome.discriminator_correct else 'was fooled'}.\n\n💡 {outcome.tell}")
-    return game, score_line(game), text, summary(game) if outcome.game_over else ""
+    return (game, score_line(game), text, summary(game) if outcome.game_over else "",
+            *buttons(guessing=False, over=outcome.game_over))
 
 
 def summary(game):
@@ -94,10 +107,11 @@ def summary(game):
 It was trained to catch *our* generator's fakes at 64x64, so NVIDIA's faces are new to it as well."""
 
 
-with gr.Blocks(title="Which face is real?", delete_cache=(600, 3600)) as demo:  # served faces: gone after an hour
+with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.edge.CACHE_EXPIRY)
     gr.Markdown(DESCRIPTION)
     gr.Markdown(generator_source.markdown() + "\n\n" + discriminator_source.markdown())
     game = gr.State(None)
+    player = gr.BrowserState(None, storage_key="manifold-lab-which-face-player")  # a random id, nothing else
     with gr.Row():
         difficulty = gr.Radio([OUR_GAN, STYLEGAN], value=OUR_GAN, label="Difficulty")
         truncation = gr.Slider(0.3, 1.0, 1.0, step=0.05, label="Truncation ψ (our GAN)",
@@ -108,18 +122,18 @@ with gr.Blocks(title="Which face is real?", delete_cache=(600, 3600)) as demo:  
         left = gr.Image(label="left", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
         right = gr.Image(label="right", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
     with gr.Row():
-        left_real = gr.Button("⬅️ The left one is real")
-        right_real = gr.Button("The right one is real ➡️")
+        left_real = gr.Button("⬅️ The left one is real", interactive=False)
+        right_real = gr.Button("The right one is real ➡️", interactive=False)
     result = gr.Markdown()
-    next_pair = gr.Button("Next pair")
+    next_pair = gr.Button("Next pair", interactive=False)
     summary_box = gr.Markdown()
 
-    round_outputs = [game, left, right, score, result, summary_box]
-    start.click(new_game, [difficulty, truncation], round_outputs, api_name="new_game")
+    round_outputs = [game, left, right, score, result, summary_box, left_real, right_real, next_pair]
+    start.click(new_game, [difficulty, truncation, player], [*round_outputs, player], api_name="new_game")
     next_pair.click(show_round, [game, truncation], round_outputs, api_name="next_round")
     for button, image, side in ((left_real, left, "left"), (right_real, right, "right")):
         gr.on([button.click, image.select], lambda state, side=side: guess(state, side), game,
-              [game, score, result, summary_box], api_name=f"guess_{side}")
+              [game, score, result, summary_box, left_real, right_real, next_pair], api_name=f"guess_{side}")
 
 if __name__ == "__main__":
-    demo.launch(css=CSS)
+    edge.launch(demo, css=CSS)

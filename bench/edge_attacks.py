@@ -1,0 +1,130 @@
+"""Every bad input on every input of every event, against `python -m spaces`, over raw HTTP.
+
+    python -m bench.edge_attacks            # all Spaces (a few minutes)
+    python -m bench.edge_attacks --only denoising gan
+
+Per Space: how many hostile requests were sent (non-numbers on every slider and number, bad choices,
+server paths and URLs in every image input, broken and odd files in every image input), how many were
+refused with our message, answered, or failed without one (must be 0), and how many tracebacks the
+server logged (unhandled exceptions: must be 0). Then 1,000 mixed calls: files left in Gradio's cache
+before and after its sweep, and the server's RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.class_load import start_launcher  # noqa: E402
+from tests.hostile_inputs import NON_NUMBERS, broken_files, odd_images  # noqa: E402
+from tests.raw_gradio import RawGradio  # noqa: E402
+from tests.test_attacks import IMAGE_INPUTS, NUMERIC_INPUTS, defaults, image_payload  # noqa: E402
+
+TARGETS = ("/etc/passwd", "/proc/self/environ", "/no/such/file.png", "http://127.0.0.1:1/x.png", "../../etc/hosts")
+
+
+def hostile_requests(client: RawGradio):
+    """(endpoint, description, data) for every hostile value on every input of every event."""
+    for endpoint in client.endpoints():
+        for index, component in enumerate(endpoint.inputs):
+            kind = component["type"]
+            if kind in NUMERIC_INPUTS:
+                for name, value in NON_NUMBERS.items():
+                    yield endpoint, f"{kind} = {name}", defaults(endpoint, {index: value})
+            elif kind in ("radio", "dropdown", "checkbox", "textbox"):
+                for value in (None, "not a choice", 7, ["list"], "x" * 5000):
+                    yield endpoint, f"{kind} = {str(value)[:12]}", defaults(endpoint, {index: value})
+            elif kind in IMAGE_INPUTS:
+                for target in TARGETS:
+                    yield endpoint, f"{kind} path {target}", defaults(endpoint, {index: image_payload(component, target)})
+                for group in (broken_files(), odd_images()):
+                    for name, (file_name, content) in group.items():
+                        if kind != "image" and name.startswith("8000"):
+                            continue  # editors are canvas-sized; the cap refuses it, covered by 'too large'
+                        path = client.upload(file_name, content)
+                        yield endpoint, f"{kind} file {name}", defaults(endpoint, {index: image_payload(component, path, file_name)})
+
+
+def rss_mb(pid: int) -> float:
+    return int(Path(f"/proc/{pid}/status").read_text().split("VmRSS:")[1].split()[0]) / 1024
+
+
+def main(argv=None) -> None:
+    from spaces.registry import discover
+
+    names = [s.name for s in discover()]
+    parser = argparse.ArgumentParser(prog="python -m bench.edge_attacks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", nargs="+", choices=names, default=names)
+    parser.add_argument("--mixed_calls", type=int, default=1000)
+    parser.add_argument("--port", type=int, default=7872)
+    args = parser.parse_args(argv)
+
+    process = start_launcher(args.only, args.port)
+    base = f"http://127.0.0.1:{args.port}"
+    log_lines: list[str] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: log_lines.extend(process.stdout), daemon=True)
+    reader.start()
+    try:
+        print(f"{'space':<20} {'requests':>9} {'refused':>8} {'answered':>9} {'no message':>11} {'s':>6}")
+        totals = [0, 0, 0, 0]
+        failures = []
+        for name in args.only:
+            client = RawGradio(f"{base}/{name}")
+            counts, started = [0, 0, 0, 0], time.perf_counter()
+            for endpoint, what, data in hostile_requests(client):
+                answer = client.call(endpoint.fn_index, data)
+                counts[0] += 1
+                if answer.ok:
+                    counts[2] += 1
+                elif answer.message and "Traceback" not in answer.message:
+                    counts[1] += 1
+                else:
+                    counts[3] += 1
+                    failures.append(f"{name} {endpoint.api_name} {what}: {answer.status} {answer.message}")
+            counts[1] += client.call(9999, []).status == "http 400"
+            counts[0] += 1
+            totals = [t + c for t, c in zip(totals, counts, strict=True)]
+            print(f"{name:<20} {counts[0]:>9} {counts[1]:>8} {counts[2]:>9} {counts[3]:>11} "
+                  f"{time.perf_counter() - started:>6.0f}")
+        print(f"{'all':<20} {totals[0]:>9} {totals[1]:>8} {totals[2]:>9} {totals[3]:>11}")
+        for failure in failures[:10]:
+            print("  no message:", failure[:200])
+
+        from gradio.utils import get_upload_folder
+
+        cache = Path(get_upload_folder())
+        count_files = lambda: sum(1 for p in cache.rglob("*") if p.is_file())  # noqa: E731
+        before, rss_before = count_files(), rss_mb(process.pid)
+        rng = random.Random(0)
+        mixed = [("autoencoder", "decode", lambda: [round(rng.uniform(-1, 1), 1), round(rng.uniform(-1, 1), 1)]),
+                 ("denoising", "denoise_digit", lambda: [rng.randrange(500), "Gaussian", 25, rng.randrange(10**6)]),
+                 ("gan", "sample_faces", lambda: [str(rng.randrange(10**6)), 1.0, "StyleGAN2-style"]),
+                 ("which-face-is-real", "new_game", lambda: ["NVIDIA StyleGAN (hard)", 1.0, None])]
+        mixed = [m for m in mixed if m[0] in args.only]
+        if mixed:
+            clients = {name: RawGradio(f"{base}/{name}") for name, _, _ in mixed}
+            errors = 0
+            for call in range(args.mixed_calls):
+                name, api_name, arguments = mixed[call % len(mixed)]
+                errors += not clients[name].call(clients[name].endpoint(api_name).fn_index, arguments()).ok
+            after = count_files()
+            print(f"\n{args.mixed_calls} mixed calls ({', '.join(f'{n}/{a}' for n, a, _ in mixed)}): {errors} errors; "
+                  f"files in Gradio's cache {before} -> {after} (each call serves a new image; the sweep every "
+                  f"5 min removes those older than 15); server RSS {rss_before:.0f} -> {rss_mb(process.pid):.0f} MB")
+    finally:
+        process.terminate()
+        process.wait(30)
+        reader.join(5)
+    tracebacks = sum("Traceback" in line for line in log_lines)
+    print(f"tracebacks in the server log: {tracebacks}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""The edge between a client and our code: every payload is checked before Gradio or a handler touches it.
+
+Anything a browser or a script sends is hostile. `harden(demo)` makes a Space refuse, with a message that
+names the control, what its components do not allow: numbers that are NaN, infinite, out of a slider's
+range or not whole where they must be; a choice that is not offered; files that were not uploaded, are no
+image, or have too many pixels. Handlers' own `ValueError`s (ours: `UserInputError`, `ImageInputError`)
+become `gr.Error` messages. `launch(demo)` (a Space run alone) and the launcher's mount both go through
+`harden` and `SERVE_SETTINGS`, so the two refuse exactly the same requests.
+
+Gradio is imported lazily: `core` stays importable without it (trainers, benches).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import math
+import numbers
+import threading
+from pathlib import Path
+
+from core.images import ImageInputError, probe_image
+
+log = logging.getLogger("manifold_lab")
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_TEXT_LENGTH = 1_000  # a seed list or a query, never an essay
+MAX_EDITOR_PIXELS = 4096 * 4096  # a drawing canvas is 512 px; its layers are decoded in full by Gradio
+CACHE_EXPIRY = (300, 900)  # (sweep every, delete files older than) seconds: what a Space served stays bounded
+# Launch settings shared by a Space run alone and by the launcher: the same upload cap, and errors that
+# are not ours (gr.Error) reach the client as a bare "Error", never as a traceback or a server path.
+SERVE_SETTINGS = {"max_file_size": MAX_UPLOAD_BYTES, "show_error": False}
+
+
+class UserInputError(ValueError):
+    """A value a user (or a client) sent that we cannot use; the message says what to send instead."""
+
+
+# -- checks a handler can call on values it derives itself -------------------------------------------
+
+def number(value, label: str, minimum: float | None = None, maximum: float | None = None,
+           integer: bool = False) -> float | int:
+    """A finite real number within [minimum, maximum] (an int when `integer`), or UserInputError."""
+    bounds = _bounds_text(minimum, maximum)
+    if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise UserInputError(f"{label}: enter a number{bounds}.")
+    if not math.isfinite(value):
+        raise UserInputError(f"{label}: {value} is not a usable number; enter one{bounds}.")
+    if integer and value != int(value):
+        raise UserInputError(f"{label}: use a whole number{bounds}, not {value}.")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise UserInputError(f"{label}: {_show(value)} is out of range; use a number{bounds}.")
+    return int(value) if integer else float(value)
+
+
+def choice(value, label: str, options) -> object:
+    options = list(options)
+    if value not in options:
+        raise UserInputError(f"{label}: choose one of {', '.join(map(str, options))}.")
+    return value
+
+
+def text(value, label: str, max_length: int = MAX_TEXT_LENGTH) -> str:
+    if not isinstance(value, str):
+        raise UserInputError(f"{label}: expected text.")
+    if len(value) > max_length:
+        raise UserInputError(f"{label}: at most {max_length} characters, got {len(value)}.")
+    return value
+
+
+def _bounds_text(minimum, maximum) -> str:
+    if minimum is not None and maximum is not None:
+        return f" between {_show(minimum)} and {_show(maximum)}"
+    if minimum is not None:
+        return f" of at least {_show(minimum)}"
+    return f" of at most {_show(maximum)}" if maximum is not None else ""
+
+
+def _show(value) -> str:
+    return f"{value:g}" if isinstance(value, float) and abs(value) < 1e15 else str(value)
+
+
+def user_errors(handler):
+    """Errors a user can cause (`ValueError` and its kin from core, `gr.Error`) become a message for the
+    client and one line in the log, not a traceback."""
+    import gradio as gr
+
+    def to_message(error: Exception) -> gr.Error:
+        message = error.message if isinstance(error, gr.Error) else str(error)
+        log.info("user error in %s: %s", handler.__name__, message)
+        plain = gr.Error(message, print_exception=False)
+        return plain
+
+    if inspect.isgeneratorfunction(handler):
+        @functools.wraps(handler)
+        def wrapped_generator(*args, **kwargs):
+            try:
+                yield from handler(*args, **kwargs)
+            except (gr.Error, ValueError) as error:
+                raise to_message(error) from error
+        return wrapped_generator
+
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except (gr.Error, ValueError) as error:
+            raise to_message(error) from error
+    return wrapped
+
+
+def remember(maxsize: int = 32):
+    """Memoize a deterministic handler on its arguments: a page's default view is computed once, not per visitor.
+
+    Only for handlers whose outputs follow from their inputs (seeded); a cached result that names a file
+    which has since been removed is computed again.
+    """
+    def decorate(handler):
+        cache: dict = {}
+        lock = threading.Lock()
+
+        @functools.wraps(handler)
+        def wrapped(*args):
+            try:
+                key = tuple(args)
+                hash(key)
+            except TypeError:  # an unhashable input (an upload's array): no caching
+                return handler(*args)
+            with lock:
+                result = cache.pop(key, None)
+                if result is not None:
+                    cache[key] = result  # most recently used last
+            if result is not None and all(Path(v).exists() for v in _paths(result)):
+                return result
+            result = handler(*args)
+            with lock:
+                cache.pop(key, None)
+                cache[key] = result
+                while len(cache) > maxsize:
+                    cache.pop(next(iter(cache)))
+            return result
+        return wrapped
+    return decorate
+
+
+def _paths(result) -> list[str]:
+    values = result if isinstance(result, tuple) else (result,)
+    return [v for v in values if isinstance(v, str) and v.startswith("/")]
+
+
+# -- the raw payload of each component, checked against what the component declares -------------------
+
+def check_payload(component, payload):
+    """Raise UserInputError unless `payload` is a value this component could have sent itself."""
+    kind = type(component).__name__
+    label = getattr(component, "label", None) or kind
+    if kind == "Slider":
+        return number(payload, label, component.minimum, component.maximum, integer=_integer_slider(component))
+    if kind == "Number":
+        return number(payload, label, component.minimum, component.maximum, integer=component.precision == 0)
+    if kind in ("Radio", "Dropdown"):
+        values = [value for _, value in component.choices]
+        if kind == "Dropdown" and component.multiselect:
+            if not isinstance(payload, list):
+                raise UserInputError(f"{label}: expected a list of choices.")
+            return [choice(item, label, values) for item in payload]
+        return choice(payload, label, values)
+    if kind == "Checkbox":
+        if not isinstance(payload, bool):
+            raise UserInputError(f"{label}: expected true or false.")
+        return payload
+    if kind == "Textbox":
+        return text(payload, label, component.max_length or MAX_TEXT_LENGTH)
+    if kind == "Image":
+        return _check_image_payload(payload, label, MAX_UPLOAD_BYTES)
+    if kind in ("ImageEditor", "Sketchpad", "ImageMask", "Paint"):
+        if payload is None:
+            return None
+        if not isinstance(payload, dict):
+            raise UserInputError(f"{label}: expected an editor value (background, layers, composite).")
+        for part in [payload.get("background"), payload.get("composite"), *(payload.get("layers") or [])]:
+            _check_image_payload(part, label, MAX_UPLOAD_BYTES, max_pixels=MAX_EDITOR_PIXELS, decode=True)
+        return payload
+    return payload  # State, Dataset, buttons: nothing a user types
+
+
+def _integer_slider(slider) -> bool:
+    return float(slider.step).is_integer() and float(slider.minimum).is_integer()
+
+
+def _check_image_payload(payload, label: str, max_bytes: int, max_pixels: int | None = None, decode: bool = False):
+    """A file reference must name a file uploaded to this server; its header must be an image we accept."""
+    from gradio.utils import get_upload_folder, is_in_or_equal
+
+    if payload is None:
+        return None
+    if not isinstance(payload, dict):
+        raise UserInputError(f"{label}: expected an uploaded image.")
+    if not payload.get("path") or str(payload.get("url") or "").startswith("data:"):
+        # the browser uploads files first and sends their path; inline data and remote URLs are refused
+        raise UserInputError(f"{label}: expected an uploaded image file.")
+    path = Path(str(payload["path"]))
+    # Gradio refuses files outside its upload folder once an app has launched; we check it ourselves too,
+    # with one message whether or not the path exists, so an error never tells what is on the disk.
+    if not (path.is_absolute() and is_in_or_equal(path, get_upload_folder()) and path.is_file()):
+        raise UserInputError(f"{label}: that file was not uploaded here; upload the image again.")
+    if path.stat().st_size == 0:
+        raise UserInputError(f"{label}: the file is empty; upload a PNG, JPEG or WebP image.")
+    if path.stat().st_size > max_bytes:
+        raise UserInputError(f"{label}: the file is over {max_bytes // 2**20} MB; use a smaller one.")
+    with probe_image(path, path.name) as image:
+        if max_pixels is not None and image.width * image.height > max_pixels:
+            raise UserInputError(f"{label}: the image is too large for the canvas ({image.width}x{image.height}).")
+        if decode:  # editors are decoded by Gradio itself: a truncated file must fail here, with our words
+            try:
+                image.load()
+            except (OSError, SyntaxError, ValueError) as error:
+                raise ImageInputError(f"{path.name} is not a readable image (corrupt or truncated).") from error
+    return payload
+
+
+# -- one Space, hardened -------------------------------------------------------------------------------
+
+def harden(demo):
+    """Check every event's raw inputs at the edge, speak plainly on user errors, expire served files.
+
+    Idempotent; called by `launch` (a Space alone) and by the launcher before it mounts a Space.
+    """
+    if getattr(demo, "_manifold_hardened", False):
+        return demo
+    import gradio as gr
+
+    original_validate = demo.validate_inputs
+
+    def validate_inputs(block_fn, inputs):
+        if len(inputs) < len(block_fn.inputs):
+            raise gr.Error(f"This action takes {len(block_fn.inputs)} inputs, got {len(inputs)}.",
+                           print_exception=False)
+        original_validate(block_fn, inputs)
+        for component, payload in zip(block_fn.inputs, inputs, strict=False):
+            try:
+                for value in (payload if block_fn.batch and isinstance(payload, list) else [payload]):
+                    check_payload(component, value)
+            except ValueError as error:
+                log.info("refused input to %s: %s", block_fn.name, error)
+                raise gr.Error(str(error), print_exception=False) from error
+
+    demo.validate_inputs = validate_inputs
+    inputs = {id(c): c for block_fn in demo.fns.values() for c in block_fn.inputs}
+    for component in inputs.values():
+        if type(component).__name__ == "Image" and (component.type != "filepath" or component.image_mode is not None):
+            raise TypeError(f"image input {component.label!r}: use gr.Image(type='filepath', image_mode=None), "
+                            "so uploads reach core.images undecoded")
+    for block_fn in demo.fns.values():
+        if block_fn.fn is not None and not inspect.iscoroutinefunction(block_fn.fn):
+            block_fn.fn = user_errors(block_fn.fn)
+    _refuse_unknown_events(demo)
+    if demo.delete_cache is None:
+        demo.delete_cache = CACHE_EXPIRY
+    demo._manifold_hardened = True
+    return demo
+
+
+def _refuse_unknown_events(demo) -> None:
+    """An unknown fn_index is a client error (HTTP 400), not a KeyError inside Gradio's queue (HTTP 500)."""
+    queue = demo._queue  # no public hook: the queue's `push` is where the event is looked up
+    push = queue.push
+
+    async def push_known(body, request, username):
+        if body.fn_index is not None and body.fn_index not in demo.fns:
+            return False, f"No event with fn_index {body.fn_index}.", "error"
+        return await push(body=body, request=request, username=username)
+
+    queue.push = push_known
+
+
+def show_log() -> None:
+    """One line per model loaded and per user error on the console (unless logging is set up already)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "httpcore", "urllib3"):  # their request lines would drown ours
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def launch(demo, **settings):
+    """Run one Space alone, with the same checks and settings as under the launcher."""
+    show_log()
+    harden(demo)
+    return demo.launch(**{**SERVE_SETTINGS, **settings})

@@ -1,0 +1,307 @@
+"""Playing attacker against the launcher and each Space alone, over real HTTP (raw queue requests).
+
+No server file is readable through an input; a quiz round carries nothing stable or predictable; numbers
+that are not numbers, files that are not images and unknown events each get a clear message (or a 4xx),
+and a Space refuses exactly the same requests under the launcher as alone. Disk and memory stay bounded.
+The exhaustive matrix is `python -m bench.edge_attacks`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.hostile_inputs import NON_NUMBERS, broken_files, huge_jpeg, odd_images
+from tests.raw_gradio import RawGradio, file_data
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+IMAGE_INPUTS = ("image", "imageeditor", "sketchpad")
+NUMERIC_INPUTS = ("slider", "number")
+
+
+def space_names() -> list[str]:
+    from spaces.registry import discover
+
+    return [s.name for s in discover()]
+
+
+def defaults(endpoint, replace: dict[int, object] | None = None) -> list:
+    """The endpoint's inputs at their components' default values, some replaced."""
+    replace = replace or {}
+    return [replace[i] if i in replace else c["props"].get("value") for i, c in enumerate(endpoint.inputs)]
+
+
+def image_payload(component: dict, path: str, name: str = "image.png"):
+    data = file_data(path, orig_name=name)
+    if component["type"] == "image":
+        return data
+    return {"background": data, "layers": [], "composite": data, "id": None}
+
+
+def image_endpoints(client: RawGradio):
+    for endpoint in client.endpoints():
+        for index, component in enumerate(endpoint.inputs):
+            if component["type"] in IMAGE_INPUTS:
+                yield endpoint, index, component
+
+
+def clean_message(answer) -> str:
+    """The message a client was shown for a refused request; it must be ours: short, no traceback, no path."""
+    assert answer.status == "error", answer
+    message = answer.message or ""
+    assert message and "Traceback" not in message and "Could not preprocess" not in message, message
+    return message
+
+
+@pytest.fixture(scope="module")
+def secret(tmp_path_factory) -> Path:
+    """A file outside Gradio's upload folder, with content no Space would ever produce."""
+    path = tmp_path_factory.mktemp("private") / "grades.png"
+    path.write_bytes(b"secret-" + os.urandom(16).hex().encode())
+    return path
+
+
+@pytest.fixture(scope="module")
+def alone_spaces(tmp_path_factory):
+    """Every Space run as it runs alone (`core.edge.launch`), each on its own port, in one subprocess."""
+    import json
+
+    home = tmp_path_factory.mktemp("home")
+    process = subprocess.Popen([sys.executable, str(REPO_ROOT / "tests" / "serve_alone.py")], cwd=home,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(home), "HF_HUB_OFFLINE": "1",
+                                    "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
+                                    "MANIFOLD_QUIZ_DB": str(home / "quiz.sqlite")})
+    try:
+        line = process.stdout.readline()
+        assert line, "the standalone Spaces did not start"
+        yield {name: f"http://127.0.0.1:{port}" for name, port in json.loads(line).items()}
+    finally:
+        process.kill()
+        process.wait(30)
+
+
+def gradio_cache_holds(content: bytes) -> list[Path]:
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder())
+    return [p for p in root.rglob("*") if p.is_file() and p.stat().st_size == len(content) and p.read_bytes() == content]
+
+
+# -- 1. no server file is readable ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", space_names())
+def test_no_server_file_is_readable_through_any_input(served_spaces, name, secret):
+    client = RawGradio(f"{served_spaces.url}/{name}")
+    demo_inputs = list(image_endpoints(client))
+    for endpoint, index, component in demo_inputs:
+        for target in (str(secret), "/etc/passwd", "/no/such/file.png", "http://127.0.0.1:1/x.png"):
+            answer = client.call(endpoint.fn_index, defaults(endpoint, {index: image_payload(component, target)}))
+            message = clean_message(answer)
+            assert "not uploaded here" in message and target not in message  # the same words, path or not
+    assert not gradio_cache_holds(secret.read_bytes())  # never copied into the cache ...
+    assert client.fetch(str(secret)).status_code in (403, 404)  # ... nor served from where it is
+    mounted = served_spaces.demos[name]
+    assert mounted.has_launched  # so Gradio's own upload check runs under the launcher too
+
+
+def test_a_space_alone_refuses_the_same_requests_as_under_the_launcher(served_spaces, alone_spaces, secret):
+    rng = random.Random(0)
+    for name, alone_url in alone_spaces.items():
+        launcher, alone = RawGradio(f"{served_spaces.url}/{name}"), RawGradio(alone_url)
+        for endpoint in launcher.endpoints():
+            requests = []
+            for index, component in enumerate(endpoint.inputs):
+                if component["type"] in IMAGE_INPUTS:
+                    requests.append({index: image_payload(component, str(secret))})
+                elif component["type"] in NUMERIC_INPUTS:
+                    requests.append({index: rng.choice([v for k, v in NON_NUMBERS.items() if k != "None"])})
+            for replace in requests:
+                answers = [c.call(endpoint.fn_index, defaults(endpoint, replace)) for c in (launcher, alone)]
+                assert answers[0].status == answers[1].status == "error", (name, endpoint.api_name, answers)
+                assert answers[0].message == answers[1].message, (name, endpoint.api_name)
+        assert launcher.call(9999, []).status == alone.call(9999, []).status == "http 400"
+
+
+# -- 2. a quiz round gives nothing away -------------------------------------------------------------
+
+def test_the_quiz_payload_predictor_is_at_chance(served_spaces):
+    """The attack that won 73/73: 'the face whose folder (or bytes) I have seen before is real'."""
+    client = RawGradio(f"{served_spaces.url}/which-face-is-real")
+    endpoints = {e.api_name: e for e in client.endpoints()}
+    seen, sizes, rng = {}, set(), random.Random(1)
+    hits = rounds = repeats = 0
+    player = None
+    for game in range(10):  # 100 rounds: 5 games of each difficulty, one browser (player) throughout
+        difficulty = "Our GAN (easier)" if game % 2 else "NVIDIA StyleGAN (hard)"
+        session = f"attacker-{game}"
+        shown = client.call(endpoints["new_game"].fn_index, [difficulty, 1.0, player], session)
+        player = shown.data[-1]
+        for round_number in range(10):
+            if round_number:
+                shown = client.call(endpoints["next_round"].fn_index, [None, 1.0], session)
+            faces = {}
+            for side, image in zip(("left", "right"), shown.data[1:3], strict=True):
+                body = client.fetch(image["url"]).content
+                faces[side] = [image["path"].rsplit("/", 2)[-2], image["path"].rsplit("/", 1)[-1],
+                               hashlib.sha256(body).hexdigest()]
+                sizes.add(len(body))
+            known = [(side, seen[s]) for side in faces for s in faces[side] if s in seen]
+            repeats += len(known)
+            guess = known[0][0] if known and known[0][1] == "real" else rng.choice(["left", "right"])
+            answer = client.call(endpoints[f"guess_{guess}"].fn_index, [None], session)
+            real = "left" if "on the **left**" in answer.data[2] else "right"
+            hits += guess == real
+            rounds += 1
+            for side in faces:
+                seen.update({s: "real" if side == real else "fake" for s in faces[side]})
+    assert rounds == 100 and repeats == 0  # no folder, name or byte hash ever came back
+    assert len(sizes) == 2  # 64x64 (easy) and 256x256 (hard): the size follows the difficulty, never the side
+    assert 0.3 < hits / rounds < 0.7  # a coin: the predictor had nothing to go on
+
+
+def test_a_player_never_sees_a_face_twice_across_games(served_spaces):
+    app = served_spaces.modules["which-face-is-real"]
+    player = app.answers.player_id(None)
+    shown: list[str] = []
+    for _ in range(3):
+        game, *_, stored = app.new_game(app.STYLEGAN, 1.0, player)
+        assert stored == player
+        for round_number in range(10):
+            if round_number:
+                app.show_round(game, 1.0)
+            game.guess("left")
+        shown += sorted(game.shown)
+    assert len(shown) == len(set(shown)) == 60  # 3 games x 10 rounds x (a real + a NVIDIA face)
+    assert app.answers.player_id("../../etc") != "../../etc"  # a forged id is replaced, never used
+
+
+# -- 3. numbers that are not numbers ------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", space_names())
+def test_every_numeric_and_choice_input_refuses_non_values_with_a_message(served_spaces, name):
+    client = RawGradio(f"{served_spaces.url}/{name}")
+    checked, components = 0, set()
+    for endpoint in client.endpoints():
+        for index, component in enumerate(endpoint.inputs):
+            if component["id"] in components:  # the check is per component, whichever event sends it
+                continue
+            components.add(component["id"])
+            label = component["props"].get("label") or ""
+            if component["type"] in NUMERIC_INPUTS:
+                bad_values = [NON_NUMBERS[k] for k in ("NaN", "infinity", "2**70", "None", "text")]
+            elif component["type"] == "radio":
+                bad_values = [None, "not one of the choices"]
+            else:
+                continue
+            for value in bad_values:
+                message = clean_message(client.call(endpoint.fn_index, defaults(endpoint, {index: value})))
+                assert message.startswith(label), (endpoint.api_name, label, value, message)
+                checked += 1
+    assert checked > 0 or name == "pix2pix"  # pix2pix's inputs are all images
+
+
+def test_an_unknown_event_is_a_client_error(served_spaces):
+    client = RawGradio(f"{served_spaces.url}/denoising")
+    assert client.call(9999, []).status == "http 400"
+
+
+# -- 4. files that are not images ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["denoising", "colorization", "super-resolution", "image-manifold", "pix2pix",
+                                  "autoencoder"])
+def test_every_image_input_answers_bad_files_with_our_message(served_spaces, name):
+    client = RawGradio(f"{served_spaces.url}/{name}")
+    odd = list(odd_images().items())
+    for number, (endpoint, index, component) in enumerate(image_endpoints(client)):
+        for label, (file_name, content) in broken_files().items():
+            payload = image_payload(component, client.upload(file_name, content), file_name)
+            message = clean_message(client.call(endpoint.fn_index, defaults(endpoint, {index: payload})))
+            assert any(word in message for word in ("not a readable image", "empty", "too large")), (label, message)
+        # a valid image in an awkward form: answered, or refused in plain words (too small, nothing painted)
+        label, (file_name, content) = odd[number % len(odd)]
+        payload = image_payload(component, client.upload(file_name, content), file_name)
+        answer = client.call(endpoint.fn_index, defaults(endpoint, {index: payload}))
+        assert answer.ok or clean_message(answer), (label, answer)
+
+
+def test_uploads_over_the_size_cap_are_refused(served_spaces):
+    from core.edge import MAX_UPLOAD_BYTES
+
+    client = RawGradio(f"{served_spaces.url}/denoising")
+    response = client.http.post(f"{client.base}/gradio_api/upload",
+                                files={"files": ("big.png", b"\0" * (MAX_UPLOAD_BYTES + 1))})
+    assert response.status_code == 413
+
+
+# -- 5. bounded disk and memory -----------------------------------------------------------------------
+
+def test_what_the_spaces_serve_is_tracked_and_expires(served_spaces):
+    from gradio.route_utils import delete_files_created_by_app
+    from gradio.utils import get_upload_folder
+
+    def files() -> set[Path]:
+        return {p for p in Path(get_upload_folder()).rglob("*") if p.is_file()}
+
+    assert all(demo.delete_cache for demo in served_spaces.demos.values())  # every Space sweeps its files
+    before = files()
+    rng = random.Random(2)
+    clients = {name: RawGradio(f"{served_spaces.url}/{name}") for name in ("autoencoder", "denoising", "gan")}
+    calls = [("autoencoder", "decode", lambda: [round(rng.uniform(-1, 1), 1), round(rng.uniform(-1, 1), 1)]),
+             ("denoising", "denoise_digit", lambda: [rng.randrange(500), "Gaussian", 25, rng.randrange(10**6)]),
+             ("gan", "sample_faces", lambda: [f"{rng.randrange(10**6)}", 1.0, "StyleGAN2-style"])]
+    for _ in range(50):
+        for name, api_name, arguments in calls:
+            client = clients[name]
+            assert client.call(client.endpoint(api_name).fn_index, arguments()).ok
+    quiz = RawGradio(f"{served_spaces.url}/which-face-is-real")
+    for game in range(5):  # abandoned games leave their faces behind, in the cache
+        quiz.call(quiz.endpoint("new_game").fn_index, ["NVIDIA StyleGAN (hard)", 1.0, None], f"abandoned-{game}")
+    created = files() - before
+    assert len(created) >= 150  # every call served a new image
+    for demo in served_spaces.demos.values():
+        delete_files_created_by_app(demo, age=0)  # the sweep Gradio runs every CACHE_EXPIRY[0] s, clock injected
+    assert not (files() - before)  # everything served was known to some Space, and is gone
+
+
+def test_memory_returns_near_its_baseline_after_twenty_huge_uploads(tmp_path):
+    from tests.conftest import free_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(REPO_ROOT / "spaces" / "pix2pix" / "app.py")], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1",
+                                    "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"})
+    try:
+        client = RawGradio(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                endpoint = client.endpoint("grayscale")
+                break
+            except Exception:  # noqa: BLE001 - not up yet
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.5)
+
+        def rss_mb() -> float:
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+        big = huge_jpeg(8000, 8000)
+        rounds = []
+        for _ in range(21):
+            path = client.upload("big.jpg", big)
+            assert client.call(endpoint.fn_index, [file_data(path, orig_name="big.jpg")]).ok
+            rounds.append(rss_mb())
+        baseline, final = rounds[0], rounds[-1]  # after the first huge call: the allocator's working set
+        assert final - baseline < 250, rounds  # 20 more 64-megapixel uploads hold on to (almost) nothing
+    finally:
+        process.kill()
+        process.wait(30)
