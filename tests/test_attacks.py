@@ -112,6 +112,18 @@ def test_no_server_file_is_readable_through_any_input(served_spaces, name, secre
     assert mounted.has_launched  # so Gradio's own upload check runs under the launcher too
 
 
+def test_gradio_refuses_server_files_under_the_launcher_even_without_our_check(served_spaces, secret, monkeypatch):
+    """Defence in depth: with core.edge's own path check switched off, Gradio's upload check still holds."""
+    import core.edge
+
+    monkeypatch.setattr(core.edge, "_check_image_payload", lambda payload, *args, **kwargs: payload)
+    client = RawGradio(f"{served_spaces.url}/denoising")
+    endpoint = client.endpoint("denoise")
+    answer = client.call(endpoint.fn_index, defaults(endpoint, {0: file_data(str(secret))}))
+    assert answer.status == "error" and str(secret) not in (answer.message or "")
+    assert not gradio_cache_holds(secret.read_bytes())
+
+
 def test_a_space_alone_refuses_the_same_requests_as_under_the_launcher(served_spaces, alone_spaces, secret):
     rng = random.Random(0)
     for name, alone_url in alone_spaces.items():
