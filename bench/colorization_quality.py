@@ -10,12 +10,12 @@ import argparse
 import numpy as np
 import torch
 
-from core.color import colorfulness, rgb_to_lab
-from core.colorization_view import colorize_both
-from core.colorizer import Colorizer
-from core.data import ImageFolder
+from core.colorization.model import Colorizer
+from core.colorization.view import colorize_both
+from core.common.color import colorfulness, rgb_to_lab
+from core.common.data import ImageFolder
+from core.common.metrics import ab_error_auc
 from core.hub import load_pretrained
-from core.metrics import ab_error_auc
 
 
 def main(argv=None) -> None:

@@ -14,11 +14,11 @@ import time
 import numpy as np
 import torch
 
-from core.classical_denoise import CLASSICAL
-from core.data import ImageFolder
-from core.denoiser import DenoisingUNet
+from core.common.data import ImageFolder
+from core.common.metrics import psnr, ssim
+from core.denoising.classical import CLASSICAL
+from core.denoising.model import DenoisingUNet
 from core.hub import load_pretrained
-from core.metrics import psnr, ssim
 
 STRENGTHS = {"Gaussian blur": [6, 8, 10, 12], "median 3x3": [3], "non-local means": [0.4, 0.5, 0.6, 0.8],
              "total variation": [0.6, 0.8, 1.0]}

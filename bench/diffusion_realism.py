@@ -16,11 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.data import ImageFolder
-from core.diffusion import DiffusionModel, sample
+from core.adversarial.realism import realism_accuracy
+from core.common.data import ImageFolder
+from core.diffusion.model import DiffusionModel, sample
+from core.gan.stylegan import StyleGANGenerator
 from core.hub import load_pretrained
-from core.realism import realism_accuracy
-from core.stylegan import StyleGANGenerator
 from train.diffusion import load_images
 
 

@@ -1,57 +1,146 @@
-"""GAN realism at equal training time: can a small critic tell held-out real faces from samples?
+"""Face realism of our generators, judged by a model that knows faces (dlib), with our small critic beside it.
 
-    python -m bench.gan_realism --data ../shared/data/faces/ffhq256 --reference ../shared/data/faces/stylegan256
+    python -m bench.gan_realism                                   # the bundled releases
+    python -m bench.gan_realism --source pilot=stylegan:outputs/pilot/final --grids outputs/bench-grids
 
-For each source, `core.realism` trains a fresh critic on half of the held-out real faces and half of the
-samples and tests it on the other halves; repeated over several splits (mean and spread). 50% = the critic
-cannot tell; 100% = every sample is caught. The reference row scores NVIDIA's StyleGAN (full size, trained
-for weeks on 70,000 faces) through the same 64x64 pipeline, to calibrate the scale.
+Every source gives the same number of images (default 100): samples of each generator (seeds 10,000 on),
+and, in the same run, a real-vs-real floor (held-out FFHQ faces against as many training faces) and NVIDIA's
+StyleGAN pool. Per source: `detected` (dlib's HOG detector finds a face at 256 px), face-FD and face-KID of the
+128-D landmark-aligned embeddings against the held-out faces, with 90% bootstrap intervals, and the gap
+(FD - FD_floor) / (FD_nvidia - FD_floor): 0 = as real as real photos, 1 = as NVIDIA's StyleGAN. The critic
+column is `core.adversarial.realism` (accuracy of a small CNN trained here to tell the two; 50% is best).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
-from core.data import ImageFolder
-from core.gan import DCGANGenerator
+from bench.face_judge import FaceScore, embed, score, with_gaps
+from core.adversarial.realism import realism_accuracy
+from core.common.data import ImageFolder
+from core.common.display import pixel_grid
 from core.hub import load_pretrained
-from core.realism import realism_accuracy
-from core.stylegan import StyleGANGenerator
+
+FLOOR, NVIDIA = "real faces (training split)", "NVIDIA StyleGAN"
+RELEASES = ["DCGAN psi 1=dcgan:manifold-lab/dcgan-faces", "StyleGAN2-style psi 1=stylegan:manifold-lab/stylegan-faces",
+            "StyleGAN2-style psi 0.7=stylegan:manifold-lab/stylegan-faces:0.7",
+            "face DDPM, 50 DDIM steps=diffusion:manifold-lab/faces-diffusion"]
+
+
+def generator_class(kind: str):
+    if kind == "dcgan":
+        from core.gan.dcgan import DCGANGenerator
+        return DCGANGenerator
+    if kind == "stylegan":
+        from core.gan.stylegan import StyleGANGenerator
+        return StyleGANGenerator
+    if kind == "diffusion":
+        from core.diffusion.model import DiffusionModel
+        return DiffusionModel
+    raise ValueError(f"unknown generator kind {kind!r}: dcgan, stylegan or diffusion")
+
+
+def load_source(spec: str):
+    """'label=kind:repo_or_folder[:psi]' -> (label, model, psi). A folder is a trainer's final/ (or a checkpoint's)."""
+    label, _, rest = spec.partition("=")
+    kind, _, rest = rest.partition(":")
+    target, _, psi = rest.partition(":")
+    model_class = generator_class(kind)
+    model = model_class.from_pretrained(target).eval() if Path(target).is_dir() else load_pretrained(model_class, target)[0]
+    return label, kind, model, float(psi or 1.0)
+
+
+@torch.no_grad()
+def sample_faces(kind: str, model, count: int, psi: float, steps: int = 50) -> tuple[torch.Tensor, float]:
+    """(count, 3, S, S) in [0, 1] from seeds 10,000 on, and milliseconds per image."""
+    seeds = list(range(10_000, 10_000 + count))
+    started = time.perf_counter()
+    if kind == "diffusion":
+        from core.diffusion.model import sample
+
+        images = torch.cat([(sample(model, seeds[i : i + 25], steps=steps).final + 1) / 2 for i in range(0, count, 25)])
+    else:
+        images = torch.cat([model.sample(seeds[i : i + 50], truncation=psi) for i in range(0, count, 50)])
+    return images.clamp(0, 1), (time.perf_counter() - started) / count * 1000
+
+
+def judge_sources(sources: dict[str, torch.Tensor], held_out: torch.Tensor, critic_repeats: int = 3) -> list[dict]:
+    reference, _ = embed(list(held_out))
+    rows = []
+    for label, images in sources.items():
+        features, found = embed(list(images))
+        row = score(label, features, found, reference).__dict__
+        if critic_repeats:
+            small = torch.nn.functional.interpolate(images, size=64, mode="area") if images.shape[-1] != 64 else images
+            real64 = torch.nn.functional.interpolate(held_out, size=64, mode="area")
+            row["critic"] = float(np.mean([realism_accuracy(real64, small, seed=s).accuracy for s in range(critic_repeats)]))
+        rows.append(row)
+    gaps = {s.source: s.gap for s in with_gaps([FaceScore(**{k: r[k] for k in FaceScore.__dataclass_fields__})
+                                                for r in rows], FLOOR, NVIDIA)}
+    for row in rows:
+        row["gap"] = gaps[row["source"]]
+    return rows
+
+
+def real_sets(data: str, reference: str, count: int, size: int = 256) -> dict[str, torch.Tensor]:
+    held_out = ImageFolder(data, size=size, split="val", val_fraction=0.1)
+    training = ImageFolder(data, size=size, split="train", val_fraction=0.1)
+    nvidia = ImageFolder(reference, size=size)
+    offset = 200  # the quiz shows NVIDIA's first 200: judge others
+    return {"held_out": torch.stack([held_out[i] for i in range(min(count, len(held_out)))]),
+            FLOOR: torch.stack([training[i] for i in range(count)]),
+            NVIDIA: torch.stack([nvidia[offset + i] for i in range(count)])}
+
+
+def print_table(rows: list[dict], notes: dict[str, str]) -> None:
+    print(f"{'source':<34} {'n':>4} {'detected':>9} {'face-FD':>17} {'KID x100':>17} {'gap':>6} {'critic':>7}  note")
+    for r in rows:
+        fd = f"{r['fd']:.4f} [{r['fd_interval'][0]:.3f}, {r['fd_interval'][1]:.3f}]"
+        kid = f"{100 * r['kid']:.2f} [{100 * r['kid_interval'][0]:.2f}, {100 * r['kid_interval'][1]:.2f}]"
+        critic = f"{r['critic']:.0%}" if "critic" in r else ""
+        print(f"{r['source']:<34} {r['count']:>4} {r['detected']:>9.0%} {fd:>17} {kid:>17} {r['gap']:>6.2f} {critic:>7}  "
+              f"{notes.get(r['source'], '')}")
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="../shared/data/faces/ffhq256", help="the faces the GANs trained on")
+    parser = argparse.ArgumentParser(prog="python -m bench.gan_realism", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/data/faces/ffhq256", help="FFHQ faces (the GANs' data)")
     parser.add_argument("--reference", default="../shared/data/faces/stylegan256", help="NVIDIA StyleGAN samples")
-    parser.add_argument("--repeats", type=int, default=5, help="critic splits per source")
+    parser.add_argument("--count", type=int, default=100, help="images per source")
+    parser.add_argument("--source", action="append", metavar="LABEL=KIND:REPO_OR_DIR[:PSI]",
+                        help=f"a generator to judge (repeatable); default: the releases ({'; '.join(RELEASES)})")
+    parser.add_argument("--critic_repeats", type=int, default=3, help="critic splits per source (0: no critic)")
+    parser.add_argument("--grids", metavar="DIR", help="also write each source's first 32 images as a PNG grid")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
 
-    # the 10% the trainers held out (same hash split), at the generators' 64x64
-    real = torch.stack(list(ImageFolder(args.data, size=64, split="val", val_fraction=0.1)))
-    count = len(real)
-    sources = {}
-    for name, model_class, repo in (("DCGAN", DCGANGenerator, "manifold-lab/dcgan-faces"),
-                                    ("StyleGAN2-style", StyleGANGenerator, "manifold-lab/stylegan-faces")):
-        generator, weights = load_pretrained(model_class, repo)
-        card = (weights.path / "README.md").read_text() if (weights.path / "README.md").is_file() else ""
-        minutes = next((line.split(" in ")[1].split(" wall")[0] for line in card.splitlines() if "wall time" in line), "?")
-        for psi in (1.0, 0.7):
-            started = time.perf_counter()
-            samples = generator.sample(list(range(10_000, 10_000 + count)), truncation=psi)
-            per_image_ms = (time.perf_counter() - started) / count * 1000
-            sources[f"{name}, psi {psi}"] = (samples, f"{minutes}; {per_image_ms:.1f} ms/image")
-    reference = ImageFolder(args.reference, size=64)
-    sources["NVIDIA StyleGAN (reference)"] = (torch.stack([reference[i] for i in range(count)]), "weeks on 8 GPUs")
-
-    print(f"Realism on {count} held-out real faces at 64x64 ({args.repeats} critic splits each; 50% is best)\n")
-    print(f"{'generator':<30} {'critic accuracy':>18}   training")
-    for name, (samples, note) in sources.items():
-        scores = [realism_accuracy(real, samples, seed=seed).accuracy for seed in range(args.repeats)]
-        print(f"{name:<30} {np.mean(scores):>11.1%} ± {np.std(scores):.1%}   {note}")
+    reals = real_sets(args.data, args.reference, args.count)
+    held_out = reals.pop("held_out")
+    sources, notes = dict(reals), {FLOOR: "the floor: real vs real", NVIDIA: "the reference (gap 1)"}
+    for spec in args.source or RELEASES:
+        label, kind, model, psi = load_source(spec)
+        sources[label], ms = sample_faces(kind, model, len(held_out), psi)
+        notes[label] = f"{ms:.1f} ms/image"
+    rows = judge_sources(sources, held_out, args.critic_repeats)
+    print(f"Face realism against {len(held_out)} held-out FFHQ faces; every source {len(held_out)} images, at 256 px\n")
+    print_table(rows, notes)
+    if args.grids:
+        folder = Path(args.grids)
+        folder.mkdir(parents=True, exist_ok=True)
+        for label, images in sources.items():
+            name = "".join(c if c.isalnum() else "-" for c in label).strip("-")
+            Image.fromarray(pixel_grid(torch.nn.functional.interpolate(images[:32], size=64, mode="area"),
+                                       columns=8, scale=2)).save(folder / f"{name}.png")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
 
 
 if __name__ == "__main__":

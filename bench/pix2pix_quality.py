@@ -2,7 +2,7 @@
 
     python -m bench.pix2pix_quality
 
-Realism is `core.realism`: a small critic learns real-vs-generated on half of the held-out targets and
+Realism is `core.adversarial.realism`: a small critic learns real-vs-generated on half of the held-out targets and
 half of a model's outputs for the *other* inputs, and is scored on the rest; 50% = cannot tell.
 """
 
@@ -13,10 +13,10 @@ import argparse
 import numpy as np
 import torch
 
+from core.adversarial.realism import realism_accuracy
+from core.common.metrics import psnr
 from core.hub import load_pretrained
-from core.metrics import psnr
-from core.pix2pix import UNetGenerator
-from core.realism import realism_accuracy
+from core.pix2pix.networks import UNetGenerator
 from train.pix2pix import PairedImages
 
 HELD_OUT = {  # task: (data, direction, split): never seen in training

@@ -13,7 +13,8 @@ import time
 
 import torch
 
-from core.pix2pix import PatchDiscriminator, UNetGenerator, discriminator_loss, generator_adversarial_loss
+from core.adversarial.losses import discriminator_loss, generator_loss
+from core.pix2pix.networks import PatchDiscriminator, UNetGenerator
 
 
 def images_per_second(batch: int, bf16: bool, channels_last: bool, device: str, steps: int, base: int, widest: int) -> float:
@@ -29,12 +30,12 @@ def images_per_second(batch: int, bf16: bool, channels_last: bool, device: str, 
     def step():
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
             fake = generator(condition)
-            d_loss = discriminator_loss(discriminator(condition, target), discriminator(condition, fake.detach()))
+            d_loss = 0.5 * discriminator_loss(discriminator(condition, target), discriminator(condition, fake.detach()))
         optimizers[1].zero_grad()
         d_loss.backward()
         optimizers[1].step()
         with torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
-            g_loss = generator_adversarial_loss(discriminator(condition, fake)) + 100 * (fake - target).abs().mean()
+            g_loss = generator_loss(discriminator(condition, fake)) + 100 * (fake - target).abs().mean()
         optimizers[0].zero_grad()
         g_loss.backward()
         optimizers[0].step()

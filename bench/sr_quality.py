@@ -5,7 +5,7 @@
 Each high-resolution image (sides trimmed to a multiple of 4) is shrunk x4 with bicubic (PIL, as MATLAB's
 imresize) and upscaled back by bicubic and by the three models. PSNR and SSIM are on the luma channel with
 a 4-pixel border cropped, as published tables are (BSD100 x4: bicubic 25.96, ESPCN 26.87, SRResNet 27.58 dB).
-Realism: the critic of `core.realism` on 64x64 crops at the same places of the originals and of each
+Realism: the critic of `core.adversarial.realism` on 64x64 crops at the same places of the originals and of each
 method's output, over several splits (50% = indistinguishable from the real photos; 100% = all caught).
 """
 
@@ -17,11 +17,11 @@ import time
 import numpy as np
 import torch
 
-from core.data import ImageFolder
+from core.adversarial.realism import realism_accuracy
+from core.common.data import ImageFolder
+from core.common.metrics import psnr_y, ssim_y
 from core.hub import load_pretrained
-from core.metrics import psnr_y, ssim_y
-from core.realism import realism_accuracy
-from core.super_resolution import (
+from core.super_resolution.model import (
     SuperResolutionNet,
     crop_to_multiple,
     pil_bicubic_upscale,

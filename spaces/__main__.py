@@ -53,7 +53,7 @@ def main(argv=None) -> None:
 
     import uvicorn
 
-    from core import edge
+    from core.common import edge
     from spaces.server import build_app, open_share_tunnel
 
     edge.show_log()

@@ -10,7 +10,7 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
-from core import edge
+from core.common import edge
 from spaces.landing import render_landing
 from spaces.registry import SpaceInfo, discover, load_app_module
 
@@ -55,7 +55,7 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Fast
 
 
 def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> None:
-    """Mount one Space so that it refuses exactly what it refuses when run alone (`core.edge.launch`)."""
+    """Mount one Space so that it refuses exactly what it refuses when run alone (`core.common.edge.launch`)."""
     edge.harden(demo)
     # root_path makes file URLs (examples, outputs) carry the mount prefix; an app's CSS is its module's
     # CSS string, passed here as its own `edge.launch(demo, css=CSS)` does when it runs alone.

@@ -1,4 +1,4 @@
-"""Run Spaces as each runs alone (`core.edge.launch`, i.e. `demo.launch`), one port each, in one process.
+"""Run Spaces as each runs alone (`core.common.edge.launch`, i.e. `demo.launch`), one port each, in one process.
 
     python tests/serve_alone.py pca denoising ...
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import edge  # noqa: E402
+from core.common import edge  # noqa: E402
 from spaces.registry import discover, load_app_module  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 

@@ -70,7 +70,7 @@ def secret(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def alone_spaces(tmp_path_factory):
-    """Every Space run as it runs alone (`core.edge.launch`), each on its own port, in one subprocess."""
+    """Every Space run as it runs alone (`core.common.edge.launch`), each on its own port, in one subprocess."""
     import json
 
     home = tmp_path_factory.mktemp("home")
@@ -113,10 +113,10 @@ def test_no_server_file_is_readable_through_any_input(served_spaces, name, secre
 
 
 def test_gradio_refuses_server_files_under_the_launcher_even_without_our_check(served_spaces, secret, monkeypatch):
-    """Defence in depth: with core.edge's own path check switched off, Gradio's upload check still holds."""
-    import core.edge
+    """Defence in depth: with core.common.edge's own path check switched off, Gradio's upload check still holds."""
+    import core.common.edge
 
-    monkeypatch.setattr(core.edge, "_check_image_payload", lambda payload, *args, **kwargs: payload)
+    monkeypatch.setattr(core.common.edge, "_check_image_payload", lambda payload, *args, **kwargs: payload)
     client = RawGradio(f"{served_spaces.url}/denoising")
     endpoint = client.endpoint("denoise")
     answer = client.call(endpoint.fn_index, defaults(endpoint, {0: file_data(str(secret))}))
@@ -209,6 +209,11 @@ def test_every_numeric_and_choice_input_refuses_non_values_with_a_message(served
             label = component["props"].get("label") or ""
             if component["type"] in NUMERIC_INPUTS:
                 bad_values = [NON_NUMBERS[k] for k in ("NaN", "infinity", "2**70", "None", "text")]
+                props = component["props"]
+                if props.get("minimum") is not None:  # just outside the control's range: what a slider refuses
+                    bad_values.append(props["minimum"] - 1)
+                if props.get("maximum") is not None:
+                    bad_values.append(props["maximum"] + 1)
             elif component["type"] == "radio":
                 bad_values = [None, "not one of the choices"]
             else:
@@ -245,7 +250,7 @@ def test_every_image_input_answers_bad_files_with_our_message(served_spaces, nam
 
 
 def test_uploads_over_the_size_cap_are_refused(served_spaces):
-    from core.edge import MAX_UPLOAD_BYTES
+    from core.common.edge import MAX_UPLOAD_BYTES
 
     client = RawGradio(f"{served_spaces.url}/denoising")
     response = client.http.post(f"{client.base}/gradio_api/upload",

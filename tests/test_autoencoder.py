@@ -10,11 +10,11 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from core import corruptions
-from core.autoencoder import ConvAutoencoder
-from core.digits import to_mnist
+from core.autoencoder.drawing import to_mnist
+from core.autoencoder.model import ConvAutoencoder
+from core.common import corruptions
+from core.common.images import ImageInputError
 from core.hub import load_pretrained, override_variable
-from core.images import ImageInputError
 from train import autoencoder as ae_recipe
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -34,7 +34,7 @@ def test_landing_page_then_the_pca_space(page, served_spaces):
 
 def test_a_space_with_weights_shows_where_they_came_from(page, served_spaces):
     page.goto(served_spaces.url + "/autoencoder/")
-    page.get_by_text("Offline demo weights").first.wait_for(timeout=30_000)
+    page.get_by_text("bundled demo weights").first.wait_for(timeout=30_000)
     page.get_by_role("tab", name="Latent map and its holes").click()
     page.get_by_text("Nearest data code").first.wait_for(timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "autoencoder.png"), full_page=True)
@@ -121,7 +121,7 @@ def test_super_resolution_example_shows_four_upscales_scores_and_a_zoom(page, se
 def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.goto(f"{served_spaces.url}/diffusion/")
     page.get_by_text("25 DDIM steps").first.wait_for(timeout=60_000)
-    page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 6)",
+    page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 2)",
                            timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)
 

@@ -5,10 +5,10 @@ import pytest
 import torch
 from skimage import color, data
 
-from core import ab_bins
-from core.color import colorfulness, lab_to_rgb, rgb_to_lab
-from core.colorizer import Colorizer, ab_regression_loss, rebalanced_cross_entropy
-from core.metrics import ab_error_auc
+from core.colorization import ab_bins
+from core.colorization.model import Colorizer, ab_regression_loss, rebalanced_cross_entropy
+from core.common.color import colorfulness, lab_to_rgb, rgb_to_lab
+from core.common.metrics import ab_error_auc
 from train import colorization as recipe
 
 

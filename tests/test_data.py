@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from core.data import ImageFolder, PairedFolder, image_source, in_validation_split, split_pair
+from core.common.data import ImageFolder, PairedFolder, image_source, in_validation_split, split_pair
 
 
 @pytest.fixture

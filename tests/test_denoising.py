@@ -5,10 +5,10 @@ import pytest
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from core.classical_denoise import CLASSICAL, estimate_noise
-from core.data import ImageFolder, RandomCrops
-from core.denoiser import DenoisingUNet
-from core.metrics import psnr, ssim
+from core.common.data import ImageFolder, RandomCrops
+from core.common.metrics import psnr, ssim
+from core.denoising.classical import CLASSICAL, estimate_noise
+from core.denoising.model import DenoisingUNet
 
 
 @pytest.mark.parametrize("size", [(1, 1), (7, 5), (33, 64), (64, 64), (17, 120)])

@@ -5,9 +5,9 @@ import math
 import gradio as gr
 import pytest
 
-from core import edge
-from core.edge import UserInputError, check_payload
-from core.seeds import MAX_SEED, parse_seeds
+from core.common import edge
+from core.common.edge import UserInputError, check_payload
+from core.common.seeds import MAX_SEED, parse_seeds
 
 
 @pytest.mark.parametrize("value, message", [

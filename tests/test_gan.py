@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from core.diffaugment import cutout, diff_augment, translation
-from core.gan import DCGANDiscriminator, DCGANGenerator, discriminator_loss, generator_loss, r1_penalty
+from core.adversarial.diffaugment import cutout, diff_augment, translation
+from core.adversarial.losses import discriminator_loss, generator_loss, r1_penalty
+from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
 from train import gan as gan_recipe
 
 
@@ -67,7 +68,7 @@ def test_a_few_steps_lower_the_discriminator_loss(arch):
 
 
 def test_parse_seeds_reads_lists_and_ranges_and_refuses_the_rest():
-    from core.seeds import parse_seeds
+    from core.common.seeds import parse_seeds
 
     assert parse_seeds("0-3, 42") == [0, 1, 2, 3, 42]
     assert parse_seeds(" 7 ") == [7]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.images import ImageInputError, load_image, make_grid, to_pil, to_tensor
+from core.common.images import ImageInputError, load_image, make_grid, to_pil, to_tensor
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from core import point_clouds
-from core.pca import eigen_summary, fit_pca, fit_pca_svd
+from core.common import point_clouds
+from core.pca.model import eigen_summary, fit_pca, fit_pca_svd
 
 
 def aligned(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -10,9 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
-from core.quiz import ROUNDS_PER_GAME, SIDES, Game, RoundMaker, face_array
-from core.quiz_stats import AnswerLog
-from core.stylegan import StyleGANDiscriminator
+from core.gan.stylegan import StyleGANDiscriminator
+from core.which_face_is_real.game import ROUNDS_PER_GAME, SIDES, Game, RoundMaker, face_array
+from core.which_face_is_real.stats import AnswerLog
 from spaces.registry import discover, load_app_module
 
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from skimage.data import lfw_subset
 
-from core.realism import realism_accuracy
+from core.adversarial.realism import realism_accuracy
 
 
 @pytest.fixture(scope="module")

@@ -43,13 +43,13 @@ def test_manifold_measures_that_noise_is_far_from_photos():
 
 def test_manifold_bad_inputs():
     app = app_module("image-manifold")
-    with pytest.raises(gr.Error, match="at least 20 points"):
+    with pytest.raises(ValueError, match="at least 20 points"):
         app.unroll("swiss roll", 5, 0.1, 10, 0)
-    with pytest.raises(gr.Error, match="Unknown shape"):
+    with pytest.raises(ValueError, match="Unknown shape"):
         app.unroll("torus", 100, 0.1, 10, 0)
-    with pytest.raises(gr.Error, match="not a readable image"):
+    with pytest.raises(ValueError, match="not a readable image"):
         app.noise_vs_natural(5, 0, b"garbage")
-    with pytest.raises(gr.Error, match="too small"):
+    with pytest.raises(ValueError, match="too small"):
         app.noise_vs_natural(5, 0, Image.new("RGB", (2, 2)))
     _, _, text = app.noise_vs_natural(5, 0, Image.new("RGBA", (300, 200), (10, 200, 30, 100)))
     assert "Your image" in text
@@ -69,12 +69,10 @@ def test_autoencoder_endpoints(clients):
 
 def test_vae_has_fewer_holes_and_samples_from_its_prior(clients):
     app = app_module("autoencoder")
-    shares = [int(x) for x in __import__("re").findall(r"\*\*(\d+)%\*\*", app.HOLES)]
-    assert len(shares) == 2 and shares[1] < shares[0]  # measured at start-up: the VAE map has fewer holes
+    autoencoder_share, vae_share = app.HOLE_SHARES  # measured at start-up
+    assert 0 <= vae_share < autoencoder_share <= 1 and f"**{vae_share:.0%}**" in app.HOLES
     ae_strip, vae_strip = clients["autoencoder"].predict(8, 0, api_name="/sample_prior")
     assert Image.open(ae_strip).size == Image.open(vae_strip).size
-    with pytest.raises(gr.Error, match="between 1 and 32"):
-        app.sample_prior(0, 0)
 
 
 def test_autoencoder_drawing_and_bad_inputs():
@@ -86,8 +84,6 @@ def test_autoencoder_drawing_and_bad_inputs():
     empty = {"background": None, "layers": [], "composite": np.zeros((280, 280, 4), np.uint8)}
     _, _, text_empty = app.reconstruct(empty, 7)  # empty canvas: falls back to the chosen example
     assert text_empty == app.reconstruct(None, 7)[2]
-    with pytest.raises(gr.Error, match="example between"):
-        app.reconstruct(None, 10_000)
     _, _, far = app.decode_point(float(app.high[0]), float(app.high[1]))
     assert "off the data" in far
 
@@ -130,7 +126,7 @@ def test_network_beats_the_noisy_input_and_blind_filters_on_a_photo():
 ])
 def test_denoising_bad_inputs(bad, message):
     app = app_module("denoising")
-    with pytest.raises(gr.Error, match=message):
+    with pytest.raises(ValueError, match=message):
         app.denoise_photo(bad, "Gaussian", 25, 0, True)
 
 
@@ -170,7 +166,7 @@ def test_colorization_of_an_already_gray_photo_has_no_ground_truth():
 def test_colorization_temperature_changes_vividness():
     from skimage import data
 
-    from core.color import colorfulness
+    from core.common.color import colorfulness
 
     app = app_module("colorization")
     photo = Image.fromarray(data.chelsea())
@@ -185,7 +181,7 @@ def test_colorization_temperature_changes_vividness():
 @pytest.mark.parametrize("bad, message", [(None, "No image"), (b"\x89PNG broken", "not a readable image"),
                                           (Image.new("RGB", (4, 4)), "too small")])
 def test_colorization_bad_inputs(bad, message):
-    with pytest.raises(gr.Error, match=message):
+    with pytest.raises(ValueError, match=message):
         app_module("colorization").colorize(bad, 0.38)
 
 
@@ -209,6 +205,6 @@ def test_colorization_pixel_click_shows_the_distribution():
     names = [trace.name for trace in figure.data]
     assert names[0] == "ab bins" and "L2 prediction" in names and "true colour" in names
     assert len(figure.data[0].x) == len(app.centers)
-    with pytest.raises(gr.Error, match="Colourize a photo first"):
+    with pytest.raises(ValueError, match="Colourize a photo first"):
         app.inspect_pixel(None, 0.38, Click())
     assert all(isinstance(out, type(gr.skip())) for out in app.recolor(None, 0.5))

@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from core.gan import seed_codes
+from core.common.seeds import seed_noise
+from core.gan.stylegan import ModulatedConv, StyleGANDiscriminator, StyleGANGenerator
 from core.hub import load_pretrained, override_variable
-from core.stylegan import ModulatedConv, StyleGANDiscriminator, StyleGANGenerator
 from train import gan as gan_recipe
 
 
@@ -51,7 +51,7 @@ def test_same_seed_same_image_and_noise_modes():
     generator = tiny_generator()
     assert torch.equal(generator.sample([7]), generator.sample([7]))
     assert not torch.allclose(generator.sample([7]), generator.sample([8]))
-    w = generator.map(seed_codes([7], 8))
+    w = generator.map(seed_noise([7], 8))
     random_a, random_b = generator.synthesize(w, "random"), generator.synthesize(w, "random")
     assert not torch.equal(random_a, random_b)  # fresh noise: new stochastic detail each call
     assert torch.equal(generator.synthesize(w, "const"), generator.synthesize(w, "const"))

@@ -14,10 +14,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from core.autoencoder import ConvAutoencoder
-from core.corruptions import KINDS, corrupt, random_corruption
-from core.data import image_source
-from core.mnist import MnistDigits
+from core.autoencoder.model import ConvAutoencoder
+from core.common.corruptions import KINDS, corrupt, random_corruption
+from core.common.data import image_source
+from core.common.mnist import MnistDigits
 from train.args import common_parser
 from train.loop import Recipe, train
 
@@ -61,7 +61,7 @@ class AutoencoderRecipe(Recipe):
         kind = "variational " if args.variational else ("denoising " if args.corruption != ["none"] else "")
         self.title = f"Convolutional {kind}autoencoder, {args.latent_dim}-D code"
         self.description = (
-            f"A {kind}convolutional autoencoder (`core.autoencoder.ConvAutoencoder`) with a "
+            f"A {kind}convolutional autoencoder (`core.autoencoder.model.ConvAutoencoder`) with a "
             f"{args.latent_dim}-dimensional code, trained with {args.loss.upper()} reconstruction loss"
             + (f" on inputs corrupted by {', '.join(args.corruption)} (level up to {args.corruption_level})"
                if args.corruption != ["none"] else "") + ".")

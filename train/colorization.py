@@ -13,11 +13,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core import ab_bins
-from core.color import colorfulness, lab_to_rgb, rgb_to_lab
-from core.colorizer import Colorizer, ab_regression_loss, rebalanced_cross_entropy
-from core.data import ImageFolder, RandomCrops, load_photos
-from core.metrics import ab_error_auc
+from core.colorization import ab_bins
+from core.colorization.model import Colorizer, ab_regression_loss, rebalanced_cross_entropy
+from core.common.color import colorfulness, lab_to_rgb, rgb_to_lab
+from core.common.data import ImageFolder, RandomCrops, load_photos
+from core.common.metrics import ab_error_auc
 from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
@@ -48,7 +48,7 @@ class ColorizationRecipe(Recipe):
         super().__init__(args)
         self.title = f"Colourization, {args.head} head"
         self.description = (
-            "A Colorizer (`core.colorizer`) predicting ab from L"
+            "A Colorizer (`core.colorization.model`) predicting ab from L"
             + (" as a distribution over quantized ab bins, trained with class-rebalanced cross-entropy "
                "(lambda 0.5) and decoded by the annealed mean (T = 0.38)" if args.head == "classification"
                else " directly, trained with an L2 loss (it regresses to the mean colour)")

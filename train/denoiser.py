@@ -12,9 +12,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.data import ImageFolder, RandomCrops, load_photos
-from core.denoiser import DenoisingUNet
-from core.metrics import psnr
+from core.common.data import ImageFolder, RandomCrops, load_photos
+from core.common.metrics import psnr
+from core.denoising.model import DenoisingUNet
 from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
@@ -38,7 +38,7 @@ class DenoiserRecipe(Recipe):
     def __init__(self, args):
         super().__init__(args)
         self.description = (
-            "A blind Gaussian denoiser for colour photos (`core.denoiser.DenoisingUNet`): it predicts the "
+            "A blind Gaussian denoiser for colour photos (`core.denoising.model.DenoisingUNet`): it predicts the "
             f"noise and subtracts it. Trained on noise levels sigma in [0, {args.max_sigma:g}]/255.")
         self.data_description = f"{args.crop}x{args.crop} random crops of {args.data}; evaluated on {args.eval_data}"
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from core.data import image_source
-from core.diffusion import DiffusionModel, add_noise, sample
-from core.mnist import FILES as MNIST_FILES
-from core.mnist import load_mnist
-from core.realism import realism_accuracy
+from core.adversarial.realism import realism_accuracy
+from core.common.data import image_source
+from core.common.mnist import FILES as MNIST_FILES
+from core.common.mnist import load_mnist
+from core.diffusion.model import DiffusionModel, add_noise, sample
 from train.args import common_parser
 from train.loop import Recipe, train
 
@@ -76,7 +76,7 @@ class DiffusionRecipe(Recipe):
             "A denoising diffusion model (Ho et al. 2020): a diffusers `UNet2DModel` predicts the noise eps in "
             f"x_t, trained with the plain MSE on eps, uniformly drawn t of {args.num_train_timesteps}, a "
             f"{args.beta_schedule} noise schedule and an EMA of the weights (decay {args.ema_decay:g}). "
-            "Sample with DDIM (25 steps) or ancestral DDPM through `core.diffusion.sample`.")
+            "Sample with DDIM (25 steps) or ancestral DDPM through `core.diffusion.model.sample`.")
         self.data_description = (f"{args.data} at {args.image_size}x{args.image_size}"
                                  + (" (MNIST train; realism scored on MNIST test)" if digits
                                     else " (10% held out for the realism score)"))

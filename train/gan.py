@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import torch
 
-from core.data import ImageFolder, image_source
-from core.diffaugment import diff_augment
-from core.gan import DCGANDiscriminator, DCGANGenerator, discriminator_loss, generator_loss, r1_penalty
-from core.realism import realism_accuracy
-from core.stylegan import StyleGANDiscriminator, StyleGANGenerator
+from core.adversarial.diffaugment import diff_augment
+from core.adversarial.losses import discriminator_loss, generator_loss, r1_penalty
+from core.adversarial.realism import realism_accuracy
+from core.common.data import ImageFolder, image_source
+from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
+from core.gan.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from train.args import common_parser
 from train.loop import Recipe, train
 
@@ -53,8 +54,8 @@ class GanRecipe(Recipe):
 
     def __init__(self, args):
         super().__init__(args)
-        model = {"dcgan": "A DCGAN (`core.gan`)",
-                 "stylegan": "A StyleGAN2-style generator and residual discriminator (`core.stylegan`), with "
+        model = {"dcgan": "A DCGAN (`core.gan.dcgan`)",
+                 "stylegan": "A StyleGAN2-style generator and residual discriminator (`core.gan.stylegan`), with "
                              f"style mixing (p {args.style_mixing_prob:g}),"}[args.arch]
         self.title = f"{'DCGAN' if args.arch == 'dcgan' else 'StyleGAN2-style GAN'}, {args.image_size}x{args.image_size} faces"
         self.description = (f"{model} trained with the non-saturating loss, lazy R1 (gamma "

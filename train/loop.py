@@ -24,7 +24,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm.auto import tqdm
 
-from core.images import make_grid, to_pil
+from core.common.images import make_grid, to_pil
 from train.card import render_card
 from train.checkpoints import find_checkpoint, previous_wall_time, save_checkpoint, truncate_log
 from train.ema import EMA

@@ -14,11 +14,12 @@ import numpy as np
 import torch
 from PIL import ImageOps
 
-from core.data import PairedFolder, image_source
-from core.images import to_tensor
-from core.metrics import psnr
-from core.paired_tasks import TASKS, jitter_pair, make_input
-from core.pix2pix import PatchDiscriminator, UNetGenerator, discriminator_loss, generator_adversarial_loss
+from core.adversarial.losses import discriminator_loss, generator_loss
+from core.common.data import PairedFolder, image_source
+from core.common.images import to_tensor
+from core.common.metrics import psnr
+from core.pix2pix.networks import PatchDiscriminator, UNetGenerator
+from core.pix2pix.tasks import TASKS, jitter_pair, make_input
 from train.args import common_parser
 from train.loop import Recipe, train
 
@@ -92,7 +93,7 @@ class Pix2PixRecipe(Recipe):
         if args.unconditional and args.objective != "l1":
             objective += ", unconditional D (sees only the output)"
         self.title = f"pix2pix {args.task}, {objective.split(' (')[0]}"
-        self.description = (f"A U-Net generator (`core.pix2pix`) trained for {args.task} "
+        self.description = (f"A U-Net generator (`core.pix2pix.networks`) trained for {args.task} "
                             f"({TASKS[args.task].description if args.task in TASKS else args.direction}) with "
                             f"{objective}; PatchGAN D with {args.d_layers} strided layers, {args.norm} norm - after "
                             "Isola et al., Image-to-Image Translation with Conditional Adversarial Networks (CVPR 2017).")
@@ -135,13 +136,13 @@ class Pix2PixRecipe(Recipe):
         if "discriminator" in models:
             discriminator = models["discriminator"]
             # (1) Update D: real pairs -> 1, generated pairs -> 0, patch by patch
-            d_loss = discriminator_loss(discriminator(condition, target), discriminator(condition, fake.detach()),
-                                        self.args.gan_mode)
+            d_loss = 0.5 * discriminator_loss(discriminator(condition, target), discriminator(condition, fake.detach()),
+                                              self.args.gan_mode)  # halved, as the paper slows D relative to G
             update("discriminator", d_loss)
             metrics["d_loss"] = d_loss.detach()
             # (2) Update G: fool D on its pair, and stay near the target in L1
             discriminator.requires_grad_(False)
-            adversarial = generator_adversarial_loss(discriminator(condition, fake), self.args.gan_mode)
+            adversarial = generator_loss(discriminator(condition, fake), self.args.gan_mode)
             discriminator.requires_grad_(True)
             metrics["g_gan"] = adversarial.detach()
         else:

@@ -16,11 +16,12 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from core.data import ImageFolder, RandomCrops
-from core.metrics import psnr_y, ssim_y
-from core.perceptual import FeatureLoss, feature_network
-from core.pix2pix import PatchDiscriminator, discriminator_loss, generator_adversarial_loss
-from core.super_resolution import (
+from core.adversarial.features import FeatureLoss, feature_network
+from core.adversarial.losses import discriminator_loss, generator_loss
+from core.common.data import ImageFolder, RandomCrops
+from core.common.metrics import psnr_y, ssim_y
+from core.pix2pix.networks import PatchDiscriminator
+from core.super_resolution.model import (
     SuperResolutionNet,
     crop_to_multiple,
     downscale,
@@ -86,7 +87,7 @@ class SuperResolutionRecipe(Recipe):
                             "PatchGAN discriminator on the high-resolution crops (SRGAN, Ledig et al. 2017)"),
         }[args.loss]
         start = f" Initialised from {args.init} (the L2 model), as SRGAN does." if args.init else ""
-        self.description = (f"`core.super_resolution.SuperResolutionNet` (width {args.width}, {args.blocks} residual "
+        self.description = (f"`core.super_resolution.model.SuperResolutionNet` (width {args.width}, {args.blocks} residual "
                             f"blocks, sub-pixel output over a bicubic base) trained with {losses}.{start}")
         self.data_description = (f"{args.crop}x{args.crop} random crops (flips, 90-degree turns) of {args.data}; "
                                  f"evaluated on {args.eval_data}: PSNR/SSIM on Y, {args.scale}-pixel border cropped")
@@ -125,7 +126,7 @@ class SuperResolutionRecipe(Recipe):
         metrics = {}
         if a.loss == "feature+gan":  # (1) D: real crops vs super-resolved crops
             discriminator = models["discriminator"]
-            d_loss = discriminator_loss(discriminator(None, high * 2 - 1), discriminator(None, output.detach() * 2 - 1))
+            d_loss = 0.5 * discriminator_loss(discriminator(None, high * 2 - 1), discriminator(None, output.detach() * 2 - 1))
             update("discriminator", d_loss)
             metrics["d_loss"] = d_loss.detach()
         feature = self.feature_loss.to(high.device)(output, high)
@@ -134,7 +135,7 @@ class SuperResolutionRecipe(Recipe):
         loss = a.feature_weight * feature + a.consistency_weight * consistency + a.pixel_weight * mse
         if a.loss == "feature+gan":  # (2) G: fool D; D frozen so G's step leaves no gradient in it
             discriminator.requires_grad_(False)
-            adversarial = generator_adversarial_loss(discriminator(None, output * 2 - 1))
+            adversarial = generator_loss(discriminator(None, output * 2 - 1))
             discriminator.requires_grad_(True)
             loss = loss + a.adversarial_weight * adversarial
             metrics["adversarial"] = adversarial.detach()

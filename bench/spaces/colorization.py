@@ -5,7 +5,7 @@ import torch
 from skimage import data
 
 from bench.harness import Case
-from core.color import rgb_to_lab
+from core.common.color import rgb_to_lab
 
 
 def cases(app):

@@ -5,7 +5,7 @@ import torch
 from skimage import data
 
 from bench.harness import Case
-from core.classical_denoise import non_local_means
+from core.denoising.classical import non_local_means
 
 
 def cases(app):

@@ -1,7 +1,7 @@
 """Diffusion Space: 25 DDIM steps of one 32x32 image (the issue's figure), handlers, and one GAN sample for scale."""
 
 from bench.harness import Case
-from core.diffusion import sample
+from core.diffusion.model import sample
 
 
 def cases(app):

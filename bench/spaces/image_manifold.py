@@ -1,7 +1,8 @@
 """image-manifold Space: unroll a sheet, noise vs natural images, interpolation."""
 
 from bench.harness import Case
-from core import manifold, point_clouds
+from core.common import point_clouds
+from core.image_manifold import embeddings as manifold
 
 
 def cases(app):

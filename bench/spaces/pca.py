@@ -3,9 +3,9 @@
 from sklearn.decomposition import PCA as SklearnPCA
 
 from bench.harness import Case
-from core import point_clouds
-from core.image_sets import load_image_set
-from core.pca import fit_pca
+from core.common import point_clouds
+from core.common.image_sets import load_image_set
+from core.pca.model import fit_pca
 
 
 def cases(app):

@@ -5,7 +5,7 @@ from PIL import Image
 from skimage import data
 
 from bench.harness import Case
-from core.super_resolution import pil_bicubic_upscale
+from core.super_resolution.model import pil_bicubic_upscale
 
 
 def cases(app):

@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 
 from bench.harness import Case
-from core.quiz_stats import AnswerLog
+from core.which_face_is_real.stats import AnswerLog
 
 
 def cases(app):

@@ -4,15 +4,15 @@ import gradio as gr
 import numpy as np
 import torch
 
-from core import edge, latent
-from core.autoencoder import ConvAutoencoder
-from core.digits import to_mnist
+from core.autoencoder import latent
+from core.autoencoder.drawing import to_mnist
+from core.autoencoder.model import ConvAutoencoder
+from core.common import edge
+from core.common.display import pixel_grid, weights_note
+from core.common.images import ImageInputError, cross_fade
+from core.common.mnist import example_digits
+from core.common.seeds import MAX_SEED
 from core.hub import load_pretrained
-from core.images import ImageInputError
-from core.manifold import cross_fade
-from core.manifold_figures import strip
-from core.mnist import example_digits
-from core.seeds import MAX_SEED
 
 REPO_ID = "manifold-lab/digits-autoencoder"
 VAE_REPO_ID = "manifold-lab/digits-vae"
@@ -28,11 +28,10 @@ grid_image = latent.decoded_grid(model, low, high, steps=15)
 vae, vae_weights = load_pretrained(ConvAutoencoder, VAE_REPO_ID)
 vae_codes = latent.encode_all(vae, digits)
 vae_low, vae_high = latent.extent(vae_codes)
-_draws = np.random.default_rng(0).normal(size=(2000, 2))
+HOLE_SHARES = latent.hole_shares(codes, vae_codes)  # (autoencoder, VAE), measured at start-up
 HOLES = ("Draw 2,000 random codes (the VAE from its N(0, I) prior; the autoencoder, which has no prior, from a "
          "Gaussian fitted to its codes) and count those farther than 2x the typical spacing from every test "
-         f"digit's code: autoencoder **{latent.hole_fraction(codes, _draws * codes.std(0) + codes.mean(0)):.0%}**"
-         f" in holes, VAE **{latent.hole_fraction(vae_codes, _draws):.0%}**.")
+         f"digit's code: autoencoder **{HOLE_SHARES[0]:.0%}** in holes, VAE **{HOLE_SHARES[1]:.0%}**.")
 
 
 @torch.inference_mode()
@@ -43,15 +42,13 @@ def reconstruct(drawing, index):
     except ImageInputError:  # an empty canvas: use the chosen example instead
         image = None
     if image is None:
-        if not 0 <= int(index) < len(digits):
-            raise gr.Error(f"Pick an example between 0 and {len(digits) - 1}.")
         image = digits[int(index)]
     code = model.encode(torch.from_numpy(image)[None, None].float())
     output = model.decode(code)[0, 0].numpy()
     mse = float(np.mean((output - image) ** 2))
     z = code[0].numpy()
     text = f"Code z = ({z[0]:+.2f}, {z[1]:+.2f}); reconstruction MSE {mse:.4f} ({-10 * np.log10(mse):.1f} dB PSNR)."
-    return strip(np.stack([image, output]), scale=6), latent.latent_map(codes, labels, point=z), text
+    return pixel_grid(np.stack([image, output]), scale=6), latent.latent_map(codes, labels, point=z), text
 
 
 def decode_point(z1, z2):
@@ -61,35 +58,30 @@ def decode_point(z1, z2):
     where = "on the data" if nearest < 2 * spacing else "**off the data: a hole in the map**"
     text = (f"Nearest data code is {nearest:.2f} away ({nearest / spacing:.1f}x the typical spacing between "
             f"neighbouring digits): {where}.")
-    return strip(image[None], scale=8), latent.latent_map(codes, labels, point=point), text
+    return pixel_grid(image[None], scale=8), latent.latent_map(codes, labels, point=point), text
 
 
 @torch.inference_mode()
 def sample_prior(count, seed):
     """Decode codes drawn from N(0, I) (the VAE's prior) with both models."""
-    count = int(count)
-    if not 1 <= count <= 32:
-        raise gr.Error("Draw between 1 and 32 samples.")
-    z = torch.randn(count, 2, generator=torch.Generator().manual_seed(int(seed)))
+    z = torch.randn(int(count), 2, generator=torch.Generator().manual_seed(int(seed)))
     scale = torch.from_numpy(codes.std(axis=0)).float()  # the AE has no prior: use its codes' spread
     from_ae = model.decode(z * scale + torch.from_numpy(codes.mean(axis=0)).float())[:, 0].numpy()
-    return strip(from_ae, scale=3), strip(vae.decode(z)[:, 0].numpy(), scale=3)
+    return pixel_grid(from_ae, scale=3), pixel_grid(vae.decode(z)[:, 0].numpy(), scale=3)
 
 
 def interpolate(first, second, steps):
     first, second, steps = int(first), int(second), int(steps)
-    if not (0 <= first < len(digits) and 0 <= second < len(digits)):
-        raise gr.Error(f"Pick digits between 0 and {len(digits) - 1}.")
     t = np.linspace(0, 1, steps)[:, None]
     path = (1 - t) * codes[first] + t * codes[second]
-    pixel = strip(cross_fade(digits[first], digits[second], steps))
-    decoded = strip(latent.decode_points(model, path))
+    pixel = pixel_grid(cross_fade(digits[first], digits[second], steps), scale=3)
+    decoded = pixel_grid(latent.decode_points(model, path), scale=3)
     return pixel, decoded, latent.latent_map(codes, labels, path=path)
 
 
 with gr.Blocks(title="Autoencoders") as demo:
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(weights.markdown())
+    gr.Markdown(weights_note({"autoencoder": weights, "VAE": vae_weights}))
     with gr.Tab("Reconstruct"):
         gr.Markdown("Draw a digit or pick one of 500 MNIST test digits: the network encodes it to 2 numbers "
                     "and decodes it back. What survives is what the code can hold.")
@@ -120,7 +112,7 @@ with gr.Blocks(title="Autoencoders") as demo:
     with gr.Tab("VAE: filling the holes"):
         gr.Markdown("A **variational** autoencoder encodes each digit to a small Gaussian and is penalised (KL) "
                     "for straying from N(0, I): the codes pack into one ball, the holes shrink, and decoding a "
-                    "random code from N(0, I) gives a digit. That makes it a generative model. " + vae_weights.markdown())
+                    "random code from N(0, I) gives a digit. That makes it a generative model.")
         gr.Markdown(HOLES)
         with gr.Row():
             gr.Plot(latent.latent_map(codes, labels), label="autoencoder latent map")

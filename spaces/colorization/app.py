@@ -1,18 +1,15 @@
 """Colourization: L2 regression vs classification over ab bins (Zhang, Isola & Efros 2016), side by side."""
 
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
-from PIL import Image
-from skimage import data as skimage_data
 
-from core import edge
-from core.colorization_view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
-from core.colorizer import Colorizer
+from core.colorization.model import Colorizer
+from core.colorization.view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
+from core.common import edge
+from core.common.display import example_photos, weights_note
+from core.common.images import load_image, to_uint8
 from core.hub import load_pretrained
-from core.images import ImageInputError, load_image, to_uint8
 
 L2_REPO = "manifold-lab/colorizer-l2"
 CLASSIFICATION_REPO = "manifold-lab/colorizer-classification"
@@ -25,17 +22,12 @@ rebalancing and an *annealed mean* readout it commits to vivid, plausible colour
 l2_model, l2_source = load_pretrained(Colorizer, L2_REPO)
 class_model, class_source = load_pretrained(Colorizer, CLASSIFICATION_REPO)
 centers = class_model.ab_centers.numpy()
-EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="colorization-examples-"))
-for name in ("chelsea", "coffee", "astronaut", "rocket"):  # sample photos that ship with scikit-image
-    Image.fromarray(getattr(skimage_data, name)()).save(EXAMPLES_DIR / f"{name}.png")
+EXAMPLES = example_photos("chelsea", "coffee", "astronaut", "rocket")  # photos that ship with scikit-image
 
 
 def read(upload) -> tuple[np.ndarray, np.ndarray | None]:
     """(RGB float image, the same as 'original' or None when the upload had no colour)."""
-    try:
-        rgb = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=8), dtype=np.float32) / 255
-    except ImageInputError as error:
-        raise gr.Error(str(error)) from error
+    rgb = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=8), dtype=np.float32) / 255
     return rgb, (None if is_grayscale(rgb) else rgb)
 
 
@@ -79,11 +71,11 @@ def inspect_pixel(state, temperature, event: gr.SelectData):
 
 with gr.Blocks(title="Colourization") as demo:
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(f"L2 model: {l2_source.markdown()}  \nClassification model: {class_source.markdown()}")
+    gr.Markdown(weights_note({"L2": l2_source, "classification": class_source}))
     with gr.Row():
         with gr.Column(scale=1):
             upload = gr.Image(type="filepath", image_mode=None, label="Photo (colour or black-and-white)", height=260)
-            gr.Examples([[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.png"))], inputs=[upload])
+            gr.Examples([[path] for path in EXAMPLES], inputs=[upload])
             temperature = gr.Slider(0.05, 1.0, 0.38, step=0.01, label="Annealed-mean temperature T",
                                     info="1 = the mean (like L2); → 0 = the most likely colour; paper: 0.38")
             run = gr.Button("Colourize", variant="primary")

@@ -1,24 +1,21 @@
 """Denoising: a trained network against classical filters, and a denoising autoencoder on digits."""
 
-import tempfile
 import time
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
 
-from core import corruptions, edge
-from core.autoencoder import ConvAutoencoder
-from core.classical_denoise import CLASSICAL, estimate_noise
-from core.denoiser import DenoisingUNet
+from core.autoencoder.model import ConvAutoencoder
+from core.common import corruptions, edge
+from core.common.display import centre_crop, example_photos, pixel_grid, weights_note
+from core.common.images import load_image, to_uint8
+from core.common.metrics import psnr, ssim
+from core.common.mnist import example_digits
+from core.common.seeds import MAX_SEED
+from core.denoising.classical import CLASSICAL, estimate_noise
+from core.denoising.model import DenoisingUNet
 from core.hub import load_pretrained
-from core.images import ImageInputError, load_image, to_uint8
-from core.manifold_figures import strip
-from core.metrics import psnr, ssim
-from core.mnist import example_digits
-from core.seeds import MAX_SEED
 
 DENOISER_REPO = "manifold-lab/natural-image-denoiser"
 DIGITS_REPO = "manifold-lab/digits-denoising-autoencoder"
@@ -31,11 +28,7 @@ network with classical filters that only know "images are smooth" (PSNR and SSIM
 denoiser, denoiser_source = load_pretrained(DenoisingUNet, DENOISER_REPO)
 digits_model, digits_source = load_pretrained(ConvAutoencoder, DIGITS_REPO)
 digits, _ = example_digits()
-EXAMPLES_DIR = Path(tempfile.mkdtemp(prefix="denoising-examples-"))
-for name in ("astronaut", "chelsea", "coffee"):
-    from skimage import data as skdata
-
-    Image.fromarray(getattr(skdata, name)()).save(EXAMPLES_DIR / f"{name}.png")
+EXAMPLES = example_photos("astronaut", "chelsea", "coffee")
 
 
 def add_noise(image: np.ndarray, kind: str, level: float, seed: int) -> np.ndarray:
@@ -50,12 +43,7 @@ def add_noise(image: np.ndarray, kind: str, level: float, seed: int) -> np.ndarr
 
 @torch.inference_mode()
 def denoise_photo(upload, kind_label, level, seed, add):
-    if kind_label not in NOISE_KINDS:
-        raise gr.Error(f"Unknown noise type {kind_label!r}.")
-    try:
-        clean = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=16), dtype=np.float32) / 255
-    except ImageInputError as error:
-        raise gr.Error(str(error)) from error
+    clean = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=16), dtype=np.float32) / 255
     noisy = add_noise(clean, NOISE_KINDS[kind_label], float(level), seed) if add else clean
     results = {}
     started = time.perf_counter()
@@ -85,34 +73,28 @@ def denoise_photo(upload, kind_label, level, seed, add):
     return gallery, zoomed, table
 
 
-def zoom(image: np.ndarray, size: int = 96, scale: int = 3) -> np.ndarray:
-    """The centre size x size pixels, enlarged without smoothing: where methods differ."""
-    top, left = max(0, (image.shape[0] - size) // 2), max(0, (image.shape[1] - size) // 2)
-    crop = image[top : top + size, left : left + size]
-    return np.repeat(np.repeat(crop, scale, axis=0), scale, axis=1)
+def zoom(image: np.ndarray) -> np.ndarray:
+    """The centre 96x96 pixels, each a 3x3 block: where methods differ."""
+    return pixel_grid(centre_crop(image, 96)[None] / 255, scale=3)
 
 
 @torch.inference_mode()
 def denoise_digit(index, kind_label, level, seed):
-    if not 0 <= int(index) < len(digits):
-        raise gr.Error(f"Pick a digit between 0 and {len(digits) - 1}.")
-    if kind_label not in NOISE_KINDS:
-        raise gr.Error(f"Unknown noise type {kind_label!r}.")
     clean = digits[int(index)]
     noisy = add_noise(clean, NOISE_KINDS[kind_label], float(level), seed)
     output = digits_model(torch.from_numpy(noisy)[None, None])[0][0, 0].numpy()
     text = f"Noisy: {psnr(clean, noisy):.2f} dB → denoising autoencoder: **{psnr(clean, output):.2f} dB**."
-    return strip(np.stack([clean, noisy, output]), scale=6), text
+    return pixel_grid(np.stack([clean, noisy, output]), scale=6), text
 
 
 with gr.Blocks(title="Denoising") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Photos"):
-        gr.Markdown(denoiser_source.markdown())
+        gr.Markdown(weights_note({"": denoiser_source}))
         with gr.Row():
             with gr.Column():
                 upload = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"], height=280)
-                gr.Examples([[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.png"))], inputs=[upload])
+                gr.Examples([[path] for path in EXAMPLES], inputs=[upload])
             with gr.Column():
                 kind = gr.Radio(list(NOISE_KINDS), value="Gaussian", label="Noise type",
                                 info="the network was trained on Gaussian noise only")
@@ -127,7 +109,7 @@ with gr.Blocks(title="Denoising") as demo:
         table = gr.Markdown()
     with gr.Tab("Digits (denoising autoencoder)"):
         gr.Markdown("The same autoencoder network, trained to map corrupted digits to clean ones, learns to "
-                    "project back onto the digit manifold. " + digits_source.markdown())
+                    "project back onto the digit manifold.\n\n" + weights_note({"": digits_source}))
         with gr.Row():
             index = gr.Slider(0, len(digits) - 1, 7, step=1, label="Digit #")
             digit_kind = gr.Radio(list(NOISE_KINDS), value="missing pixels", label="Noise type")

@@ -9,18 +9,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core import edge
-from core.diffusion import DiffusionModel, denoise_from, noise_to_level, predict_clean, sample
+from core.common import edge
+from core.common.display import weights_note
+from core.common.mnist import example_digits
+from core.common.seeds import MAX_SEED, parse_seeds
+from core.diffusion.figures import grid, trajectory_strip, write_animation
+from core.diffusion.model import DiffusionModel, denoise_from, noise_to_level, predict_clean, sample
+from core.gan.stylegan import StyleGANGenerator
 from core.hub import load_pretrained
-from core.images import make_grid, to_pil
-from core.mnist import example_digits
-from core.seeds import MAX_SEED, parse_seeds
-from core.stylegan import StyleGANGenerator
 
 DIGITS_REPO, FACES_REPO = "manifold-lab/digits-diffusion", "manifold-lab/faces-diffusion"
 GAN_REPO = "manifold-lab/stylegan-faces"
-TILE = 96  # 32x32 samples shown at 3x, nearest neighbour: pixels stay pixels
-MAX_SEEDS, MAX_STEPS, STRIP_COLUMNS = 16, 250, 10
+MAX_SEEDS, MAX_STEPS = 16, 250
 SAMPLERS = {"DDIM (deterministic)": "ddim", "DDPM (ancestral, fresh noise each step)": "ddpm"}
 
 DESCRIPTION = """# 🌫️ Diffusion: a denoiser, applied many times
@@ -38,68 +38,20 @@ with np.load(Path(__file__).parent / "example_faces_32.npz") as data:
     EXAMPLE_FACES = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 127.5 - 1
 EXAMPLE_DIGITS = F.pad(torch.from_numpy(example_digits()[0][::50]), (2, 2, 2, 2))[:, None] * 2 - 1  # 28 -> 32 px
 EXAMPLES = {"digits": EXAMPLE_DIGITS, "faces": EXAMPLE_FACES}
-ANIMATIONS = Path(tempfile.mkdtemp(prefix="diffusion-animations-"))
-
-
-def enlarge(images: torch.Tensor) -> torch.Tensor:
-    """(B, C, 32, 32) in [-1, 1] -> (B, 3, 96, 96) in [0, 1], each pixel a 3x3 block."""
-    images = F.interpolate((images.float().cpu() + 1) / 2, scale_factor=TILE // images.shape[-1], mode="nearest")
-    return images.clamp(0, 1).expand(-1, 3, -1, -1)
-
-
-def pick_steps(count: int, shown: int = STRIP_COLUMNS) -> list[int]:
-    """Indices of `shown` steps spread over a run of `count`, always ending at the last."""
-    return sorted({round(i * (count - 1) / max(shown - 1, 1)) for i in range(min(shown, count))})
-
-
-def trajectory_strip(trajectory, index: int = 0):
-    """Top row: x_t after each shown step; bottom row: the model's guess of x0 at that step."""
-    shown = pick_steps(len(trajectory.samples))
-    top = torch.stack([trajectory.samples[i][index] for i in shown])
-    bottom = torch.stack([trajectory.predicted_x0[i][index] for i in shown])
-    return to_pil(make_grid(torch.cat([enlarge(top), enlarge(bottom)]), nrow=len(shown)))
-
-
-def write_animation(trajectory, index: int = 0) -> str:
-    """A GIF of x_t (left) beside the predicted x0 (right), one frame per step, the last one held."""
-    frames = [to_pil(make_grid(enlarge(torch.stack([x[index], x0[index]])), nrow=2))
-              for x, x0 in zip(trajectory.samples, trajectory.predicted_x0, strict=True)]
-    durations = [120] * (len(frames) - 1) + [2000]
-    path = Path(tempfile.mkstemp(suffix=".gif", dir=ANIMATIONS)[1])
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    for old in sorted(ANIMATIONS.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-64]:  # bounded disk use
-        old.unlink(missing_ok=True)
-    return str(path)
-
-
-def read_seeds(text: str) -> list[int]:
-    try:
-        seeds = parse_seeds(text, limit=MAX_SEEDS)
-    except ValueError as error:
-        raise gr.Error(f"Seeds: {error}") from error
-    if not seeds:
-        raise gr.Error("Seeds: give at least one seed, e.g. 0-7.")
-    return seeds
-
-
-def check_steps(steps) -> int:
-    if steps is None or not 1 <= int(steps) <= MAX_STEPS:
-        raise gr.Error(f"Steps must be between 1 and {MAX_STEPS}.")
-    return int(steps)
+ANIMATIONS = Path(tempfile.mkdtemp(prefix="diffusion-animations-"))  # bounded: the newest 64 walks
 
 
 @edge.remember()  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def generate(model_name, seeds_text, steps, sampler_name):
-    model, seeds, steps = models[MODEL_NAMES[model_name]], read_seeds(seeds_text), check_steps(steps)
+    model, seeds, steps = models[MODEL_NAMES[model_name]], parse_seeds(seeds_text, limit=MAX_SEEDS), int(steps)
     started = time.perf_counter()
     trajectory = sample(model, seeds, steps=steps, sampler=SAMPLERS[sampler_name], record=True)
     seconds = time.perf_counter() - started
-    grid = to_pil(make_grid(enlarge(trajectory.final), nrow=min(8, len(seeds))))
     note = (f"{len(seeds)} image{'s' * (len(seeds) > 1)}, {steps} {SAMPLERS[sampler_name].upper()} steps, "
             f"{seconds:.2f} s on this machine ({1000 * seconds / steps:.0f} ms a step). The strip and the animation "
             f"follow seed {seeds[0]}: top, the sample x_t; bottom, what the model thinks the clean image is.")
-    return grid, trajectory_strip(trajectory), write_animation(trajectory), note
+    return grid(trajectory.final), trajectory_strip(trajectory), str(write_animation(trajectory, ANIMATIONS)), note
 
 
 @edge.remember()  # seeded: the page's default views are computed once, not per visitor
@@ -107,12 +59,8 @@ def generate(model_name, seeds_text, steps, sampler_name):
 def one_step(model_name, example_index, timestep, seed):
     key = MODEL_NAMES[model_name]
     model, examples = models[key], EXAMPLES[key]
-    if example_index is None or not 0 <= int(example_index) < len(examples):
-        raise gr.Error(f"Pick an example from 0 to {len(examples) - 1}.")
-    if timestep is None or not 0 <= int(timestep) < model.num_train_timesteps:
-        raise gr.Error(f"Noise level t must be between 0 and {model.num_train_timesteps - 1}.")
-    clean, t = examples[int(example_index)][None], int(timestep)
-    noisy = noise_to_level(model, clean, t, int(seed or 0))
+    clean, t = examples[int(example_index)][None], int(timestep)  # the sliders' ranges are checked at the edge
+    noisy = noise_to_level(model, clean, t, int(seed))
     guess = predict_clean(model, noisy, t)
     walk = denoise_from(model, noisy, t, steps=50)
     row = torch.cat([clean, noisy.clamp(-1, 1), guess, walk.final])
@@ -121,13 +69,13 @@ def one_step(model_name, example_index, timestep, seed):
             f"(the denoiser) gives the blurry average of every image that could lie under this noise; "
             f"{len(walk.samples)} small DDIM steps instead pick *one* of them: a sharp image, near the manifold, "
             "that need not be the original.")
-    return to_pil(make_grid(enlarge(row), nrow=4)), trajectory_strip(walk), note
+    return grid(row), trajectory_strip(walk), note
 
 
 @edge.remember()  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def versus_gan(seeds_text, steps):
-    seeds, steps = read_seeds(seeds_text), check_steps(steps)
+    seeds, steps = parse_seeds(seeds_text, limit=MAX_SEEDS), int(steps)
     started = time.perf_counter()
     diffused = sample(models["faces"], seeds, steps=steps).final
     diffusion_seconds = time.perf_counter() - started
@@ -135,17 +83,15 @@ def versus_gan(seeds_text, steps):
     generated = gan.sample(seeds) * 2 - 1  # [0, 1] -> [-1, 1], like the diffusion samples
     gan_seconds = time.perf_counter() - started
     generated = F.interpolate(generated, size=diffused.shape[-2:], mode="area")  # 64 -> 32 px: same size to compare
-    columns = min(8, len(seeds))
     note = (f"Diffusion: {steps} network calls, {diffusion_seconds:.2f} s. GAN: one call, {gan_seconds:.3f} s "
             f"({diffusion_seconds / max(gan_seconds, 1e-6):.0f}x faster). The GAN was trained at 64x64 and is shown "
             "downscaled to the diffusion model's 32x32.")
-    return (to_pil(make_grid(enlarge(diffused), nrow=columns)), to_pil(make_grid(enlarge(generated), nrow=columns)),
-            note)
+    return grid(diffused), grid(generated), note
 
 
 with gr.Blocks(title="Diffusion") as demo:
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(sources["digits"].markdown() + "\n\n" + sources["faces"].markdown())
+    gr.Markdown(weights_note({"digits": sources["digits"], "faces": sources["faces"], "GAN": gan_source}))
     with gr.Tab("Generate"):
         with gr.Row():
             model_name = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
@@ -172,7 +118,6 @@ with gr.Blocks(title="Diffusion") as demo:
         walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png")
         denoise_note = gr.Markdown()
     with gr.Tab("Diffusion vs GAN"):
-        gr.Markdown(gan_source.markdown())
         with gr.Row():
             versus_seeds = gr.Textbox("0-7", label="Seeds")
             versus_steps = gr.Slider(1, 100, 25, step=1, label="Diffusion steps")

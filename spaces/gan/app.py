@@ -2,19 +2,19 @@
 
 import gradio as gr
 import torch
-import torch.nn.functional as F
 
-from core import edge
-from core.gan import DCGANGenerator, seed_codes, slerp
-from core.gan_lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, train_lab
-from core.gan_lab_figures import game_figure, loss_figure
+from core.common import edge
+from core.common.display import pixel_grid, weights_note
+from core.common.seeds import MAX_SEED, parse_seeds
+from core.gan.dcgan import DCGANGenerator
+from core.gan.lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, train_lab
+from core.gan.lab_figures import game_figure, loss_figure
+from core.gan.sampling import PATHS, interpolate, style_mixing_row
+from core.gan.stylegan import StyleGANGenerator
 from core.hub import load_pretrained
-from core.images import make_grid, to_pil
-from core.seeds import MAX_SEED, parse_seeds
-from core.stylegan import StyleGANGenerator
 
 STYLEGAN_REPO, DCGAN_REPO = "manifold-lab/stylegan-faces", "manifold-lab/dcgan-faces"
-TILE = 128  # 64x64 samples are shown at 2x, nearest neighbour, so pixels stay pixels (2 px gaps between)
+SCALE = 2  # 64x64 samples are shown at 2x, nearest neighbour, so pixels stay pixels (2 px gaps between)
 
 DESCRIPTION = """# 🎭 GANs: the discriminator is a learned loss
 A generator G turns random codes into images; a discriminator D learns to tell them from real data, and G
@@ -27,50 +27,26 @@ dcgan, dcgan_source = load_pretrained(DCGANGenerator, DCGAN_REPO)
 GENERATORS = {"StyleGAN2-style": stylegan, "DCGAN (baseline)": dcgan}
 
 
-def as_strip(images: torch.Tensor, columns: int):
-    """Tiles enlarged by whole pixels (nearest), then gridded: every face pixel is an exact 2x2 block."""
-    enlarged = F.interpolate(images.clamp(0, 1), scale_factor=TILE // images.shape[-1], mode="nearest")
-    return to_pil(make_grid(enlarged, nrow=columns))
-
-
 @edge.remember()  # seeded: what a page load shows is computed once
 @torch.inference_mode()
 def sample_faces(seeds_text, truncation, model_name):
-    try:
-        seeds = parse_seeds(seeds_text)
-    except ValueError as error:
-        raise gr.Error(f"Seeds: {error}") from error
+    seeds = parse_seeds(seeds_text)
     images = GENERATORS[model_name].sample(seeds, truncation=float(truncation))
-    return as_strip(images, min(8, len(seeds))), (
+    return pixel_grid(images, columns=8, scale=SCALE), (
         f"{model_name}, seeds {seeds_text} at truncation ψ = {float(truncation):.2f}. The page's link now "
         "holds these seeds: share it and the same faces appear.")
 
 
-@edge.remember()  # seeded: what a page load shows is computed once
+@edge.remember()
 @torch.inference_mode()
-def interpolate_faces(seed_a, seed_b, steps, mode):
-    steps = int(steps)
-    if not 2 <= steps <= 16 or seed_a is None or seed_b is None or min(seed_a, seed_b) < 0:
-        raise gr.Error("Use two seeds of 0 or more and 2 to 16 steps.")
-    z = seed_codes([int(seed_a), int(seed_b)], stylegan.latent_dim)
-    t = torch.linspace(0, 1, steps)
-    if mode == "linear in w":
-        w = stylegan.map(z)
-        ws = (1 - t[:, None]) * w[0] + t[:, None] * w[1]
-    else:  # spherical in z keeps every code at a Gaussian's typical radius
-        ws = stylegan.map(slerp(z[0], z[1], t) if mode == "spherical in z" else (1 - t[:, None]) * z[0] + t[:, None] * z[1])
-    return as_strip((stylegan.synthesize(ws) + 1) / 2, steps)  # as_strip clamps to [0, 1]
+def interpolate_faces(seed_a, seed_b, steps, path):
+    return pixel_grid(interpolate(stylegan, int(seed_a), int(seed_b), int(steps), path), scale=SCALE)
 
 
-@edge.remember()  # seeded: what a page load shows is computed once
+@edge.remember()
 @torch.inference_mode()
 def mix_styles(coarse_seed, fine_seed, truncation):
-    if coarse_seed is None or fine_seed is None or min(coarse_seed, fine_seed) < 0:
-        raise gr.Error("Use two seeds of 0 or more.")
-    a, b, psi = int(coarse_seed), int(fine_seed), float(truncation)
-    crossovers = [stylegan.coarse_layers(r) for r in (4, 8, 16, 32)]
-    images = [stylegan.sample([a], psi)[0]] + [stylegan.mix(a, b, c, psi)[0] for c in crossovers] + [stylegan.sample([b], psi)[0]]
-    return as_strip(torch.stack(images), len(images))
+    return pixel_grid(style_mixing_row(stylegan, int(coarse_seed), int(fine_seed), float(truncation)), scale=SCALE)
 
 
 def read_link(request: gr.Request):
@@ -93,8 +69,8 @@ WRITE_LINK = """(seeds, psi, model) => {
 
 
 class LabRun:
-    """Per session (gr.State): Stop sets `stopped`; the running lab sees it at its next snapshot and ends
-    cleanly, keeping its plots (cancelling the event instead would turn every output into an error badge)."""
+    """Per session (gr.State): Stop sets `stopped`; the running lab ends at its next snapshot and keeps its
+    plots (cancelling the event instead would turn every output into an error badge)."""
 
     stopped = False
 
@@ -106,19 +82,8 @@ def run_lab(distribution, loss, generator_lr, discriminator_lr, discriminator_st
                        steps=int(steps), seed=int(seed)).validate()
     run = run or LabRun()
     run.stopped = False
-    for snap in train_lab(config):
-        stopping = run.stopped and not snap.finished  # Stop was pressed since the last snapshot
-        status = f"Step {snap.step} of {config.steps}; D loss {snap.discriminator_losses[-1]:.3f}, " \
-                 f"G loss {snap.generator_losses[-1]:.3f}."
-        if snap.modes_covered is not None:
-            status += f" Modes covered: {snap.modes_covered} of 8" + (" (mode collapse)" if snap.modes_covered < 6 else "")
-        if snap.finished:
-            status += f" **Done: {snap.finished}.**"
-        elif stopping:
-            status += " **Stopped.**"
-        yield game_figure(snap), loss_figure(snap), status
-        if stopping:
-            return
+    for snap in train_lab(config, should_stop=lambda: run.stopped):
+        yield game_figure(snap), loss_figure(snap), snap.status(config.steps)
 
 
 def stop_lab(run):
@@ -129,7 +94,7 @@ def stop_lab(run):
 with gr.Blocks(title="GANs") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Faces"):
-        gr.Markdown(stylegan_source.markdown() + "\n\n" + dcgan_source.markdown())
+        gr.Markdown(weights_note({"StyleGAN2-style": stylegan_source, "DCGAN": dcgan_source}))
         with gr.Row():
             seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
             truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
@@ -143,7 +108,7 @@ with gr.Blocks(title="GANs") as demo:
             seed_a = gr.Number(1, precision=0, minimum=0, maximum=MAX_SEED, label="From seed")
             seed_b = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="To seed")
             path_steps = gr.Slider(2, 16, 8, step=1, label="Steps")
-            mode = gr.Radio(["linear in w", "spherical in z", "linear in z"], value="linear in w", label="Path",
+            mode = gr.Radio(list(PATHS), value="linear in w", label="Path",
                             info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
         path = gr.Image(label="StyleGAN2-style, from one seed to the other", format="png")
     with gr.Tab("Style mixing"):

@@ -4,13 +4,15 @@ import gradio as gr
 import numpy as np
 import torch
 
-from core import edge, manifold, point_clouds
-from core import manifold_figures as figs
-from core.autoencoder import ConvAutoencoder
+from core.autoencoder.model import ConvAutoencoder
+from core.common import edge, point_clouds
+from core.common.display import pixel_grid, weights_note
+from core.common.images import cross_fade, load_image, to_uint8
+from core.common.mnist import example_digits
+from core.common.seeds import MAX_SEED
 from core.hub import WeightsNotFoundError, load_pretrained
-from core.images import ImageInputError, load_image, to_uint8
-from core.mnist import example_digits
-from core.seeds import MAX_SEED
+from core.image_manifold import embeddings as manifold
+from core.image_manifold import figures as figs
 
 AUTOENCODER_REPO = "manifold-lab/digits-autoencoder"
 SHEETS = {"swiss roll": point_clouds.swiss_roll, "S-shaped fold": point_clouds.folded_sheet}
@@ -22,18 +24,18 @@ patch_model = manifold.NaturalPatchModel()
 digits, digit_labels = example_digits()
 try:
     autoencoder, weights = load_pretrained(ConvAutoencoder, AUTOENCODER_REPO)
-    weights_note = weights.markdown()
+    weights_line = weights_note({"autoencoder": weights})
 except WeightsNotFoundError as error:
-    autoencoder, weights_note = None, (
+    autoencoder, weights_line = None, (
         f"**No autoencoder available** ({error}). Latent interpolation needs the digits autoencoder from the "
         "`autoencoder` Space; the pixel cross-fade below still works.")
 
 
 def make_sheet(shape, count, noise, seed):
     if shape not in SHEETS:
-        raise gr.Error(f"Unknown shape {shape!r}: choose one of {', '.join(SHEETS)}.")
+        raise ValueError(f"Unknown shape {shape!r}: choose one of {', '.join(SHEETS)}.")
     if int(count) < 20:
-        raise gr.Error("Use at least 20 points: the neighbourhood-based methods need some neighbours.")
+        raise ValueError("Use at least 20 points: the neighbourhood-based methods need some neighbours.")
     return SHEETS[shape](int(count), float(noise), seed=int(seed))
 
 
@@ -44,11 +46,8 @@ def label(score: manifold.EmbeddingScore) -> str:
 @edge.remember()  # seeded: what a page load shows is computed once
 def unroll(shape, count, noise, neighbors, seed):
     points, sheet = make_sheet(shape, count, noise, seed)
-    try:
-        embeddings = {"PCA (linear)": manifold.embed_pca(points),
-                      f"Isomap ({int(neighbors)} neighbours)": manifold.embed_isomap(points, int(neighbors))}
-    except ValueError as error:
-        raise gr.Error(str(error)) from error
+    embeddings = {"PCA (linear)": manifold.embed_pca(points),
+                  f"Isomap ({int(neighbors)} neighbours)": manifold.embed_isomap(points, int(neighbors))}
     scores = {name: label(manifold.score_embedding(points, e, sheet)) for name, e in embeddings.items()}
     title = f"{shape}: {len(points)} points in 3-D, coloured by their position along the sheet"
     return figs.sheet_3d(points, sheet[:, 0], title), figs.embeddings_2d(embeddings, sheet[:, 0], scores)
@@ -65,19 +64,14 @@ def train_autoencoder(shape, count, noise, neighbors, seed, progress=gr.Progress
 
 
 def noise_vs_natural(count, seed, upload=None):
-    count, seed = int(count), int(seed)
-    if not 1 <= count <= 200:
-        raise gr.Error("Choose between 1 and 200 images of each kind.")
+    count, seed = int(edge.number(count, "Images of each kind", 1, 200, integer=True)), int(seed)
     random_images = manifold.random_images(count, seed=seed)
     natural = manifold.natural_crops(count, seed=seed)
     scores_random = np.array([patch_model.residual_fraction(im) for im in random_images])
     scores_natural = np.array([patch_model.residual_fraction(im) for im in natural])
     mine = None
     if upload is not None:
-        try:
-            mine = patch_model.residual_fraction(np.asarray(load_image(upload, "L", max_side=256, min_side=8)) / 255)
-        except ImageInputError as error:
-            raise gr.Error(str(error)) from error
+        mine = patch_model.residual_fraction(np.asarray(load_image(upload, "L", max_side=256, min_side=8)) / 255)
     shown = [(to_uint8(im), f"rand: {s:.2f}") for im, s in zip(random_images[:6], scores_random, strict=False)]
     shown += [(to_uint8(im), f"photo: {s:.2f}") for im, s in zip(natural[:6], scores_natural, strict=False)]
     text = (f"Random images: residual {scores_random.min():.2f}–{scores_random.max():.2f}; natural crops: "
@@ -91,16 +85,14 @@ def noise_vs_natural(count, seed, upload=None):
 @torch.inference_mode()
 def interpolate(first, second, steps):
     first, second, steps = int(first), int(second), int(steps)
-    if not (0 <= first < len(digits) and 0 <= second < len(digits)):
-        raise gr.Error(f"Pick digits between 0 and {len(digits) - 1}.")
-    fade = manifold.cross_fade(digits[first], digits[second], steps)
+    fade = cross_fade(digits[first], digits[second], steps)
     if autoencoder is None:
-        return figs.strip(fade), None
+        return pixel_grid(fade, scale=3), None
     pair = torch.from_numpy(digits[[first, second]])[:, None]
     codes = autoencoder.encode(pair)
     t = torch.linspace(0, 1, steps)[:, None]
     decoded = autoencoder.decode((1 - t) * codes[0] + t * codes[1])[:, 0].numpy()
-    return figs.strip(fade), figs.strip(decoded)
+    return pixel_grid(fade, scale=3), pixel_grid(decoded, scale=3)
 
 
 with gr.Blocks(title="The manifold of images") as demo:
@@ -134,7 +126,7 @@ with gr.Blocks(title="The manifold of images") as demo:
     with gr.Tab("Interpolation"):
         gr.Markdown("Halfway between two digits in **pixel space** is a double exposure, not a digit. Halfway "
                     "in an autoencoder's **latent space** decodes to a digit: the path stays on the manifold.")
-        gr.Markdown(weights_note)
+        gr.Markdown(weights_line)
         with gr.Row():
             first = gr.Slider(0, len(digits) - 1, 3, step=1, label="From digit #", info="one of 500 MNIST test digits")
             second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")

@@ -5,11 +5,12 @@ from functools import cache
 import gradio as gr
 import numpy as np
 
-from core import edge, point_clouds
-from core import pca_figures as figs
-from core.image_sets import IMAGE_SETS, load_image_set
-from core.pca import PCA, fit_pca
-from core.seeds import MAX_SEED
+from core.common import edge, point_clouds
+from core.common.display import pixel_grid
+from core.common.image_sets import IMAGE_SETS, load_image_set
+from core.common.seeds import MAX_SEED
+from core.pca import figures as figs
+from core.pca.model import PCA, fit_pca
 
 SHAPES_3D = {"plane (2-D data)": "plane", "line (1-D data)": "line", "ball (no structure)": "ball"}
 DESCRIPTION = """# 📐 PCA: linear dimensionality reduction
@@ -18,18 +19,6 @@ the eigenvectors of the covariance matrix, ordered by their eigenvalues (the var
 Keeping the first *k* and dropping the rest is the best linear compression of the data."""
 
 
-def fail_clearly(handler):
-    """Errors a user can cause (bad sizes, degenerate data) become a message, not a traceback."""
-    def wrapped(*args):
-        try:
-            return handler(*args)
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
-    wrapped.__name__ = handler.__name__
-    return wrapped
-
-
-@fail_clearly
 def line_demo(count, noise, angle, seed):
     points = point_clouds.near_line_2d(int(count), float(noise), float(angle), seed=int(seed))
     pca = fit_pca(points)
@@ -39,7 +28,6 @@ def line_demo(count, noise, angle, seed):
     return figs.scatter_2d(points, pca, 1), figs.eigen_table(points, pca) + note
 
 
-@fail_clearly
 def plane_demo(shape, count, noise, tilt, azimuth, k, seed):
     kind = SHAPES_3D.get(shape, shape)
     count, noise, seed = int(count), float(noise), int(seed)
@@ -63,20 +51,17 @@ def image_pca(set_name: str) -> PCA:
     return fit_pca(load_image_set(set_name).flat())
 
 
-@fail_clearly
 def eigen_images(set_name):
     images, pca = load_image_set(set_name), image_pca(set_name)
     height, width = images.shape
     scale = max(1, 96 // max(height, width))
-    tiles = [figs.to_display(pca.mean.reshape(height, width), scale)]
-    tiles += [figs.to_display(pca.components[i].reshape(height, width), scale, symmetric=True) for i in range(15)]
+    tiles = [pca.mean.reshape(height, width)] + [figs.signed(pca.components[i].reshape(height, width)) for i in range(15)]
     caption = (f"{images.credit}: {len(images.images)} images of {height}x{width} = {height * width} pixels. "
                f"First tile: the mean image; then PC1..PC15 (gray = 0, light = +, dark = −). "
                f"The first 15 components explain {pca.explained_ratio[:15].sum():.1%} of the variance.")
-    return figs.tile(tiles, columns=8), figs.explained_variance_bars(pca, 15), caption
+    return pixel_grid(np.stack(tiles), columns=8, scale=scale), figs.explained_variance_bars(pca, 15), caption
 
 
-@fail_clearly
 def reconstruct(set_name, index, k):
     images, pca = load_image_set(set_name), image_pca(set_name)
     index = int(index)
@@ -87,15 +72,14 @@ def reconstruct(set_name, index, k):
     recon = pca.reconstruct(original, k)
     height, width = images.shape
     scale = max(1, 160 // max(height, width))
-    shown = [figs.to_display(original[0].reshape(height, width), scale),
-             figs.to_display(recon[0].reshape(height, width), scale),
-             figs.to_display((original - recon)[0].reshape(height, width), scale, symmetric=True)]
+    shown = np.stack([original[0].reshape(height, width), recon[0].reshape(height, width),
+                      figs.signed((original - recon)[0].reshape(height, width))])
     ks = np.arange(0, min(len(pca.variances), 120) + 1)
     errors = np.array([np.mean((original - pca.reconstruct(original, j)) ** 2) for j in ks])
     k_plot = min(k, ks[-1])
     text = (f"With k = {k} of {pca.dim} numbers per image: mean squared error {errors[k_plot]:.5f} "
             f"(k = 0 is just the mean image). Tiles: original, reconstruction, residual.")
-    return figs.tile(shown, columns=3), figs.error_curve(errors, k_plot, f"Reconstruction error of image {index}"), text
+    return pixel_grid(shown, scale=scale), figs.error_curve(errors, k_plot, f"Reconstruction error of image {index}"), text
 
 
 def slider_ranges(set_name):

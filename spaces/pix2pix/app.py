@@ -6,11 +6,12 @@ import gradio as gr
 import numpy as np
 import torch
 
-from core import edge
+from core.common import edge
+from core.common.display import pixel_grid, weights_note
+from core.common.images import load_image
 from core.hub import load_pretrained
-from core.images import ImageInputError, load_image, to_uint8
-from core.paired_tasks import FACADE_PALETTE, drawing_input, grayscale_of, inpainting_input, square_resize
-from core.pix2pix import UNetGenerator
+from core.pix2pix.networks import UNetGenerator
+from core.pix2pix.tasks import FACADE_PALETTE, drawing_input, grayscale_of, inpainting_input, square_resize
 
 EXAMPLES = Path(__file__).parent / "examples"
 SIZE = 128  # the models' training resolution: inputs are brought to it, outputs shown enlarged
@@ -22,17 +23,16 @@ Each task has two twins, the same U-Net trained on the same pairs for the same s
 average of every plausible output: blurry) and **L1 + cGAN**, where a discriminator judges (input, output)
 pairs patch by patch and punishes anything a real photo would not look like (Isola et al., CVPR 2017)."""
 
-models, sources = {}, []
+models, sources = {}, {}
 for task in TASKS:
     for objective in ("l1", "l1-cgan"):
-        models[task, objective], source = load_pretrained(UNetGenerator, f"manifold-lab/pix2pix-{task}-{objective}")
-        sources.append(source.markdown())
+        models[task, objective], sources[f"{task} {objective}"] = load_pretrained(
+            UNetGenerator, f"manifold-lab/pix2pix-{task}-{objective}")
 
 
 def show(tensor):
-    """(C, H, W) in [-1, 1] -> uint8 image (the first 3 channels), enlarged 2x for the page."""
-    pixels = to_uint8(((tensor[:3] + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy())
-    return pixels.repeat(2, axis=0).repeat(2, axis=1)
+    """(C, H, W) in [-1, 1] -> the first 3 channels as a picture, each pixel a 2x2 block."""
+    return pixel_grid(tensor[None, :3], scale=2, value_range=(-1, 1))
 
 
 @torch.inference_mode()
@@ -50,27 +50,18 @@ def translate(task, condition, known=None):
 
 def from_drawing(task, message):
     def run(value):
-        try:
-            return translate(task, drawing_input(value, SIZE, message))
-        except ValueError as error:
-            raise gr.Error(str(error)) from error
+        return translate(task, drawing_input(value, SIZE, message))
     return run
 
 
 def from_photo(photo):
-    try:
-        rgb = np.asarray(load_image(photo, "RGB", max_side=1024, min_side=16), dtype=np.float32) / 255
-    except ImageInputError as error:
-        raise gr.Error(str(error)) from error
+    rgb = np.asarray(load_image(photo, "RGB", max_side=1024, min_side=16), dtype=np.float32) / 255
     square = square_resize(rgb, SIZE)  # (3, SIZE, SIZE): the centre square
     return translate("grayscale", grayscale_of(square)) + (show(square * 2 - 1),)
 
 
 def fill_hole(value):
-    try:
-        condition, photo = inpainting_input(value, SIZE)
-    except ValueError as error:
-        raise gr.Error(str(error)) from error
+    condition, photo = inpainting_input(value, SIZE)
     return translate("inpainting", condition, known=(photo, condition[3:])) + (show(photo * 2 - 1),)
 
 
@@ -89,8 +80,7 @@ def examples(folder):
 
 with gr.Blocks(title="pix2pix") as demo:
     gr.Markdown(DESCRIPTION)
-    with gr.Accordion("Weights", open=False):
-        gr.Markdown("\n\n".join(sources))
+    gr.Markdown(weights_note(sources))
     with gr.Tab(TASKS["edges2shoes"]):
         gr.Markdown("Draw the outline of a shoe or a bag (black on white); the models paint it.")
         sketch = gr.Sketchpad(label="your drawing", type="numpy", brush=gr.Brush(colors=["#000000"], color_mode="fixed",

@@ -6,11 +6,12 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from core import edge
+from core.common import edge
+from core.common.display import example_photos, weights_note
+from core.common.images import load_image, open_image
+from core.common.metrics import psnr_y, ssim_y
 from core.hub import load_pretrained
-from core.images import ImageInputError, load_image, open_image
-from core.metrics import psnr_y, ssim_y
-from core.super_resolution import (
+from core.super_resolution.model import (
     SuperResolutionNet,
     crop_to_multiple,
     pil_bicubic_upscale,
@@ -39,15 +40,10 @@ for name, repo in REPOS.items():
 
 def read_input(upload, mode_label):
     """(low-resolution input, the true high-resolution image or None, note on any resizing)."""
-    if mode_label not in MODES:
-        raise gr.Error(f"Unknown mode {mode_label!r}.")
     known = MODES[mode_label] == "known"
     limit = MAX_HIGH_SIDE if known else MAX_HIGH_SIDE // SCALE
-    try:
-        original = open_image(upload)
-        image = load_image(original, "RGB", max_side=limit, min_side=MIN_LOW_SIDE * (SCALE if known else 1))
-    except ImageInputError as error:
-        raise gr.Error(str(error)) from error
+    original = open_image(upload)
+    image = load_image(original, "RGB", max_side=limit, min_side=MIN_LOW_SIDE * (SCALE if known else 1))
     note = f" It was resized from {original.width}x{original.height} to fit {limit} px." if image.size != original.size else ""
     if not known:
         return image, None, note
@@ -111,24 +107,17 @@ def run_when_changed(upload, mode_label, x_percent, y_percent, window):
     return run(upload, mode_label, x_percent, y_percent, window)
 
 
-def example_images():
-    from skimage import (
-        data as skdata,  # photos shipped with scikit-image: none of them is in our training set
-    )
-
-    return [[Image.fromarray(getattr(skdata, name)())] for name in ("chelsea", "coffee", "astronaut", "rocket")]
-
-
 with gr.Blocks(title="Super-resolution") as demo:
     gr.Markdown(DESCRIPTION)
-    gr.Markdown("\n\n".join(source.markdown() for source in sources.values()))
+    gr.Markdown(weights_note(sources))
     results_state = gr.State({})
     with gr.Row():
         with gr.Column(scale=1):
             upload = gr.Image(label="Image", type="filepath", image_mode=None)
             mode = gr.Radio(list(MODES), value=list(MODES)[0], label="Input")
             button = gr.Button("Super-resolve x4", variant="primary")
-            gr.Examples(example_images(), [upload], label="Photos from scikit-image (not used in training)")
+            gr.Examples([[path] for path in example_photos("chelsea", "coffee", "astronaut", "rocket")], [upload],
+                        label="Photos from scikit-image (not used in training)")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="bicubic | L2 | perceptual | GAN | original", columns=5, height="auto",
                                  format="png")

@@ -8,12 +8,13 @@ import gradio as gr
 import torch
 from gradio.utils import get_upload_folder
 
-from core import edge
-from core.data import image_source
+from core.common import edge
+from core.common.data import image_source
+from core.common.display import weights_note
+from core.gan.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from core.hub import load_pretrained
-from core.quiz import ROUNDS_PER_GAME, Game, RoundMaker
-from core.quiz_stats import AnswerLog
-from core.stylegan import StyleGANDiscriminator, StyleGANGenerator
+from core.which_face_is_real.game import ROUNDS_PER_GAME, Game, RoundMaker
+from core.which_face_is_real.stats import AnswerLog
 
 GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/stylegan-faces", "manifold-lab/stylegan-faces-discriminator"
 FACES = Path(__file__).parent / "faces"
@@ -107,9 +108,9 @@ def summary(game):
 It was trained to catch *our* generator's fakes at 64x64, so NVIDIA's faces are new to it as well."""
 
 
-with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.edge.CACHE_EXPIRY)
+with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.common.edge.CACHE_EXPIRY)
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(generator_source.markdown() + "\n\n" + discriminator_source.markdown())
+    gr.Markdown(weights_note({"generator": generator_source, "discriminator": discriminator_source}))
     game = gr.State(None)
     player = gr.BrowserState(None, storage_key="manifold-lab-which-face-player")  # a random id, nothing else
     with gr.Row():

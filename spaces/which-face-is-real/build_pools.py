@@ -4,7 +4,7 @@
 
 Both pools get the same treatment: 256x256, RGB, re-encoded as JPEG at one quality with no metadata, so
 neither side of a round carries a different compression history. Real: every FFHQ photo that our GAN
-trainers hold out (the 10% hash split of `core.data`), then training photos in file order up to the count.
+trainers hold out (the 10% hash split of `core.common.data`), then training photos in file order up to the count.
 """
 
 import argparse
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from core.data import in_validation_split, list_images
+from core.common.data import in_validation_split, list_images
 
 POOLS = Path(__file__).resolve().parent / "faces"
 SIZE, QUALITY = 256, 88

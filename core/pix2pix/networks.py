@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
@@ -113,16 +112,3 @@ class PatchDiscriminator(nn.Module, PyTorchModelHubMixin):
     def forward(self, condition: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         x = torch.cat([condition, image], dim=1) if self.conditional else image
         return self.body(x)  # (B, 1, ~S/2**layers, ~S/2**layers)
-
-
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, gan_mode: str = "vanilla") -> torch.Tensor:
-    """Every patch: real -> 1, fake -> 0; halved, as the paper slows D relative to G."""
-    if gan_mode == "lsgan":
-        return 0.5 * ((real_logits - 1).pow(2).mean() + fake_logits.pow(2).mean())
-    return 0.5 * (F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean())
-
-
-def generator_adversarial_loss(fake_logits: torch.Tensor, gan_mode: str = "vanilla") -> torch.Tensor:
-    if gan_mode == "lsgan":
-        return (fake_logits - 1).pow(2).mean()
-    return F.softplus(-fake_logits).mean()  # non-saturating: -log D(x, G(x))

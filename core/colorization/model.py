@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from core.ab_bins import AB_RANGE, annealed_mean
+from core.colorization.ab_bins import AB_RANGE, annealed_mean
 
 
 def conv(in_channels: int, out_channels: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:

@@ -20,7 +20,7 @@ import numbers
 import threading
 from pathlib import Path
 
-from core.images import ImageInputError, probe_image
+from core.common.images import ImageInputError, probe_image
 
 log = logging.getLogger("manifold_lab")
 
@@ -251,7 +251,7 @@ def harden(demo):
     for component in inputs.values():
         if type(component).__name__ == "Image" and (component.type != "filepath" or component.image_mode is not None):
             raise TypeError(f"image input {component.label!r}: use gr.Image(type='filepath', image_mode=None), "
-                            "so uploads reach core.images undecoded")
+                            "so uploads reach core.common.images undecoded")
     for block_fn in demo.fns.values():
         if block_fn.fn is not None and not inspect.iscoroutinefunction(block_fn.fn):
             block_fn.fn = user_errors(block_fn.fn)

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from core.gan import seed_codes
+from core.common.seeds import seed_noise
 
 GAIN = math.sqrt(2)  # leaky ReLU(0.2) with this gain keeps activations at unit variance
 
@@ -195,13 +195,13 @@ class StyleGANGenerator(nn.Module, PyTorchModelHubMixin):
     @torch.no_grad()
     def sample(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
         """One image per seed, clamped to [0, 1]: same seed, same image (constant noise)."""
-        codes = seed_codes(seeds, self.latent_dim).to(self.constant.device)
+        codes = seed_noise(seeds, self.latent_dim).to(self.constant.device)
         return ((self.synthesize(self.map(codes, truncation)) + 1) / 2).clamp(0, 1)  # G's output is unbounded
 
     @torch.no_grad()
     def mix(self, coarse_seed: int, fine_seed: int, crossover: int, truncation: float = 1.0) -> torch.Tensor:
         """Style mixing: layers before `crossover` take w of `coarse_seed`, the rest of `fine_seed`; [0, 1]."""
-        w = self.map(seed_codes([coarse_seed, fine_seed], self.latent_dim).to(self.constant.device), truncation)  # (2, w_dim)
+        w = self.map(seed_noise([coarse_seed, fine_seed], self.latent_dim).to(self.constant.device), truncation)  # (2, w_dim)
         ws = w[1].expand(self.num_ws, -1).clone()
         ws[:crossover] = w[0]
         return ((self.synthesize(ws[None]) + 1) / 2).clamp(0, 1)

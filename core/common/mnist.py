@@ -1,6 +1,6 @@
 """MNIST: the official idx files for trainers, and a small bundled sample of test digits for the apps.
 
-    python -m core.mnist ../shared/data/mnist core/samples/mnist_test_500.npz   # rebuild the sample
+    python -m core.common.mnist ../shared/data/mnist core/common/samples/mnist_test_500.npz   # rebuild the sample
 """
 
 from __future__ import annotations

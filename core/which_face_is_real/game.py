@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from core.images import to_uint8
+from core.common.images import to_uint8
 
 ROUNDS_PER_GAME = 10
 SIDES = ("left", "right")

@@ -8,8 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from core.ab_bins import annealed_mean
-from core.color import colorfulness, lab_to_rgb, rgb_to_lab
+from core.colorization.ab_bins import annealed_mean
+from core.common.color import colorfulness, lab_to_rgb, rgb_to_lab
 
 
 @dataclass

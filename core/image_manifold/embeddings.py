@@ -17,8 +17,8 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.neighbors import KNeighborsRegressor
 from torch import nn
 
-from core.image_sets import gray_photo
-from core.pca import fit_pca
+from core.common.image_sets import gray_photo
+from core.pca.model import fit_pca
 
 # Photos that fit the patch model vs photos it is tested on (kept apart so the score is honest).
 FIT_PHOTOS = ("camera", "coins", "horse", "brick", "grass", "moon", "text")
@@ -146,11 +146,3 @@ def natural_crops(count: int, size: int = 100, seed: int = 0) -> np.ndarray:
         top, left = rng.integers(0, photo.shape[0] - size), rng.integers(0, photo.shape[1] - size)
         crops.append(photo[top : top + size, left : left + size])
     return np.stack(crops)
-
-
-def cross_fade(first: np.ndarray, second: np.ndarray, steps: int) -> np.ndarray:
-    """Pixel-space interpolation: (1 - t) * first + t * second for t in [0, 1]."""
-    if first.shape != second.shape:
-        raise ValueError(f"images must have the same shape, got {first.shape} and {second.shape}")
-    weights = np.linspace(0, 1, steps).reshape(-1, *([1] * first.ndim))
-    return (1 - weights) * first[None] + weights * second[None]

@@ -49,14 +49,3 @@ def distance_histogram(natural: np.ndarray, random: np.ndarray, uploaded: float 
                       xaxis_title="residual fraction (0 = looks natural, 1 = nothing like it)",
                       yaxis_title="number of images", legend=dict(orientation="h", y=-0.25))
     return fig
-
-
-def strip(images: np.ndarray, scale: int = 3, gap: int = 2) -> np.ndarray:
-    """(T, H, W) or (T, H, W, 3) floats in [0, 1] -> one uint8 row, nearest-neighbour enlarged."""
-    images = np.clip(images, 0, 1)
-    images = np.kron(images, np.ones((1, scale, scale) + (1,) * (images.ndim - 3)))
-    count, height, width = images.shape[:3]
-    canvas = np.ones((height, count * (width + gap) - gap) + images.shape[3:])
-    for index, image in enumerate(images):
-        canvas[:, index * (width + gap) : index * (width + gap) + width] = image
-    return (canvas * 255).round().astype(np.uint8)

@@ -15,7 +15,7 @@ from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from core.seeds import seed_noise
+from core.common.seeds import seed_noise
 
 SAMPLERS = ("ddim", "ddpm")
 

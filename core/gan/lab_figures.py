@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.gan_lab import GRID, Snapshot
+from core.gan.lab import GRID, Snapshot
 
 
 def game_figure(snap: Snapshot) -> go.Figure:

@@ -1,4 +1,4 @@
-"""DCGAN (Radford, Metz & Chintala, ICLR 2016): the baseline image GAN, with the losses we train it with.
+"""DCGAN (Radford, Metz & Chintala, ICLR 2016): the baseline image GAN (its losses: core.adversarial.losses).
 
 G: a code z -> 4x4 feature map -> transposed convolutions doubling the size -> RGB in [-1, 1].
 D: the mirror image, strided convolutions down to 4x4 -> one logit ("real"). No batch norm in D, so
@@ -10,11 +10,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from core.seeds import seed_noise
+from core.common.seeds import seed_noise
 
 
 def _stages(image_size: int) -> int:
@@ -50,7 +49,7 @@ class DCGANGenerator(nn.Module, PyTorchModelHubMixin):
     @torch.no_grad()
     def sample(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
         """One image per seed, in [0, 1]; truncation < 1 pulls z towards 0 (the 'average' face)."""
-        codes = seed_codes(seeds, self.latent_dim).to(self.to_rgb.weight.device)
+        codes = seed_noise(seeds, self.latent_dim).to(self.to_rgb.weight.device)
         return (self(codes * truncation) + 1) / 2
 
 
@@ -69,32 +68,3 @@ class DCGANDiscriminator(nn.Module, PyTorchModelHubMixin):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(images)).squeeze(1)
-
-
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """-log D(x) - log(1 - D(G(z))), written with softplus for stability."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
-
-
-def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """Non-saturating: -log D(G(z)) (strong gradients while D is winning)."""
-    return F.softplus(-fake_logits).mean()
-
-
-def r1_penalty(real_images: torch.Tensor, real_logits: torch.Tensor) -> torch.Tensor:
-    """E ||grad_x D(x)||^2 on real data: keeps D smooth where the data is (Mescheder et al. 2018)."""
-    (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
-    return gradient.pow(2).flatten(1).sum(1).mean()
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation between codes a and b (D,) at fractions t (T,): stays at a Gaussian's typical radius."""
-    cos = torch.dot(a / a.norm(), b / b.norm()).clamp(-1 + 1e-7, 1 - 1e-7)
-    angle = torch.acos(cos)
-    t = t[:, None]
-    return (torch.sin((1 - t) * angle) * a + torch.sin(t * angle) * b) / torch.sin(angle)
-
-
-def seed_codes(seeds: list[int], latent_dim: int) -> torch.Tensor:
-    """The code z of each seed: the same seed gives the same z (and face) everywhere."""
-    return seed_noise(seeds, latent_dim)

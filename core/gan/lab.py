@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +94,18 @@ class Snapshot:
     modes_covered: int | None = None  # ring only: modes with at least 1/4 of their fair share of samples
     finished: str | None = None  # why the run ended, on the last snapshot
 
+    def status(self, total_steps: int) -> str:
+        """One line for the page: where the run is, its losses, the modes it covers, how it ended."""
+        text = (f"Step {self.step} of {total_steps}; D loss {self.discriminator_losses[-1]:.3f}, "
+                f"G loss {self.generator_losses[-1]:.3f}.")
+        if self.modes_covered is not None:
+            text += f" Modes covered: {self.modes_covered} of 8" + (" (mode collapse)" if self.modes_covered < 6 else "")
+        if self.finished == "stopped":
+            text += " **Stopped.**"
+        elif self.finished:
+            text += f" **Done: {self.finished}.**"
+        return text
+
 
 def modes_covered(fake: np.ndarray, radius: float = 2.0, share: float = 0.25) -> int:
     """For the ring: how many of the 8 modes hold at least `share` of a fair 1/8 of the samples nearby."""
@@ -105,8 +117,13 @@ def modes_covered(fake: np.ndarray, radius: float = 2.0, share: float = 0.25) ->
     return int(np.sum(counts >= share * len(fake) / 8))
 
 
-def train_lab(config: LabConfig) -> Iterator[Snapshot]:
-    """Train G and D, yielding a Snapshot every `snapshot_every` steps and a final one (bounded)."""
+def train_lab(config: LabConfig, clock: Callable[[], float] = time.monotonic,
+              should_stop: Callable[[], bool] = lambda: False) -> Iterator[Snapshot]:
+    """Train G and D, yielding a Snapshot every `snapshot_every` steps and a final one (bounded).
+
+    The run ends at `config.steps`, after `config.max_seconds` by `clock` (tests pass their own clock), or at
+    the first snapshot after `should_stop()` turns true (the Space's Stop button).
+    """
     config.validate()
     torch.manual_seed(config.seed)
     data_rng = torch.Generator().manual_seed(config.seed)
@@ -118,7 +135,7 @@ def train_lab(config: LabConfig) -> Iterator[Snapshot]:
     fixed_z = torch.randn(512, config.latent_dim, generator=torch.Generator().manual_seed(1))
     shown_real = sample_real(512, torch.Generator().manual_seed(2))
     g_losses, d_losses = [], []
-    started = time.monotonic()
+    started = clock()
     for step in range(1, config.steps + 1):
         # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
         for _ in range(config.discriminator_steps):
@@ -141,13 +158,18 @@ def train_lab(config: LabConfig) -> Iterator[Snapshot]:
         opt_g.step()
         g_losses.append(g_loss.item())
         d_losses.append(d_loss.item())
-        out_of_time = time.monotonic() - started > config.max_seconds
-        last = step == config.steps or out_of_time
-        if step % config.snapshot_every == 0 or last or step == 1:
+        out_of_time = clock() - started > config.max_seconds
+        at_snapshot = step % config.snapshot_every == 0 or step == 1
+        stopped = at_snapshot and should_stop()
+        last = step == config.steps or out_of_time or stopped
+        if at_snapshot or last:
             reason = None
-            if last:
-                reason = (f"stopped at the {config.max_seconds:g} s limit" if out_of_time and step < config.steps
-                          else f"finished {config.steps} steps")
+            if step == config.steps:
+                reason = f"finished {config.steps} steps"
+            elif stopped:
+                reason = "stopped"
+            elif out_of_time:
+                reason = f"stopped at the {config.max_seconds:g} s limit"
             yield snapshot(generator, discriminator, fixed_z, shown_real, step, g_losses, d_losses,
                            config.distribution, reason)
         if last:

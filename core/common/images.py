@@ -206,3 +206,11 @@ def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, p
 def to_uint8(array: np.ndarray) -> np.ndarray:
     """Float image in [0, 1] -> uint8 (clipped, rounded): what Gradio should display, losslessly."""
     return (np.clip(np.asarray(array, dtype=np.float64), 0, 1) * 255).round().astype(np.uint8)
+
+
+def cross_fade(first: np.ndarray, second: np.ndarray, steps: int) -> np.ndarray:
+    """Pixel-space interpolation: (1 - t) * first + t * second for t in [0, 1]."""
+    if first.shape != second.shape:
+        raise ValueError(f"images must have the same shape, got {first.shape} and {second.shape}")
+    weights = np.linspace(0, 1, steps).reshape(-1, *([1] * first.ndim))
+    return (1 - weights) * first[None] + weights * second[None]

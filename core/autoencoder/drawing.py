@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from core.images import ImageInputError, load_image
+from core.common.images import ImageInputError, load_image
 
 
 def editor_composite(value):

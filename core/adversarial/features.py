@@ -3,7 +3,7 @@
 Two feature networks, both frozen:
 - `vgg16`: VGG-16's layers up to relu2_2 (Johnson et al.'s choice for super-resolution), ImageNet
   weights read from the Hub (`timm/vgg16.tv_in1k`, safetensors). Needs the network once.
-- `colorizer`: the first stages of our own colourization network (`core.colorizer`, trained on
+- `colorizer`: the first stages of our own colourization network (`core.colorization.model`, trained on
   BSDS500 photos by `train/colorization.py`). Colourization is a self-supervised pretext task whose
   features transfer (Zhang et al. 2016), and it works offline. It sees lightness only, so a loss built
   on it should also tie the colours down (the SR recipe matches the downscaled output to the input).
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from core.color import rgb_to_lab
+from core.common.color import rgb_to_lab
 
 VGG16_REPO = "timm/vgg16.tv_in1k"
 VGG16_RELU2_2 = [(3, 64), (64, 64), "pool", (64, 128), (128, 128)]  # torchvision/timm `features.0` .. `features.8`
@@ -86,7 +86,7 @@ def load_vgg16_features(repo_id: str = VGG16_REPO) -> VGG16Features:
 
 
 def load_colorizer_features() -> ColorizerFeatures:
-    from core.colorizer import Colorizer
+    from core.colorization.model import Colorizer
     from core.hub import load_pretrained
 
     colorizer, _ = load_pretrained(Colorizer, "manifold-lab/colorizer-classification")

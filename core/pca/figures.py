@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from core.pca import PCA, eigen_summary
+from core.pca.model import PCA, eigen_summary
 
 AXIS_COLORS = ("#d62728", "#2ca02c", "#1f77b4")
 
@@ -76,25 +76,10 @@ def error_curve(errors: np.ndarray, k: int, title: str) -> go.Figure:
     return fig
 
 
-def to_display(image: np.ndarray, scale: int, symmetric: bool = False) -> np.ndarray:
-    """A (H, W) float image -> uint8, enlarged with nearest-neighbour so pixels stay visible."""
-    if symmetric:  # components have signs: map 0 to mid-gray
-        bound = np.abs(image).max() or 1.0
-        image = 0.5 + 0.5 * image / bound
-    image = np.clip(image, 0, 1)
-    return (np.kron(image, np.ones((scale, scale))) * 255).round().astype(np.uint8)
-
-
-def tile(images: list[np.ndarray], columns: int, gap: int = 2) -> np.ndarray:
-    """Equal-size uint8 tiles -> one image with white gaps."""
-    height, width = images[0].shape
-    rows = -(-len(images) // columns)
-    canvas = np.full((rows * (height + gap) + gap, columns * (width + gap) + gap), 255, np.uint8)
-    for index, image in enumerate(images):
-        r, c = divmod(index, columns)
-        canvas[gap + r * (height + gap) : gap + r * (height + gap) + height,
-               gap + c * (width + gap) : gap + c * (width + gap) + width] = image
-    return canvas
+def signed(image: np.ndarray) -> np.ndarray:
+    """A component (signed values) -> [0, 1] with 0 at mid-gray, so + and - read as light and dark."""
+    bound = np.abs(image).max() or 1.0
+    return 0.5 + 0.5 * image / bound
 
 
 def matrix(m: np.ndarray) -> str:

@@ -74,3 +74,10 @@ def hole_fraction(codes: np.ndarray, samples: np.ndarray) -> float:
     _, spacing = distance_to_data(codes, samples[0])
     nearest = np.min(np.linalg.norm(samples[:, None] - codes[None], axis=2), axis=1)
     return float(np.mean(nearest > 2 * spacing))
+
+
+def hole_shares(codes: np.ndarray, vae_codes: np.ndarray, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """How often a random code lands in a hole: (autoencoder, VAE). The VAE's codes are drawn from its N(0, I)
+    prior; the autoencoder has no prior, so from a Gaussian fitted to its own codes."""
+    normal = np.random.default_rng(seed).normal(size=(draws, codes.shape[1]))
+    return hole_fraction(codes, normal * codes.std(0) + codes.mean(0)), hole_fraction(vae_codes, normal)

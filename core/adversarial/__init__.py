@@ -1,0 +1,1 @@
+"""Adversarial pieces several topics use: GAN losses and R1, DiffAugment, feature losses, the realism critic."""

@@ -1,0 +1,1 @@
+"""Autoencoders (the autoencoder Space): the network, its objective, the latent map, drawn digits."""

@@ -1,0 +1,84 @@
+"""What the Spaces show, made the same way everywhere: pixel-exact grids, example photos, where weights came from.
+
+Plain numpy and PIL: no Gradio here, so the figures are tested without a browser.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def pixel_grid(images, columns: int | None = None, scale: int = 1, gap: int = 2,
+               value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Images -> one uint8 picture: each enlarged by a whole `scale` (nearest: a pixel stays a square block),
+    tiled row by row with white `gap`s between (none around).
+
+    `images`: a tensor (B, C, H, W) or an array (B, H, W) / (B, H, W, C), values in `value_range`
+    ((-1, 1) for a generator's output). One channel stays gray; three are RGB.
+    """
+    if isinstance(images, torch.Tensor):
+        images = images.detach().float().cpu().numpy().transpose(0, 2, 3, 1)  # (B, H, W, C)
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or not len(images):
+        raise ValueError(f"expected a batch of images, got shape {images.shape}")
+    low, high = value_range
+    images = np.clip((images - low) / (high - low), 0, 1)
+    if images.shape[-1] == 1:
+        images = images[..., 0]
+    images = images.repeat(scale, axis=1).repeat(scale, axis=2)  # (B, H*s, W*s[, C])
+    count, height, width = images.shape[:3]
+    columns = min(columns or count, count)
+    rows = -(-count // columns)
+    canvas = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap) + images.shape[3:])
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        canvas[row * (height + gap) : row * (height + gap) + height,
+               column * (width + gap) : column * (width + gap) + width] = image
+    return (canvas * 255).round().astype(np.uint8)
+
+
+def centre_crop(image: np.ndarray, side: int) -> np.ndarray:
+    """The centre `side` x `side` pixels (or the whole image where it is smaller)."""
+    top, left = max(0, (image.shape[0] - side) // 2), max(0, (image.shape[1] - side) // 2)
+    return image[top : top + side, left : left + side]
+
+
+@cache
+def example_photos(*names: str) -> list[str]:
+    """scikit-image's sample photos (astronaut, chelsea, ...) as PNG files, written once: what gr.Examples takes."""
+    from skimage import data
+
+    folder = Path(tempfile.mkdtemp(prefix="manifold-lab-examples-"))
+    paths = []
+    for name in names:
+        path = folder / f"{name}.png"
+        Image.fromarray(getattr(data, name)()).save(path)
+        paths.append(str(path))
+    return paths
+
+
+def weights_note(sources: dict) -> str:
+    """One line per model: which weights run and from where (Hub, cache, a local folder or the bundled demo).
+
+    `sources`: {label: core.hub.WeightSource}. Why the Hub was not used goes in a second, smaller line.
+    """
+    lines, reasons = [], []
+    for label, source in sources.items():
+        where = {"hub": "Hugging Face Hub", "cache": "local Hub cache", "local": "local folder",
+                 "bundled": "bundled demo weights"}[source.kind]
+        name = f"[`{source.repo_id}`](https://huggingface.co/{source.repo_id})" if source.kind == "hub" else f"`{source.repo_id}`"
+        lines.append(f"{label}: {name} ({where})" if label else f"{name} ({where})")
+        if source.reason and source.reason not in reasons:
+            reasons.append(source.reason)
+    note = "**Weights**: " + " · ".join(lines)
+    if reasons:
+        note += f"  \n<sub>Not from the Hub because {'; '.join(reasons)}; each bundled model's card says how it was trained.</sub>"
+    return note

@@ -1,0 +1,1 @@
+"""Denoising (the denoising Space): the trained network and the classical filters it is compared with."""

@@ -1,0 +1,1 @@
+"""Diffusion (the diffusion Space): the DDPM on diffusers, its objective and samplers."""

@@ -1,0 +1,43 @@
+"""Pictures of a diffusion run: the reverse trajectory as a strip and as an animation, pixel-exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+from core.common.display import pixel_grid
+
+SCALE = 3  # 32x32 samples shown at 3x, nearest neighbour: pixels stay pixels
+
+
+def grid(images: torch.Tensor, columns: int = 8) -> Image.Image:
+    """(B, C, S, S) in [-1, 1] -> one picture, each pixel a SCALE x SCALE block."""
+    return Image.fromarray(pixel_grid(images, columns=columns, scale=SCALE, value_range=(-1, 1)))
+
+
+def pick_steps(count: int, shown: int = 10) -> list[int]:
+    """Indices of `shown` steps spread over a run of `count`, always ending at the last."""
+    return sorted({round(i * (count - 1) / max(shown - 1, 1)) for i in range(min(shown, count))})
+
+
+def trajectory_strip(trajectory, index: int = 0, shown: int = 10) -> Image.Image:
+    """Top row: x_t after each shown step; bottom row: the model's guess of x0 at that step."""
+    steps = pick_steps(len(trajectory.samples), shown)
+    top = [trajectory.samples[i][index] for i in steps]
+    bottom = [trajectory.predicted_x0[i][index] for i in steps]
+    return grid(torch.stack(top + bottom), columns=len(steps))
+
+
+def write_animation(trajectory, folder: Path, index: int = 0, keep: int = 64) -> Path:
+    """A GIF of x_t (left) beside the predicted x0 (right), a frame per step, the last held; the folder keeps
+    the newest `keep` files (bounded disk use)."""
+    frames = [grid(torch.stack([x[index], x0[index]]), columns=2)
+              for x, x0 in zip(trajectory.samples, trajectory.predicted_x0, strict=True)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"walk-{torch.randint(2**62, ()).item():x}.gif"
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=[120] * (len(frames) - 1) + [2000], loop=0)
+    for old in sorted(folder.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path

@@ -1,0 +1,1 @@
+"""PCA (the pca Space): the decomposition, its figures."""
