@@ -18,10 +18,10 @@ import torch.nn.functional as F
 
 from core.adversarial.realism import realism_accuracy
 from core.common.data import ImageFolder
+from core.diffusion.data import load_images
 from core.diffusion.model import DiffusionModel, sample
 from core.gan.stylegan import StyleGANGenerator
 from core.hub import load_pretrained
-from train.diffusion import load_images
 
 
 def timed_samples(model, count: int, steps: int, sampler: str) -> tuple[torch.Tensor, float]:

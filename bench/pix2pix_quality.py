@@ -17,7 +17,7 @@ from core.adversarial.realism import realism_accuracy
 from core.common.metrics import psnr
 from core.hub import load_pretrained
 from core.pix2pix.networks import UNetGenerator
-from train.pix2pix import PairedImages
+from core.pix2pix.tasks import PairedImages
 
 HELD_OUT = {  # task: (data, direction, split): never seen in training
     "facades": ("../shared/data/facades/val", "BtoA", "all"),

@@ -137,25 +137,16 @@ def check_safetensors_folder(folder: Path) -> None:
 
 
 def download_snapshot(repo_id: str, revision: str | None, local_only: bool) -> tuple[Path, str | None]:
-    """Fetch config + safetensors (+ card) of a Hub repo into the HF cache; return (folder, commit)."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError
+    """Fetch config + safetensors (+ card) of a Hub repo into the HF cache; return (folder, commit).
 
-    paths = {}
-    for filename in (CONFIG_FILE, WEIGHTS_FILE):
-        try:
-            paths[filename] = Path(
-                hf_hub_download(repo_id, filename, revision=revision, local_files_only=local_only, etag_timeout=5)
-            )
-        except EntryNotFoundError as error:
-            if filename == WEIGHTS_FILE:
-                raise PickleRefusedError(
-                    f"{repo_id} has no {WEIGHTS_FILE} (maybe only a pickle); manifold-lab loads safetensors only."
-                ) from error
-            raise
-    with contextlib.suppress(Exception):  # the card is nice to have; its absence never blocks the weights
-        hf_hub_download(repo_id, CARD_FILE, revision=revision, local_files_only=local_only, etag_timeout=5)
-    folder = paths[WEIGHTS_FILE].parent
+    Only those three files are asked for (`allow_patterns`): a pickle in the repo is never downloaded."""
+    from huggingface_hub import snapshot_download
+
+    folder = Path(snapshot_download(repo_id, revision=revision, local_files_only=local_only, etag_timeout=5,
+                                    allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]))
+    if not (folder / WEIGHTS_FILE).is_file():
+        raise PickleRefusedError(
+            f"{repo_id} has no {WEIGHTS_FILE} (maybe only a pickle); manifold-lab loads safetensors only.")
     return folder, folder.name  # snapshot folders are named by commit hash
 
 

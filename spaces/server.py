@@ -68,7 +68,11 @@ def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> N
 
 
 def open_share_tunnel(host: str, port: int, timeout: float = 15.0) -> str | None:
-    """Gradio's share tunnel to the combined server; None (with a message) when it can't be made."""
+    """Gradio's share tunnel to the combined server; None (with a message) when it can't be made.
+
+    `Blocks.launch(share=True)` tunnels only the one app it serves, so the launcher calls the function that
+    launch itself uses (gradio.networking.setup_tunnel) for its own FastAPI app: the one Gradio API we use
+    that the docs do not list."""
     from gradio import networking
 
     result: list[str | Exception] = []

@@ -16,6 +16,16 @@ os.environ["MANIFOLD_QUIZ_DB"] = str(Path(tempfile.mkdtemp(prefix="manifold-lab-
 
 
 @pytest.fixture(autouse=True)
+def fresh_accelerator_state():
+    """Accelerate keeps one global state per process; each test's training run may ask for another precision
+    (a process runs one training run in real use, so only the tests reset it, with Accelerate's own reset)."""
+    yield
+    from accelerate.state import AcceleratorState
+
+    AcceleratorState._reset_state(reset_partial_state=False)
+
+
+@pytest.fixture(autouse=True)
 def offline_hub(monkeypatch):
     """Every test starts offline, as on a fresh machine with no network; online tests undo this."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -71,3 +81,18 @@ def served_spaces():
         server.demos = {name: module.demo for name, module in server.modules.items()}
         server.screenshot_dir = Path(tempfile.mkdtemp(prefix="manifold-lab-screens-"))
         yield server
+
+
+def space_module(name: str):
+    """A Space's app module (imported once per test session, shared with the served launcher)."""
+    from spaces.registry import discover, load_app_module
+
+    return load_app_module(next(s for s in discover() if s.name == name))
+
+
+def plot_traces(value) -> list[str]:
+    """The trace types of a gr.Plot output as gradio_client returns it ({"type": "plotly", "plot": json})."""
+    import json
+
+    figure = json.loads(value["plot"]) if isinstance(value, dict) else value.to_plotly_json()
+    return [trace.get("type", "scatter") for trace in figure["data"]]

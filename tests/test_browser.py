@@ -60,7 +60,9 @@ def test_every_space_loads_without_failed_requests(page, served_spaces, name):
             if response.status >= 400 else None)
     page.goto(f"{served_spaces.url}/{name}/")
     page.locator("h1").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(2000)  # let the load events run and their outputs (images, plots) fetch
+    # the load events have run (no progress bar or pending output left) and what they show has arrived
+    page.wait_for_function("() => !document.querySelector('.pending, .eta-bar') && "
+                           "[...document.images].every(i => i.complete)", timeout=60_000)
     assert not failures, failures
 
 

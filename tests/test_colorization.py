@@ -102,12 +102,13 @@ def test_shapes_and_colorize_any_size(head, bins):
 
 @pytest.mark.parametrize("head", ["classification", "regression"])
 def test_a_tiny_training_run_of_each_head_lowers_its_loss(head):
-    args = recipe.parse_args(["--dry_run", "--head", head, "--output_dir", "unused"])
+    args = recipe.parse_args(["--data", "synthetic:fields", "--crop", "32", "--base_channels", "8", "--head", head,
+                              "--output_dir", "unused"])
     task = recipe.ColorizationRecipe(args)
     torch.manual_seed(0)
     model = task.build_models()["colorizer"]
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
-    batch = torch.stack([recipe.ColourFields()[i] for i in range(8)])
+    batch = torch.stack([task.build_dataset()[i] for i in range(8)])
 
     def update(name, loss):
         optimizer.zero_grad()

@@ -80,7 +80,9 @@ def test_denoiser_recipe_dry_run(tmp_path):
     import sys
     from pathlib import Path
 
-    done = subprocess.run([sys.executable, "-m", "train.denoiser", "--dry_run", "--output_dir", str(tmp_path)],
+    tiny = ["--data", "synthetic:fields", "--eval_data", "synthetic:fields", "--eval_count", "2", "--crop", "32",
+            "--base_channels", "8", "--levels", "2"]
+    done = subprocess.run([sys.executable, "-m", "train.denoising", "--dry_run", *tiny, "--output_dir", str(tmp_path)],
                           cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     final = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])

@@ -11,16 +11,26 @@ from spaces.registry import discover, read_front_matter
 
 
 @pytest.mark.parametrize("name", [s.name for s in discover()])
-def test_dry_run_writes_a_self_contained_space(name, tmp_path):
+def test_dry_run_writes_a_space_with_only_the_parts_it_uses(name, tmp_path):
     target = tmp_path / name
     deploy.main([name, "--repo", f"someone/{name}", "--dry-run", str(target)])
     assert (target / "app.py").is_file() and (target / "requirements.txt").is_file()
-    assert (target / "core" / "__init__.py").is_file() and (target / "core" / "hub.py").is_file()
+    assert (target / "core" / "__init__.py").is_file() and (target / "core" / "common" / "edge.py").is_file()
     assert not list(target.rglob("__pycache__"))
     meta = read_front_matter(target / "README.md")
     assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
     bundled = {p.name for p in (target / "core" / "bundled_weights").glob("*")}
     assert bundled <= {m.rsplit("/", 1)[-1] for m in meta.get("models", [])}  # only the weights it names
+    shipped = {p.name.removesuffix(".py") for p in (target / "core").iterdir()} - {"__init__", "bundled_weights"}
+    topic = name.replace("-", "_")
+    assert topic in shipped or name == "pca" and "pca" in shipped
+    assert not shipped & ({"pca", "pix2pix", "colorization", "super_resolution"} - {topic})  # no other topic's code
+
+
+@pytest.mark.parametrize("name", ["pca", "which-face-is-real", "diffusion"])  # alone, with data files, cross-topic
+def test_an_assembled_space_imports_on_its_own(name, tmp_path):
+    target = tmp_path / name
+    deploy.main([name, "--repo", f"someone/{name}", "--dry-run", str(target)])
 
     # Import the app from the assembled folder alone: `core` must resolve to the copy beside app.py.
     probe = "import app, core; print(core.__file__); print(type(app.demo).__name__)"

@@ -7,6 +7,7 @@ import torch
 
 from core.gan.lab import DISTRIBUTIONS, MAX_STEPS, LabConfig, modes_covered, ring, train_lab
 from spaces.registry import discover, load_app_module
+from tests.conftest import plot_traces
 
 
 @pytest.mark.parametrize("name", list(DISTRIBUTIONS))
@@ -114,5 +115,5 @@ def test_stop_ends_a_run_cleanly_and_keeps_its_plots():
     next(stream)  # step 1
     app.stop_lab(run)
     game, losses, status = next(stream)  # the next snapshot is the last one, with both plots
-    assert "**Stopped.**" in status and game is not None and losses is not None
+    assert "**Stopped.**" in status and "heatmap" in plot_traces(game) and plot_traces(losses)[:2] == ["scatter"] * 2
     assert next(stream, "ended") == "ended"

@@ -6,6 +6,7 @@ from gradio_client import Client
 
 from core.common import point_clouds
 from core.pca.model import eigen_summary, fit_pca, fit_pca_svd
+from tests.conftest import plot_traces
 
 
 def aligned(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -81,12 +82,12 @@ def pca_client(served_spaces):
 def test_client_line_endpoint(pca_client):
     figure, table = pca_client.predict(200, 0.3, 30, 0, api_name="/line")
     assert "PC1" in table and "‖Cv − λv‖" in table and "λ2" in table
-    assert figure is not None
+    assert "scatter" in plot_traces(figure)
 
 
 def test_client_plane_endpoint(pca_client):
     _, bars, table = pca_client.predict("plane (2-D data)", 300, 0.1, 35, 20, 2, 0, api_name="/plane")
-    assert "PC3" in table and "k = 2" in table and bars is not None
+    assert "PC3" in table and "k = 2" in table and plot_traces(bars)[0] == "bar"
 
 
 def test_client_eigen_images_and_reconstruct(pca_client):

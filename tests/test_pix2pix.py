@@ -10,6 +10,7 @@ from core.adversarial.losses import discriminator_loss, generator_loss
 from core.pix2pix.networks import PatchDiscriminator, UNetGenerator
 from core.pix2pix.tasks import (
     FACADE_PALETTE,
+    PairedImages,
     drawing_input,
     edges_of,
     grayscale_of,
@@ -53,13 +54,16 @@ def test_losses():
         discriminator_loss(high, low, "wasserstein")
 
 
-def test_a_few_steps_lower_g_and_d_losses_on_toy_pairs():
-    args = recipe_module.parse_args(["--dry_run", "--output_dir", "unused"])
+TINY = ["--image_size", "32", "--base_channels", "8", "--max_channels", "32", "--eval_count", "2"]
+
+
+def test_a_few_steps_lower_g_and_d_losses_on_synthetic_pairs():
+    args = recipe_module.parse_args(["--data", "synthetic:pairs", *TINY, "--output_dir", "unused"])
     recipe = recipe_module.Pix2PixRecipe(args)
     torch.manual_seed(0)
     models = recipe.build_models()
     optimizers = recipe.build_optimizers(models)
-    data = recipe_module.ToyPairs()
+    data = recipe.build_dataset()
     batch = tuple(torch.stack(x) for x in zip(*[data[i] for i in range(8)], strict=True))
 
     def update(name, loss):
@@ -74,9 +78,10 @@ def test_a_few_steps_lower_g_and_d_losses_on_toy_pairs():
 
 
 def test_l1_only_twin_has_no_discriminator_and_the_recipe_releases(tmp_path):
-    args = recipe_module.parse_args(["--dry_run", "--objective", "l1", "--task", "inpainting", "--output_dir", "x"])
+    args = recipe_module.parse_args(["--objective", "l1", "--task", "inpainting", *TINY, "--output_dir", "x"])
     assert set(recipe_module.Pix2PixRecipe(args).build_models()) == {"generator"}
-    summary = recipe_module.main(["--dry_run", "--task", "grayscale", "--output_dir", str(tmp_path)])
+    summary = recipe_module.main(["--dry_run", "--task", "grayscale", "--data", "synthetic:discs", *TINY,
+                                  "--output_dir", str(tmp_path)])
     assert summary["step"] == 2 and "eval_psnr" in (tmp_path / "final" / "README.md").read_text()
 
 
@@ -92,14 +97,14 @@ def paired_folder(root, count=6, size=32, grain=0):
 
 
 def test_paired_images_split_a_b_and_jitter_both_halves_alike(tmp_path):
-    data = recipe_module.PairedImages("facades", str(paired_folder(tmp_path / "pairs")), size=16, direction="BtoA")
+    data = PairedImages("facades", str(paired_folder(tmp_path / "pairs")), size=16, direction="BtoA")
     torch.manual_seed(0)
     condition, target = data[3]
     assert condition.shape == target.shape == (3, 16, 16)
     assert torch.allclose(target, torch.full_like(target, 90 / 255 * 2 - 1), atol=0.02)  # A = the photo
     white = condition[0] > 0  # the label's white half stays a half, on one side, after crop and mirror
     assert 0.3 < white.float().mean() < 0.7 and (white[:, 0] != white[:, -1]).all()
-    swapped = recipe_module.PairedImages("paired", str(tmp_path / "pairs"), size=16, direction="AtoB", jitter=False)
+    swapped = PairedImages("paired", str(tmp_path / "pairs"), size=16, direction="AtoB", jitter=False)
     assert torch.allclose(swapped[3][0], target, atol=0.02)
 
 
@@ -126,7 +131,7 @@ def test_a_paired_dataset_from_a_hub_id_trains(tmp_path, monkeypatch):
     paired_folder(tmp_path / "maps" / "train", count=8, grain=20)  # grain: olah mis-serves tiny binary files
     with serve_local_hub({"datasets/someone/tiny-maps": tmp_path / "maps"}) as endpoint:
         use_endpoint(monkeypatch, endpoint, tmp_path / "hf_cache")
-        data = recipe_module.PairedImages("paired", "hub:someone/tiny-maps", size=16, direction="AtoB")
+        data = PairedImages("paired", "hub:someone/tiny-maps", size=16, direction="AtoB")
         assert len(data) == 8 and data[0][0].shape == (3, 16, 16)
 
 

@@ -78,7 +78,8 @@ def test_demodulation_gives_unit_output_variance_whatever_the_style():
 
 
 def test_the_recipe_releases_g_and_d_loadable_through_the_weight_path(tmp_path, monkeypatch):
-    summary = gan_recipe.main(["--arch", "stylegan", "--dry_run", "--output_dir", str(tmp_path)])
+    summary = gan_recipe.main(["--arch", "stylegan", "--dry_run", "--data", "synthetic:discs", "--image_size", "16",
+                               "--channel_base", "128", "--output_dir", str(tmp_path)])
     final = tmp_path / "final"
     assert json.loads((final / "config.json").read_text())["image_size"] == 16
     assert "StyleGAN2-style" in (final / "discriminator" / "README.md").read_text()

@@ -120,13 +120,15 @@ def test_kebab_case_flags_work_too(tmp_path):
     assert (args.max_steps, args.push_to_hub, args.mixed_precision) == (3, "me/toy", "bf16")
 
 
-def test_max_minutes_stops_on_time_then_releases(tmp_path):
-    started = time.time()
-    summary = toy.main(["--output_dir", str(tmp_path), "--max_steps", "100000", "--max_minutes", "0.02", *FAST])
-    assert time.time() - started < 30
+def test_max_minutes_stops_on_time_then_releases(tmp_path, monkeypatch):
+    import train.loop
+
+    ticks = iter(range(10**6))  # an injected clock: 1 s per reading, whatever the machine's speed
+    monkeypatch.setattr(train.loop, "clock", lambda: float(next(ticks)))
+    summary = toy.main(["--output_dir", str(tmp_path), "--max_steps", "100000", "--max_minutes", "0.5", *FAST])
     steps = metrics(tmp_path)
-    assert 0 < summary["step"] < 100000 and steps[-1]["step"] == summary["step"]
-    assert steps[-1]["wall_time_s"] >= 1.2 and not summary["stopped_early"]
+    assert summary["step"] == 30 and steps[-1]["step"] == 30  # 30 readings of the clock after the start: 30 s
+    assert steps[-1]["wall_time_s"] == 30 and not summary["stopped_early"]
     assert (tmp_path / f"checkpoint-{summary['step']}").is_dir() and (tmp_path / "final" / "model.safetensors").is_file()
 
 

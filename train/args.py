@@ -50,13 +50,16 @@ def common_parser(description: str) -> FlagParser:
     saving.add_argument("--log_every", type=int, default=10, help="write metrics every N steps")
     saving.add_argument("--report_to", default="jsonl", choices=["jsonl", "tensorboard"], help="extra logger")
     saving.add_argument("--push_to_hub", default=None, metavar="REPO", help="upload the final weights + card here")
-    saving.add_argument("--dry_run", action="store_true", help="2 steps with a tiny config: checks the plumbing")
+    saving.add_argument("--dry_run", action="store_true",
+                        help="2 steps, checkpoint and release: checks the plumbing (pass small size flags and "
+                             "--data synthetic:<kind> for a run of seconds)")
     return parser
 
 
 def add_photo_data_args(group, crop: int) -> None:
     """Training photos, held-out photos and the crop size, as the natural-image recipes take them."""
-    group.add_argument("--data", default="../shared/data/photos/bsds500-train", help="folder of training photos")
-    group.add_argument("--eval_data", default="../shared/data/photos/bsd100", help="held-out photos for eval")
+    group.add_argument("--data", default="../shared/data/photos/bsds500-train",
+                       help="training photos: a folder, hub:<dataset id> or synthetic:<kind> (core.common.data)")
+    group.add_argument("--eval_data", default="../shared/data/photos/bsd100", help="held-out photos (same grammar)")
     group.add_argument("--eval_count", type=int, default=100, help="how many held-out photos to evaluate on")
     group.add_argument("--crop", type=int, default=crop, help="training crop size (a multiple of 8)")

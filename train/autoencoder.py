@@ -14,41 +14,18 @@ import math
 import torch
 import torch.nn.functional as F
 
+from core.autoencoder.losses import vae_loss
 from core.autoencoder.model import ConvAutoencoder
 from core.common.corruptions import KINDS, corrupt, random_corruption
 from core.common.data import image_source
-from core.common.mnist import MnistDigits
 from train.args import common_parser
 from train.loop import Recipe, train
 
 
-class TinyDigits(torch.utils.data.Dataset):
-    """64 synthetic 28x28 'digits' (bars and rings) for --dry_run without any data on disk."""
-
-    def __init__(self, count: int = 64):
-        grid = torch.linspace(-1, 1, 28)
-        yy, xx = torch.meshgrid(grid, grid, indexing="ij")
-        images = []
-        for index in range(count):
-            angle = math.pi * index / count
-            bar = (torch.abs(xx * math.cos(angle) + yy * math.sin(angle)) < 0.15).float()
-            ring = (torch.abs(xx**2 + yy**2 - 0.4) < 0.1).float()
-            images.append(bar if index % 2 else ring)
-        self.images = torch.stack(images)[:, None]
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, index):
-        return self.images[index], torch.tensor(index % 2)
-
-
 def load_split(spec: str, split: str, image_size: int, channels: int):
-    """`mnist:<folder>` (official idx files) or an image folder / `hub:` dataset resized to image_size."""
-    if spec.startswith("mnist:"):
-        return MnistDigits(spec.removeprefix("mnist:"), "train" if split == "train" else "test")
-    folder = image_source(spec, size=image_size, mode="L" if channels == 1 else "RGB", split=split, val_fraction=0.1)
-    return folder
+    """Images as (C, S, S) tensors from any `--data` source (core.common.data); MNIST's "val" is its test set."""
+    kwargs = {} if spec.startswith("mnist:") else {"size": image_size, "mode": "L" if channels == 1 else "RGB"}
+    return image_source(spec, split=split, val_fraction=0.1, **kwargs)
 
 
 class AutoencoderRecipe(Recipe):
@@ -70,44 +47,27 @@ class AutoencoderRecipe(Recipe):
 
     def build_models(self):
         a = self.args
-        if a.dry_run:
-            return {"autoencoder": ConvAutoencoder(base_channels=4, hidden_dim=16, latent_dim=a.latent_dim,
-                                                   variational=a.variational)}
         return {"autoencoder": ConvAutoencoder(in_channels=a.channels, image_size=a.image_size,
                                                base_channels=a.base_channels, hidden_dim=a.hidden_dim,
                                                latent_dim=a.latent_dim, variational=a.variational)}
 
     def build_dataset(self):
-        return TinyDigits() if self.args.dry_run else load_split(self.args.data, "train", self.args.image_size,
-                                                                  self.args.channels)
+        return load_split(self.args.data, "train", self.args.image_size, self.args.channels)
 
     def corrupted(self, clean: torch.Tensor) -> torch.Tensor:
         if self.args.corruption == ["none"]:
             return clean
         return random_corruption(clean, tuple(self.args.corruption), self.args.corruption_level)
 
-    def reconstruction_loss(self, output, target):
-        if self.args.loss == "bce":
-            return F.binary_cross_entropy(output.clamp(1e-6, 1 - 1e-6), target, reduction="none").sum((1, 2, 3)).mean()
-        return F.mse_loss(output, target, reduction="none").sum((1, 2, 3)).mean()
-
     def training_step(self, models, batch, update):
         clean = batch[0] if isinstance(batch, (list, tuple)) else batch
         output, mean, log_var = models["autoencoder"](self.corrupted(clean))
-        reconstruction = self.reconstruction_loss(output, clean)
-        loss = reconstruction
-        metrics = {"reconstruction": reconstruction.detach()}
-        if log_var is not None:  # KL(q(z|x) || N(0, I)), summed over the code
-            kl = (-0.5 * (1 + log_var - mean**2 - log_var.exp()).sum(1)).mean()
-            loss = loss + self.args.kl_weight * kl
-            metrics["kl"] = kl.detach()
+        loss, metrics = vae_loss(output, clean, mean, log_var, self.args.loss, self.args.kl_weight)
         update("autoencoder", loss)
         mse = F.mse_loss(output.detach(), clean).item()
         return {"loss": loss.detach(), **metrics, "psnr": -10 * math.log10(max(mse, 1e-10))}
 
     def held_out(self, count: int):
-        if self.args.dry_run:
-            return TinyDigits(16).images[:count]
         data = load_split(self.args.data, "val", self.args.image_size, self.args.channels)
         items = [data[i] for i in range(min(count, len(data)))]
         return torch.stack([item[0] if isinstance(item, tuple) else item for item in items])
@@ -124,7 +84,7 @@ class AutoencoderRecipe(Recipe):
     @torch.no_grad()
     def evaluate(self, models, device):
         model = models["autoencoder"]
-        clean = self.held_out(2000 if not self.args.dry_run else 16).to(device)
+        clean = self.held_out(self.args.eval_count).to(device)
         results = {"mse": F.mse_loss(model(clean)[0], clean).item()}
         results["psnr_db"] = -10 * math.log10(results["mse"])
         if self.args.corruption != ["none"]:
@@ -141,7 +101,8 @@ def parse_args(argv=None):
     parser = common_parser(__doc__)
     group = parser.add_argument_group("autoencoder")
     group.add_argument("--data", default="mnist:../shared/data/mnist",
-                       help="mnist:<folder of idx files>, an image folder, or hub:<dataset id>")
+                       help="mnist:<dir>, a folder of images, hub:<dataset id> or synthetic:<kind> (core.common.data)")
+    group.add_argument("--eval_count", type=int, default=2000, help="held-out images for the final metrics")
     group.add_argument("--image_size", type=int, default=28, help="side of the (square) images")
     group.add_argument("--channels", type=int, default=1, help="1 (grayscale) or 3 (colour)")
     group.add_argument("--base_channels", type=int, default=32, help="width of the first convolution")

@@ -1,10 +1,16 @@
-"""Model cards for released weights: what was trained, on what, how long, and how well."""
+"""Model cards for released weights: what was trained, on what, how long, and how well.
+
+The front matter is huggingface_hub's `ModelCardData` (license, library, tags), so the Hub reads it as it
+reads any card; the body is ours.
+"""
 
 from __future__ import annotations
 
 import json
 import shlex
 import sys
+
+from huggingface_hub import ModelCard, ModelCardData
 
 
 def render_card(
@@ -26,15 +32,9 @@ def render_card(
     command = command or [sys.executable.rsplit("/", 1)[-1], "-m", f"train.{recipe}", *sys.argv[1:]]
     metric_rows = "\n".join(f"| {name} | {value:.6g} |" for name, value in sorted(metrics.items()))
     minutes = wall_time_s / 60
-    return f"""---
-library_name: pytorch
-license: {license}
-tags:
-- manifold-lab
-- pytorch_model_hub_mixin
-- {recipe}
----
-
+    card_data = ModelCardData(library_name="pytorch", license=license,
+                              tags=["manifold-lab", "pytorch_model_hub_mixin", recipe])
+    body = f"""
 # {title}
 
 {description}
@@ -66,3 +66,4 @@ Load it with `core.hub.load_pretrained` (safetensors only) or the class's `from_
 ```
 {extra}
 """
+    return str(ModelCard(f"---\n{card_data.to_yaml()}\n---\n{body}"))

@@ -16,21 +16,10 @@ import torch.nn.functional as F
 from core.colorization import ab_bins
 from core.colorization.model import Colorizer, ab_regression_loss, rebalanced_cross_entropy
 from core.common.color import colorfulness, lab_to_rgb, rgb_to_lab
-from core.common.data import ImageFolder, RandomCrops, load_photos
+from core.common.data import RandomCrops, image_source, load_photos
 from core.common.metrics import ab_error_auc
 from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
-
-
-class ColourFields(torch.utils.data.Dataset):
-    """Smooth random colour images: stand-ins for --dry_run, no files needed."""
-
-    def __len__(self):
-        return 16
-
-    def __getitem__(self, index):
-        generator = torch.Generator().manual_seed(index)
-        return F.interpolate(torch.rand(1, 3, 3, 3, generator=generator), size=(32, 32), mode="bilinear")[0]
 
 
 def split_lab(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,26 +46,21 @@ class ColorizationRecipe(Recipe):
         self._training_images = None
 
     def build_dataset(self):
-        if self.args.dry_run:
-            return ColourFields()
         if self._training_images is None:
-            self._training_images = RandomCrops(ImageFolder(self.args.data), crop=self.args.crop,
+            self._training_images = RandomCrops(image_source(self.args.data), crop=self.args.crop,
                                                 length=self.args.batch_size * 1000)
         return self._training_images
 
     def measure_gamut(self):
         """ab histogram of every training photo (quarter resolution, as the targets)."""
         counts = np.zeros((len(ab_bins.CENTERS_1D),) * 2)
-        if self.args.dry_run:
-            images = [ColourFields()[i][None] for i in range(len(ColourFields()))]
-        else:
-            images = [torch.from_numpy(a).permute(2, 0, 1)[None].float().div(255) for a in self.build_dataset().arrays]
+        images = [torch.from_numpy(a).permute(2, 0, 1)[None].float().div(255) for a in self.build_dataset().arrays]
         for rgb in images:
             counts += ab_bins.ab_histogram(split_lab(rgb)[1])
         return ab_bins.gamut_from_histogram(counts)
 
     def build_models(self):
-        channels = 8 if self.args.dry_run else self.args.base_channels
+        channels = self.args.base_channels
         if self.args.head == "regression":
             return {"colorizer": Colorizer(head="regression", num_bins=0, base_channels=channels)}
         centers, prior = self.measure_gamut()
@@ -85,24 +69,22 @@ class ColorizationRecipe(Recipe):
         model.ab_centers.copy_(torch.from_numpy(centers))
         model.prior.copy_(torch.from_numpy(smooth))
         model.class_weights.copy_(torch.from_numpy(ab_bins.rebalancing_weights(smooth, mix=self.args.rebalance)))
+        self.model = model  # read its bins and weights here; `models` may be wrapped for several GPUs
         return {"colorizer": model}
 
     def training_step(self, models, rgb, update):
         model = models["colorizer"]
         lightness, target_ab = split_lab(rgb)
         output = model(lightness)
-        unwrapped = getattr(model, "module", model)
         if self.args.head == "classification":
-            soft = ab_bins.soft_encode(target_ab, unwrapped.ab_centers)
-            loss = rebalanced_cross_entropy(output, soft, unwrapped.class_weights)
+            soft = ab_bins.soft_encode(target_ab, self.model.ab_centers)
+            loss = rebalanced_cross_entropy(output, soft, self.model.class_weights)
         else:
             loss = ab_regression_loss(output, target_ab)
         update("colorizer", loss)
         return {"loss": loss.detach()}
 
     def eval_images(self, count: int) -> list[np.ndarray]:
-        if self.args.dry_run:
-            return [ColourFields()[0].permute(1, 2, 0).numpy()]
         return load_photos(self.args.eval_data, count)
 
     @torch.no_grad()

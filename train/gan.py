@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from core.adversarial.diffaugment import diff_augment
-from core.adversarial.losses import discriminator_loss, generator_loss, r1_penalty
+from core.adversarial.losses import discriminator_loss, frozen, generator_loss, r1_penalty
 from core.adversarial.realism import realism_accuracy
 from core.common.data import ImageFolder, image_source
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
@@ -33,19 +33,6 @@ class InMemoryImages(torch.utils.data.Dataset):
         return image.flip(2) if torch.rand(()) < 0.5 else image  # mirrored faces are faces too
 
 
-class Blobs(torch.utils.data.Dataset):
-    """Coloured discs on gray: a stand-in data set for --dry_run."""
-
-    def __len__(self):
-        return 32
-
-    def __getitem__(self, index):
-        grid = torch.linspace(-1, 1, 16)
-        yy, xx = torch.meshgrid(grid, grid, indexing="ij")
-        disc = ((xx - 0.3 * (index % 3 - 1)) ** 2 + yy**2 < 0.3).float()
-        return torch.stack([disc * (index % 2), disc * 0.5, -disc]) * 0.8
-
-
 class GanRecipe(Recipe):
     name = "gan"
     release = "generator"
@@ -62,16 +49,17 @@ class GanRecipe(Recipe):
                             f"{args.r1_gamma:g} every {args.r1_every} steps) and differentiable augmentation "
                             "(colour, translation, cutout) on both real and generated images.")
         self.data_description = f"{args.data} at {args.image_size}x{args.image_size} (10% held out for the realism score)"
-        self.step = 0
 
     def build_models(self):
-        size = 16 if self.args.dry_run else self.args.image_size
+        size = self.args.image_size
         if self.args.arch == "stylegan":
-            base = 128 if self.args.dry_run else self.args.channel_base
+            base = self.args.channel_base
             return {"generator": StyleGANGenerator(latent_dim=self.args.latent_dim, w_dim=self.args.latent_dim,
-                                                   image_size=size, channel_base=base, max_channels=base // 4),
+                                                   mapping_layers=self.args.mapping_layers, image_size=size,
+                                                   channel_base=base, max_channels=base // 4,
+                                                   noise=self.args.noise == "on"),
                     "discriminator": StyleGANDiscriminator(image_size=size, channel_base=base, max_channels=base // 4)}
-        width = 8 if self.args.dry_run else self.args.base_channels
+        width = self.args.base_channels
         return {"generator": DCGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                 "discriminator": DCGANDiscriminator(image_size=size, base_channels=width)}
 
@@ -86,8 +74,6 @@ class GanRecipe(Recipe):
                 for name, model in models.items()}
 
     def build_dataset(self):
-        if self.args.dry_run:
-            return Blobs()
         return InMemoryImages(image_source(self.args.data, size=self.args.image_size, split="train", val_fraction=0.1))
 
     def training_step(self, models, real, update):
@@ -103,28 +89,21 @@ class GanRecipe(Recipe):
             d_loss = d_loss + 0.5 * self.args.r1_gamma * self.args.r1_every * penalty
             metrics["r1"] = penalty.detach()
         update("discriminator", d_loss)
-        # (2) Update G: maximize log D(G(z)); D is frozen so G's step leaves no gradient in it
-        discriminator.requires_grad_(False)
-        g_loss = generator_loss(discriminator(diff_augment(self.generate(generator, z))))
-        update("generator", g_loss)
-        discriminator.requires_grad_(True)
-        self.step += 1
+        # (2) Update G: maximize log D(G(z)), through a frozen D
+        with frozen(discriminator):
+            g_loss = generator_loss(discriminator(diff_augment(self.generate(generator, z))))
+            update("generator", g_loss)
         return {**metrics, "g_loss": g_loss.detach()}
 
     @torch.no_grad()
     def sample_images(self, models, device):
-        generator = getattr(models["generator"], "module", models["generator"])
-        return generator.sample(list(range(16))).to(device)
+        return models["generator"].sample(list(range(16))).to(device)
 
     grid_columns = 8
 
     @torch.no_grad()
     def evaluate(self, models, device):
-        if self.args.dry_run:
-            real = torch.stack([Blobs()[i] for i in range(16)]) * 0.5 + 0.5
-        else:
-            real = torch.stack(list(image_source(self.args.data, size=self.args.image_size, split="val",
-                                                val_fraction=0.1)))
+        real = torch.stack(list(image_source(self.args.data, size=self.args.image_size, split="val", val_fraction=0.1)))
         generator = models["generator"]
         fake = torch.cat([generator.sample(list(range(i, i + 50))) for i in range(0, len(real), 50)])[: len(real)]
         return {"realism_accuracy": realism_accuracy(real, fake.cpu()).accuracy}
@@ -135,12 +114,14 @@ def parse_args(argv=None):
     group = parser.add_argument_group("gan")
     group.add_argument("--arch", default="dcgan", choices=["dcgan", "stylegan"], help="generator and discriminator")
     group.add_argument("--data", default="../shared/data/faces/ffhq256",
-                       help="folder of training images, or hub:<dataset id> (e.g. an FFHQ thumbnail set)")
+                       help="a folder of images, hub:<dataset id> or synthetic:<kind> (core.common.data)")
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
     group.add_argument("--latent_dim", type=int, default=128, help="size of z")
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
     group.add_argument("--channel_base", type=int, default=1024,
                        help="stylegan: width at resolution r is min(channel_base / 4, channel_base / r)")
+    group.add_argument("--mapping_layers", type=int, default=4, help="stylegan: depth of the mapping network z -> w")
+    group.add_argument("--noise", default="on", choices=["on", "off"], help="stylegan: per-pixel noise inputs")
     group.add_argument("--style_mixing_prob", type=float, default=0.9, help="stylegan: style mixing regularisation")
     group.add_argument("--r1_gamma", type=float, default=0.1, help="R1 weight (StyleGAN2: 10 at 1024 px)")
     group.add_argument("--r1_every", type=int, default=16, help="lazy regularisation interval")

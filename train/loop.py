@@ -18,7 +18,6 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -30,6 +29,7 @@ from train.checkpoints import find_checkpoint, previous_wall_time, save_checkpoi
 from train.ema import EMA
 
 Update = Callable[[str, torch.Tensor], None]
+clock = time.time  # the wall clock that --max_minutes and the logged wall time read; tests replace it
 
 
 class Recipe:
@@ -45,6 +45,7 @@ class Recipe:
 
     def __init__(self, args):
         self.args = args
+        self.step = 0
 
     def build_models(self) -> dict[str, nn.Module]:  # required
         raise NotImplementedError
@@ -53,7 +54,11 @@ class Recipe:
         raise NotImplementedError
 
     def training_step(self, models: dict[str, nn.Module], batch, update: Update) -> dict[str, float]:  # required
-        """Compute losses, call `update(optimizer_name, loss)` for each, return metrics to log."""
+        """Compute losses, call `update(optimizer_name, loss)` for each, return metrics to log.
+
+        `models` are as Accelerate prepared them (wrapped for several GPUs: call them, but read attributes from
+        the modules `build_models` returned). `self.step` is the optimizer step about to be taken (resumed
+        runs continue the count)."""
         raise NotImplementedError
 
     def build_optimizers(self, models: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
@@ -62,7 +67,7 @@ class Recipe:
 
     @torch.no_grad()
     def sample_images(self, models: dict[str, nn.Module], device: torch.device) -> torch.Tensor | None:
-        """A (B, C, H, W) batch in [0, 1] for the periodic sample grid, or None."""
+        """A (B, C, H, W) batch in [0, 1] for the periodic sample grid, or None; `models` are unwrapped."""
         return None
 
     @torch.no_grad()
@@ -137,8 +142,6 @@ def train(recipe: Recipe) -> dict:
         args.max_steps, args.checkpoint_every, args.sample_every, args.log_every = 2, 2, 2, 1
     output_dir = Path(args.output_dir)
     log_with = "tensorboard" if args.report_to == "tensorboard" else None
-    # A second run in one process (tests, a notebook) may ask for another precision; the process group stays.
-    AcceleratorState._reset_state(reset_partial_state=False)
     accelerator = Accelerator(
         mixed_precision=args.mixed_precision,
         gradient_accumulation_steps=args.gradient_accumulation_steps,
@@ -203,7 +206,7 @@ def train(recipe: Recipe) -> dict:
         accelerator.init_trackers(recipe.name, config={k: v for k, v in vars(args).items() if v is not None})
     metrics_path = output_dir / "metrics.jsonl"
     batches_per_epoch = len(loader)
-    start_step, started = progress.step, time.time()
+    start_step, started = progress.step, clock()
     wall_before = previous_wall_time(metrics_path) if progress.step else 0.0
     last_metrics: dict[str, float] = {}
     stopped_early, last = False, False
@@ -223,6 +226,7 @@ def train(recipe: Recipe) -> dict:
                 for optimizer in optimizers.values():
                     for group in optimizer.param_groups:
                         group["lr"] = group["peak_lr"] * factor
+                recipe.step = progress.step
                 with accelerator.accumulate(*models.values()):
                     step_metrics = recipe.training_step(models, batch, update)
                 if not accelerator.sync_gradients:
@@ -232,7 +236,7 @@ def train(recipe: Recipe) -> dict:
                 if ema is not None:
                     ema.update(release)
                 last_metrics = {k: float(v) for k, v in step_metrics.items()}
-                elapsed = time.time() - started
+                elapsed = clock() - started
                 last = progress.step >= args.max_steps or out_of_time(accelerator, args, wall_before + elapsed)
                 if progress.step % args.log_every == 0 or last:
                     record = {"step": progress.step, "epoch": epoch, **last_metrics,
@@ -261,7 +265,7 @@ def train(recipe: Recipe) -> dict:
         accelerator.print(f"stopped by signal at step {progress.step}; resume with --resume latest")
     else:
         summary["final_dir"] = str(release_weights(recipe, models, ema, accelerator, output_dir, progress.step,
-                                                   wall_before + time.time() - started, last_metrics))
+                                                   wall_before + clock() - started, last_metrics))
     accelerator.end_training()
     return summary
 
@@ -280,11 +284,9 @@ def save_sample_grid(recipe, models, release, ema, accelerator, output_dir: Path
         return None
     for model in models.values():
         model.eval()
-    if ema is not None:
-        with ema.swapped_into(release):
-            images = recipe.sample_images(models, accelerator.device)
-    else:
-        images = recipe.sample_images(models, accelerator.device)
+    unwrapped = {name: accelerator.unwrap_model(model) for name, model in models.items()}
+    with ema.swapped_into(release) if ema is not None else contextlib.nullcontext():
+        images = recipe.sample_images(unwrapped, accelerator.device)
     if images is None:
         return None
     path = output_dir / "samples" / f"step-{step:07d}.png"

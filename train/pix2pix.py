@@ -12,73 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import ImageOps
 
-from core.adversarial.losses import discriminator_loss, generator_loss
-from core.common.data import PairedFolder, image_source
-from core.common.images import to_tensor
+from core.adversarial.losses import discriminator_loss, frozen, generator_loss
 from core.common.metrics import psnr
 from core.pix2pix.networks import PatchDiscriminator, UNetGenerator
-from core.pix2pix.tasks import TASKS, jitter_pair, make_input
+from core.pix2pix.tasks import TASKS, PairedImages
 from train.args import common_parser
 from train.loop import Recipe, train
-
-
-class PairedImages(torch.utils.data.Dataset):
-    """(input, target) in [-1, 1], jittered: from an A|B folder, or made on the fly from photos.
-
-    Images are decoded once and kept as uint8 at 1.125 x size (2,000 pairs at 144 px: 250 MB).
-    """
-
-    def __init__(self, task: str, data: str, size: int, direction: str = "BtoA", split: str = "all",
-                 jitter: bool = True):
-        self.task, self.size, self.jitter = task, size, jitter
-        stored = int(round(size * 1.125)) if jitter else size
-        if TASKS.get(task, TASKS["facades"]).source == "paired":
-            folder = PairedFolder(data, size=stored, direction=direction, split=split, val_fraction=0.1)
-            pairs = [folder[i] for i in range(len(folder))]
-            self.conditions = torch.stack([(c * 255).round().to(torch.uint8) for c, _ in pairs])
-            self.targets = torch.stack([(t * 255).round().to(torch.uint8) for _, t in pairs])
-        else:
-            folder = image_source(data, split=split, val_fraction=0.1)
-            self.conditions = None
-            self.targets = torch.stack([(to_tensor(ImageOps.fit(folder.load(i), (stored, stored))) * 255).round()
-                                        .to(torch.uint8) for i in range(len(folder))])  # centre square
-
-    def __len__(self):
-        return len(self.targets)
-
-    def __getitem__(self, index):
-        # one generator per item, seeded from the global RNG: a seeded (and resumed) run repeats its jitter
-        generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
-        target = self.targets[index].float() / 255
-        condition = self.conditions[index].float() / 255 if self.conditions is not None else target[:0]
-        if self.jitter:
-            condition, target = jitter_pair(condition, target, self.size, generator)
-        if self.conditions is None:
-            condition = make_input(self.task, target, generator)
-        return condition * 2 - 1, target * 2 - 1
-
-
-class ToyPairs(torch.utils.data.Dataset):
-    """Discs on gray; input = their outline, or the task's own input: a stand-in data set for --dry_run and tests."""
-
-    def __init__(self, task: str = "facades"):
-        self.task = task
-
-    def __len__(self):
-        return 16
-
-    def __getitem__(self, index):
-        grid = torch.linspace(-1, 1, 32)
-        yy, xx = torch.meshgrid(grid, grid, indexing="ij")
-        radius = (xx - 0.2 * (index % 3 - 1)) ** 2 + yy**2
-        target = torch.stack([(radius < 0.4).float() * (index % 2), (radius < 0.4).float() * 0.5,
-                              -(radius < 0.4).float()]) * 0.8
-        if TASKS.get(self.task, TASKS["facades"]).source == "photos":
-            return make_input(self.task, (target + 1) / 2, torch.Generator().manual_seed(index)) * 2 - 1, target
-        outline = ((radius - 0.4).abs() < 0.08).float()
-        return (1 - 2 * outline).expand(3, -1, -1).clone(), target
 
 
 class Pix2PixRecipe(Recipe):
@@ -107,13 +47,11 @@ class Pix2PixRecipe(Recipe):
         return TASKS[self.args.task].input_channels if self.args.task in TASKS else 3
 
     def build_models(self):
-        size = 32 if self.args.dry_run else self.args.image_size
-        base = 8 if self.args.dry_run else self.args.base_channels
-        models = {"generator": UNetGenerator(in_channels=self.input_channels, image_size=size, base_channels=base,
-                                             max_channels=4 * base if self.args.dry_run else self.args.max_channels,
-                                             norm=self.args.norm)}
+        a = self.args
+        models = {"generator": UNetGenerator(in_channels=self.input_channels, image_size=a.image_size,
+                                             base_channels=a.base_channels, max_channels=a.max_channels, norm=a.norm)}
         if self.args.objective != "l1":
-            models["discriminator"] = PatchDiscriminator(in_channels=self.input_channels, base_channels=base,
+            models["discriminator"] = PatchDiscriminator(in_channels=self.input_channels, base_channels=a.base_channels,
                                                          layers=self.args.d_layers, norm=self.args.norm,
                                                          conditional=not self.args.unconditional)
         return models
@@ -123,8 +61,6 @@ class Pix2PixRecipe(Recipe):
                 for name, model in models.items()}
 
     def build_dataset(self):
-        if self.args.dry_run:
-            return ToyPairs(self.args.task)
         split = "all" if self.args.eval_data else "train"
         return PairedImages(self.args.task, self.args.data, self.args.image_size, self.args.direction, split=split)
 
@@ -140,10 +76,9 @@ class Pix2PixRecipe(Recipe):
                                               self.args.gan_mode)  # halved, as the paper slows D relative to G
             update("discriminator", d_loss)
             metrics["d_loss"] = d_loss.detach()
-            # (2) Update G: fool D on its pair, and stay near the target in L1
-            discriminator.requires_grad_(False)
-            adversarial = generator_loss(discriminator(condition, fake), self.args.gan_mode)
-            discriminator.requires_grad_(True)
+            # (2) Update G: fool D on its pair (through a frozen D), and stay near the target in L1
+            with frozen(discriminator):
+                adversarial = generator_loss(discriminator(condition, fake), self.args.gan_mode)
             metrics["g_gan"] = adversarial.detach()
         else:
             adversarial = torch.zeros((), device=fake.device)
@@ -153,14 +88,12 @@ class Pix2PixRecipe(Recipe):
         return {**metrics, "l1": l1.detach()}
 
     def eval_pairs(self):
-        if self.args.dry_run:
-            return ToyPairs(self.args.task)
         data, split = (self.args.eval_data, "all") if self.args.eval_data else (self.args.data, "val")
         return PairedImages(self.args.task, data, self.args.image_size, self.args.direction, split=split, jitter=False)
 
     @torch.no_grad()
     def sample_images(self, models, device):
-        generator = getattr(models["generator"], "module", models["generator"])
+        generator = models["generator"]
         pairs = self.eval_pairs()
         torch.manual_seed(0)  # the same inpainting holes in every grid
         condition, target = (torch.stack(x) for x in zip(*[pairs[i] for i in range(min(6, len(pairs)))], strict=True))
@@ -189,7 +122,8 @@ def parse_args(argv=None):
     group = parser.add_argument_group("pix2pix")
     group.add_argument("--task", default="facades", choices=[*TASKS, "paired"],
                        help="paired tasks read A|B folders; edges, grayscale, inpainting make pairs from photos")
-    group.add_argument("--data", default="../shared/data/facades/train", help="folder or hub:<dataset id>")
+    group.add_argument("--data", default="../shared/data/facades/train",
+                       help="a folder, hub:<dataset id> or synthetic:<kind> (core.common.data; synthetic:pairs is A|B)")
     group.add_argument("--eval_data", default=None, help="held-out folder (default: a 10%% split of --data)")
     group.add_argument("--eval_count", type=int, default=100, help="held-out pairs to evaluate")
     group.add_argument("--direction", default=None, choices=["AtoB", "BtoA"], help="input half of A|B (task default)")

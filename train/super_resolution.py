@@ -17,10 +17,11 @@ import torch.nn.functional as F
 from PIL import Image
 
 from core.adversarial.features import FeatureLoss, feature_network
-from core.adversarial.losses import discriminator_loss, generator_loss
-from core.common.data import ImageFolder, RandomCrops
+from core.adversarial.losses import discriminator_loss, frozen, generator_loss
+from core.common.data import RandomCrops, image_source
 from core.common.metrics import psnr_y, ssim_y
 from core.pix2pix.networks import PatchDiscriminator
+from core.super_resolution.losses import FeatureWeights, feature_objective
 from core.super_resolution.model import (
     SuperResolutionNet,
     crop_to_multiple,
@@ -33,24 +34,6 @@ from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
 LOSSES = ("l2", "feature", "feature+gan")
-
-
-class Stripes(torch.utils.data.Dataset):
-    """Sinusoidal gratings at random angles and frequencies: a stand-in data set for --dry_run and tests."""
-
-    def __init__(self, size: int = 32, length: int = 32):
-        self.size, self.length = size, length
-
-    def __len__(self):
-        return self.length
-
-    def __getitem__(self, index):
-        generator = torch.Generator().manual_seed(index)
-        angle, frequency = torch.rand(2, generator=generator) * torch.tensor([3.14, 0.6]) + torch.tensor([0, 0.1])
-        grid = torch.arange(self.size, dtype=torch.float32)
-        yy, xx = torch.meshgrid(grid, grid, indexing="ij")
-        wave = 0.5 + 0.4 * torch.sin(frequency * (xx * torch.cos(angle) + yy * torch.sin(angle)))
-        return torch.stack([wave, wave.flip(1), 1 - wave])
 
 
 def low_resolution(high: torch.Tensor, scale: int) -> torch.Tensor:
@@ -69,7 +52,7 @@ class SuperResolutionRecipe(Recipe):
             raise ValueError(f"--loss must be one of {LOSSES}")
         self.feature_loss, self.feature_description = None, ""
         if args.loss != "l2":
-            network, self.feature_description = feature_network("colorizer" if args.dry_run else args.feature_net)
+            network, self.feature_description = feature_network(args.feature_net)
             self.feature_loss = FeatureLoss(network)
         if args.loss == "feature+gan":
             self.also_release = ("discriminator",)
@@ -94,25 +77,21 @@ class SuperResolutionRecipe(Recipe):
 
     def build_models(self):
         a = self.args
-        if a.dry_run:
-            sr = SuperResolutionNet(scale=a.scale, width=8, blocks=1)
-        elif a.init:
+        if a.init:
             sr = SuperResolutionNet.from_pretrained(a.init)
         else:
             sr = SuperResolutionNet(scale=a.scale, width=a.width, blocks=a.blocks)
         models = {"sr": sr}
         if a.loss == "feature+gan":
-            models["discriminator"] = PatchDiscriminator(out_channels=3, base_channels=8 if a.dry_run else 32,
-                                                         layers=2 if a.dry_run else 3, conditional=False)
+            models["discriminator"] = PatchDiscriminator(out_channels=3, base_channels=a.d_channels, layers=a.d_layers,
+                                                         conditional=False)
         return models
 
     def build_optimizers(self, models):
         return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate) for name, model in models.items()}
 
     def build_dataset(self):
-        if self.args.dry_run:
-            return Stripes(size=32)
-        return RandomCrops(ImageFolder(self.args.data), crop=self.args.crop, length=self.args.batch_size * 1000)
+        return RandomCrops(image_source(self.args.data), crop=self.args.crop, length=self.args.batch_size * 1000)
 
     def training_step(self, models, high, update):
         a = self.args
@@ -129,33 +108,25 @@ class SuperResolutionRecipe(Recipe):
             d_loss = 0.5 * discriminator_loss(discriminator(None, high * 2 - 1), discriminator(None, output.detach() * 2 - 1))
             update("discriminator", d_loss)
             metrics["d_loss"] = d_loss.detach()
-        feature = self.feature_loss.to(high.device)(output, high)
-        consistency = F.mse_loss(downscale(output, a.scale), low)
-        mse = F.mse_loss(output, high)
-        loss = a.feature_weight * feature + a.consistency_weight * consistency + a.pixel_weight * mse
-        if a.loss == "feature+gan":  # (2) G: fool D; D frozen so G's step leaves no gradient in it
-            discriminator.requires_grad_(False)
-            adversarial = generator_loss(discriminator(None, output * 2 - 1))
-            discriminator.requires_grad_(True)
+        weights = FeatureWeights(a.feature_weight, a.consistency_weight, a.pixel_weight)
+        loss, parts = feature_objective(output, high, low, a.scale, self.feature_loss.to(high.device), weights)
+        if a.loss == "feature+gan":  # (2) G: fool D, through a frozen D
+            with frozen(discriminator):
+                adversarial = generator_loss(discriminator(None, output * 2 - 1))
             loss = loss + a.adversarial_weight * adversarial
             metrics["adversarial"] = adversarial.detach()
         update("sr", loss)
-        return {**metrics, "feature": feature.detach(), "consistency": consistency.detach(),
-                "psnr": -10 * torch.log10(mse.detach().clamp_min(1e-10))}
+        return {**metrics, **parts, "psnr": -10 * torch.log10(parts["pixel_mse"].clamp_min(1e-10))}
 
     def eval_images(self, count: int) -> list[Image.Image]:
-        if self.args.dry_run:
-            return [Image.fromarray((Stripes(size=48)[i].permute(1, 2, 0).numpy() * 255).astype(np.uint8))
-                    for i in range(2)]
-        folder = ImageFolder(self.args.eval_data)
+        folder = image_source(self.args.eval_data)
         return [crop_to_multiple(folder.load(i), self.args.scale) for i in range(min(count, len(folder)))]
 
     @torch.no_grad()
     def sample_images(self, models, device):
         high = crop_to_multiple(self.eval_images(1)[0], self.args.scale)
         low = pil_downscale(high, self.args.scale)
-        sr = getattr(models["sr"], "module", models["sr"])
-        rows = [pil_bicubic_upscale(low, self.args.scale), upscale(sr, low), high]
+        rows = [pil_bicubic_upscale(low, self.args.scale), upscale(models["sr"], low), high]
         return torch.stack([torch.from_numpy(np.asarray(r, np.float32) / 255).permute(2, 0, 1) for r in rows])
 
     @torch.no_grad()
@@ -181,8 +152,11 @@ def parse_args(argv=None):
     group.add_argument("--scale", type=int, default=4, help="upscaling factor")
     group.add_argument("--width", type=int, default=48, help="feature channels")
     group.add_argument("--blocks", type=int, default=8, help="residual blocks")
-    group.add_argument("--feature_net", default="auto", choices=["auto", "vgg16", "colorizer"],
-                       help="auto: VGG-16 from the Hub when reachable, else our colourizer's features")
+    group.add_argument("--feature_net", default="colorizer", choices=["vgg16", "colorizer"],
+                       help="the feature loss's network: our colourizer's features (offline; the releases) or "
+                            "VGG-16 from the Hub; chosen here, never by whether the Hub answers")
+    group.add_argument("--d_channels", type=int, default=32, help="feature+gan: PatchGAN width")
+    group.add_argument("--d_layers", type=int, default=3, help="feature+gan: PatchGAN strided layers")
     group.add_argument("--feature_weight", type=float, default=1.0, help="weight of the feature loss")
     group.add_argument("--consistency_weight", type=float, default=100.0,
                        help="weight of MSE(downscale(output), input) in the feature losses")

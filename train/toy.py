@@ -61,7 +61,7 @@ class ToyRecipe(Recipe):
     data_description = "synthetic Gaussian blobs, 16x16, generated from the seed"
 
     def build_models(self):
-        return {"model": ToyDenoiser(channels=4 if self.args.dry_run else self.args.channels)}
+        return {"model": ToyDenoiser(channels=self.args.channels)}
 
     def build_dataset(self):
         return BlobImages(count=self.args.dataset_size, seed=self.args.seed)

@@ -93,14 +93,12 @@ def load_colorizer_features() -> ColorizerFeatures:
     return ColorizerFeatures(colorizer)
 
 
-def feature_network(name: str = "auto") -> tuple[nn.Module, str]:
-    """(frozen feature network in eval mode, what it is). "auto": VGG-16 if the Hub answers, else ours."""
-    from core.hub import hub_is_reachable
+def feature_network(name: str = "colorizer") -> tuple[nn.Module, str]:
+    """(frozen feature network in eval mode, what it is): "colorizer" (ours, offline) or "vgg16" (from the Hub).
 
-    if name not in ("auto", *FEATURE_NETWORKS):
-        raise ValueError(f"feature network must be 'auto' or one of {FEATURE_NETWORKS}, got {name!r}")
-    if name == "auto":
-        name = "vgg16" if hub_is_reachable() else "colorizer"
+    Chosen by name only: a release's loss must not depend on whether the network was up that day."""
+    if name not in FEATURE_NETWORKS:
+        raise ValueError(f"feature network must be one of {FEATURE_NETWORKS}, got {name!r}")
     if name == "vgg16":
         network, described = load_vgg16_features(), f"VGG-16 relu2_2, ImageNet weights from {VGG16_REPO}"
     else:

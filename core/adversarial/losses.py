@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 
@@ -34,3 +36,13 @@ def r1_penalty(real_images: torch.Tensor, real_logits: torch.Tensor) -> torch.Te
     """E ||grad_x D(x)||^2 on real data: keeps D smooth where the data is (Mescheder et al. 2018)."""
     (gradient,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
     return gradient.pow(2).flatten(1).sum(1).mean()
+
+
+@contextmanager
+def frozen(discriminator: torch.nn.Module):
+    """G's step through D: D's parameters take no gradient from it (and cost no backward work)."""
+    discriminator.requires_grad_(False)
+    try:
+        yield discriminator
+    finally:
+        discriminator.requires_grad_(True)

@@ -62,10 +62,14 @@ def soft_encode(ab: torch.Tensor, centers: torch.Tensor, neighbors: int = 5, sig
     return encoded.view(batch, height, width, -1).permute(0, 3, 1, 2)
 
 
-def annealed_mean(probabilities: torch.Tensor, centers: torch.Tensor, temperature: float) -> torch.Tensor:
-    """(B, Q, H, W) probabilities -> (B, 2, H, W) ab; temperature 1 is the plain mean."""
+def sharpen(probabilities: torch.Tensor, temperature: float, dim: int = 1) -> torch.Tensor:
+    """p^(1/T), renormalised over the bins: T = 1 leaves p, T -> 0 puts all mass on the mode."""
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0 (use a small value for the mode), got {temperature}")
-    logits = torch.log(probabilities.clamp(min=1e-12)) / temperature
-    sharpened = torch.softmax(logits, dim=1)
+    return torch.softmax(torch.log(probabilities.clamp(min=1e-12)) / temperature, dim=dim)
+
+
+def annealed_mean(probabilities: torch.Tensor, centers: torch.Tensor, temperature: float) -> torch.Tensor:
+    """(B, Q, H, W) probabilities -> (B, 2, H, W) ab; temperature 1 is the plain mean."""
+    sharpened = sharpen(probabilities, temperature)
     return torch.einsum("bqhw,qc->bchw", sharpened, centers.to(sharpened))

@@ -69,17 +69,27 @@ class Colorizer(nn.Module, PyTorchModelHubMixin):
             raise ValueError("only the classification model predicts a distribution")
         return torch.softmax(self(lightness), dim=1)
 
-    def colorize(self, lightness: torch.Tensor, temperature: float = 0.38) -> torch.Tensor:
-        """L (B, 1, H, W) of any size -> ab (B, 2, H, W): pad to a multiple of 8, predict, upsample."""
+    @staticmethod
+    def pad(lightness: torch.Tensor) -> torch.Tensor:
+        """L (B, 1, H, W) of any size, replicate-padded to multiples of 8 (the network's stride)."""
         height, width = lightness.shape[-2:]
         pad_h, pad_w = -height % 8, -width % 8
-        padded = F.pad(lightness, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else lightness
+        return F.pad(lightness, (0, pad_w, 0, pad_h), mode="replicate") if pad_h or pad_w else lightness
+
+    @staticmethod
+    def full_resolution(ab_quarter: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """ab at the network's quarter resolution -> (B, 2, H, W): bilinear up, the padding cut off."""
+        ab = F.interpolate(ab_quarter, scale_factor=4, mode="bilinear", align_corners=False)
+        return ab[..., :height, :width]
+
+    def colorize(self, lightness: torch.Tensor, temperature: float = 0.38) -> torch.Tensor:
+        """L (B, 1, H, W) of any size -> ab (B, 2, H, W): pad to a multiple of 8, predict, upsample."""
+        padded = self.pad(lightness)
         if self.head_type == "classification":
             ab = annealed_mean(self.ab_distribution(padded), self.ab_centers, temperature)
         else:
             ab = self(padded)
-        ab = F.interpolate(ab, size=padded.shape[-2:], mode="bilinear", align_corners=False)
-        return ab[..., :height, :width]
+        return self.full_resolution(ab, *lightness.shape[-2:])
 
 
 def rebalanced_cross_entropy(logits: torch.Tensor, soft_targets: torch.Tensor, class_weights: torch.Tensor):

@@ -8,7 +8,8 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from core.colorization.ab_bins import annealed_mean
+from core.colorization.ab_bins import annealed_mean, sharpen
+from core.colorization.model import Colorizer
 from core.common.color import colorfulness, lab_to_rgb, rgb_to_lab
 
 
@@ -33,14 +34,12 @@ def colorize_both(rgb: np.ndarray, l2_model, class_model, temperature: float) ->
     """Run both models on the lightness of `rgb` (H, W, 3) in [0, 1]."""
     lightness = rgb_to_lab(torch.from_numpy(rgb).permute(2, 0, 1)[None].float())[:, :1]
     height, width = lightness.shape[-2:]
-    pad_h, pad_w = -height % 8, -width % 8
-    padded = torch.nn.functional.pad(lightness, (0, pad_w, 0, pad_h), mode="replicate")
-    distribution = class_model.ab_distribution(padded)
+    padded = class_model.pad(lightness)
+    distribution = class_model.ab_distribution(padded)  # kept: a pixel click and a new T reuse it
     l2_quarter = l2_model(padded)
 
     def to_rgb(ab_quarter):
-        ab = torch.nn.functional.interpolate(ab_quarter, size=padded.shape[-2:], mode="bilinear",
-                                             align_corners=False)[..., :height, :width]
+        ab = class_model.full_resolution(ab_quarter, height, width)
         return lab_to_rgb(torch.cat([lightness, ab], dim=1))[0].permute(1, 2, 0).numpy()
 
     classification = to_rgb(annealed_mean(distribution, class_model.ab_centers, temperature))
@@ -53,8 +52,7 @@ def redecode(result: Colorized, centers: np.ndarray, temperature: float) -> Colo
     """The classification result at another temperature, from the stored distribution: no network run."""
     height, width = result.lightness.shape
     distribution = torch.from_numpy(result.distribution)[None]
-    ab = annealed_mean(distribution, torch.from_numpy(centers), temperature)
-    ab = torch.nn.functional.interpolate(ab, scale_factor=4, mode="bilinear", align_corners=False)[..., :height, :width]
+    ab = Colorizer.full_resolution(annealed_mean(distribution, torch.from_numpy(centers), temperature), height, width)
     lightness = torch.from_numpy(result.lightness)[None, None]
     rgb = lab_to_rgb(torch.cat([lightness, ab], dim=1))[0].permute(1, 2, 0).numpy()
     return Colorized(result.lightness, result.l2, rgb, result.distribution, result.l2_ab_quarter)
@@ -85,8 +83,7 @@ def pixel_distribution(result: Colorized, centers: np.ndarray, x: int, y: int, t
     fig = go.Figure(go.Scatter(x=centers[:, 1], y=centers[:, 0], mode="markers", name="ab bins",
                                marker=dict(size=sizes, color=colors, line=dict(width=0.5, color="#555")),
                                text=[f"p = {p:.3f}" for p in probabilities], hoverinfo="text"))
-    sharpened = np.exp(np.log(np.clip(probabilities, 1e-12, None)) / temperature)
-    mean_ab = (sharpened / sharpened.sum()) @ centers
+    mean_ab = sharpen(torch.from_numpy(probabilities), temperature, dim=0).numpy() @ centers
     marks = [("L2 prediction", result.l2_ab_quarter[:, qy, qx], "x"),
              (f"annealed mean (T = {temperature:.2f})", mean_ab, "circle-open")]
     if original is not None:

@@ -1,4 +1,10 @@
-"""Image data sources for trainers: a local folder, paired A|B images, a Hub dataset; a stable split.
+"""Image data sources for trainers, one `--data` grammar for every recipe; a stable split.
+
+    ../shared/data/faces/ffhq256    a folder of images (recursive)
+    mnist:../shared/data/mnist      MNIST's idx files (split "val" is MNIST's test set)
+    hub:user/dataset                a Hub dataset stored as image files
+    synthetic:discs                 a tiny seeded set made on the spot (core.common.synthetic), for tests
+
 
 All return float tensors in [0, 1], (C, H, W). Unreadable files are skipped and counted, never fatal:
 real folders hold the odd truncated JPEG.
@@ -159,10 +165,53 @@ def hub_image_folder(dataset_id: str, *, revision: str | None = None, **folder_k
     return ImageFolder(local, **folder_kwargs)
 
 
-def image_source(spec: str, **folder_kwargs) -> ImageFolder:
-    """A trainer's `--data` argument: a local folder path, or `hub:<dataset id>`."""
+class TensorImages(Dataset):
+    """Images held as one tensor (N, C, H, W) in [0, 1], with ImageFolder's interface (`load`, `files`)."""
+
+    def __init__(self, images: torch.Tensor, *, size: int | None = None, mode: str = "RGB", split: str = "all",
+                 val_fraction: float = 0.0, seed: int = 0, transform=None):
+        keys = [f"{index:06d}" for index in range(len(images))]
+        if split != "all" and val_fraction > 0:
+            keep = [in_validation_split(k, val_fraction, seed) == (split == "val") for k in keys]
+            images, keys = images[torch.tensor(keep)], [k for k, kept in zip(keys, keep, strict=True) if kept]
+        if not len(images):
+            raise ValueError(f"no images in split {split!r}")
+        self.images, self.files, self.skipped = images, [Path(k) for k in keys], []
+        self.size, self.mode, self.transform = size, mode, transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def load(self, index: int) -> Image.Image:
+        array = (self.images[index].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        image = Image.fromarray(array[..., 0] if array.shape[2] == 1 else array).convert(self.mode)
+        return image.resize((self.size, self.size), Image.Resampling.BICUBIC) if self.size else image
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        tensor = to_tensor(self.load(index))
+        return self.transform(tensor) if self.transform else tensor
+
+
+def mnist_images(root: str, split: str, **kwargs) -> TensorImages:
+    """MNIST digits as images: "train" is MNIST's training set, "val"/"test" its test set."""
+    from core.common.mnist import load_mnist
+
+    images, _ = load_mnist(root, "train" if split in ("train", "all") else "test")
+    kwargs.pop("val_fraction", None)
+    return TensorImages(torch.from_numpy(images.copy()).float().div(255)[:, None], mode=kwargs.pop("mode", "L"), **kwargs)
+
+
+def image_source(spec: str, **folder_kwargs) -> ImageFolder | TensorImages:
+    """A trainer's `--data` argument (the grammar in the module docstring) -> a data set of images."""
     if spec.startswith("hub:"):
         return hub_image_folder(spec.removeprefix("hub:"), **folder_kwargs)
+    if spec.startswith("mnist:"):
+        return mnist_images(spec.removeprefix("mnist:"), folder_kwargs.pop("split", "train"), **folder_kwargs)
+    if spec.startswith("synthetic:"):
+        from core.common.synthetic import synthetic_images
+
+        images = synthetic_images(spec.removeprefix("synthetic:"), count=64, size=64)
+        return TensorImages(images, **{"val_fraction": 0.25, **folder_kwargs})
     return ImageFolder(spec, **folder_kwargs)
 
 
@@ -199,6 +248,6 @@ class RandomCrops(Dataset):
 
 
 def load_photos(root: str | Path, count: int) -> list[np.ndarray]:
-    """The first `count` readable photos under `root` as float32 (H, W, 3) arrays in [0, 1]."""
-    folder = ImageFolder(root)
+    """The first `count` readable photos of a `--data` source as float32 (H, W, 3) arrays in [0, 1]."""
+    folder = image_source(str(root))
     return [np.asarray(folder.load(i), dtype=np.float32) / 255 for i in range(min(count, len(folder)))]

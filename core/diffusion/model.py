@@ -18,10 +18,11 @@ from torch import nn
 from core.common.seeds import seed_noise
 
 SAMPLERS = ("ddim", "ddpm")
+PREDICTION_TYPES = ("epsilon", "v_prediction")
 
 
 class DiffusionModel(nn.Module, PyTorchModelHubMixin):
-    """eps-prediction U-Net for (B, C, S, S) images in [-1, 1], with its training noise schedule.
+    """A U-Net denoiser for (B, C, S, S) images in [-1, 1], with its training noise schedule.
 
     Args:
         image_size: side S of the (square) images it was trained on.
@@ -33,12 +34,17 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
         beta_schedule: "linear" (DDPM paper) or "squaredcos_cap_v2" (cosine, Nichol & Dhariwal 2021).
         norm_groups: GroupNorm groups. Keep several channels per group: with one channel per group it is
             instance norm, which erases each channel's mean, and samples come out with the wrong brightness.
+        prediction_type: what the network outputs: "epsilon" (the noise, Ho et al. 2020) or "v_prediction"
+            (v = sqrt(a_t) eps - sqrt(1 - a_t) x0, Salimans & Ho 2022: well scaled at every noise level).
     """
 
     def __init__(self, image_size: int = 32, channels: int = 3, block_channels: tuple[int, ...] = (32, 64, 64),
                  attention_levels: tuple[int, ...] = (2,), layers_per_block: int = 1, num_train_timesteps: int = 1000,
-                 beta_schedule: str = "squaredcos_cap_v2", norm_groups: int = 8):
+                 beta_schedule: str = "squaredcos_cap_v2", norm_groups: int = 8, prediction_type: str = "epsilon"):
         super().__init__()
+        if prediction_type not in PREDICTION_TYPES:
+            raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {prediction_type!r}")
+        self.prediction_type = prediction_type
         if any(width % norm_groups for width in block_channels):
             raise ValueError(f"every width in {tuple(block_channels)} must divide into {norm_groups} norm groups")
         if image_size % 2 ** (len(block_channels) - 1):
@@ -58,7 +64,7 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
         self.register_buffer("alphas_cumprod", alphas_cumprod.float(), persistent=False)
 
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-        """The predicted noise eps, same shape as `noisy`."""
+        """The network's output (eps or v, by `prediction_type`), same shape as `noisy`."""
         return self.unet(noisy, timesteps).sample
 
     def scheduler(self, kind: str = "ddim") -> DDPMScheduler | DDIMScheduler:
@@ -66,7 +72,7 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
         if kind not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {kind!r}")
         config = dict(num_train_timesteps=self.num_train_timesteps, beta_schedule=self.beta_schedule,
-                      prediction_type="epsilon", clip_sample=True, clip_sample_range=1.0)
+                      prediction_type=self.prediction_type, clip_sample=True, clip_sample_range=1.0)
         if kind == "ddpm":
             return DDPMScheduler(**config, variance_type="fixed_small")
         return DDIMScheduler(**config, set_alpha_to_one=False, steps_offset=1)
@@ -123,10 +129,13 @@ def add_noise(model: DiffusionModel, clean: torch.Tensor, noise: torch.Tensor, t
 
 @torch.no_grad()
 def predict_clean(model: DiffusionModel, noisy: torch.Tensor, timestep: int) -> torch.Tensor:
-    """One call of the network read as a denoiser: x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), clamped."""
+    """One call of the network read as a denoiser, clamped: x0 = (x_t - sqrt(1 - a_t) eps) / sqrt(a_t), or
+    x0 = sqrt(a_t) x_t - sqrt(1 - a_t) v for a v-prediction model."""
     alpha_bar = model.alphas_cumprod[int(timestep)].to(noisy.device)
-    eps = model(noisy, torch.full((len(noisy),), int(timestep), device=noisy.device, dtype=torch.long))
-    return ((noisy - (1 - alpha_bar).sqrt() * eps) / alpha_bar.sqrt()).clamp(-1, 1)
+    output = model(noisy, torch.full((len(noisy),), int(timestep), device=noisy.device, dtype=torch.long))
+    if model.prediction_type == "v_prediction":
+        return (alpha_bar.sqrt() * noisy - (1 - alpha_bar).sqrt() * output).clamp(-1, 1)
+    return ((noisy - (1 - alpha_bar).sqrt() * output) / alpha_bar.sqrt()).clamp(-1, 1)
 
 
 @torch.no_grad()

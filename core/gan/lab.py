@@ -82,6 +82,13 @@ class LabConfig:
         return self
 
 
+class LabRun:
+    """One user's run, kept in their gr.State: Stop sets `stopped`, and the running lab ends at its next
+    snapshot, keeping its plots (cancelling the event instead would turn every output into an error badge)."""
+
+    stopped = False
+
+
 @dataclass
 class Snapshot:
     step: int

@@ -7,7 +7,7 @@ from core.common import edge
 from core.common.display import pixel_grid, weights_note
 from core.common.seeds import MAX_SEED, parse_seeds
 from core.gan.dcgan import DCGANGenerator
-from core.gan.lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, train_lab
+from core.gan.lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, LabRun, train_lab
 from core.gan.lab_figures import game_figure, loss_figure
 from core.gan.sampling import PATHS, interpolate, style_mixing_row
 from core.gan.stylegan import StyleGANGenerator
@@ -66,13 +66,6 @@ WRITE_LINK = """(seeds, psi, model) => {
   url.searchParams.set("seeds", seeds); url.searchParams.set("psi", psi); url.searchParams.set("model", model);
   window.history.replaceState(null, "", url);
 }"""
-
-
-class LabRun:
-    """Per session (gr.State): Stop sets `stopped`; the running lab ends at its next snapshot and keeps its
-    plots (cancelling the event instead would turn every output into an error badge)."""
-
-    stopped = False
 
 
 def run_lab(distribution, loss, generator_lr, discriminator_lr, discriminator_steps, steps, seed, run=None):

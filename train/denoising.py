@@ -1,6 +1,6 @@
 """Natural-image denoiser recipe: DenoisingUNet on random crops, blind to the Gaussian noise level.
 
-    python -m train.denoiser --data ../shared/data/photos/bsds500-train \\
+    python -m train.denoising --data ../shared/data/photos/bsds500-train \\
         --eval_data ../shared/data/photos/bsd100 --output_dir outputs/natural-image-denoiser
 """
 
@@ -12,25 +12,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.common.data import ImageFolder, RandomCrops, load_photos
+from core.common.data import RandomCrops, image_source, load_photos
 from core.common.metrics import psnr
 from core.denoising.model import DenoisingUNet
 from train.args import add_photo_data_args, common_parser
 from train.loop import Recipe, train
 
 
-class NoiseCrops(torch.utils.data.Dataset):
-    """Smooth random colour fields: stand-in images for --dry_run, no files needed."""
-
-    def __len__(self):
-        return 32
-
-    def __getitem__(self, index):
-        return F.interpolate(torch.rand(1, 3, 4, 4), size=(32, 32), mode="bilinear", align_corners=False)[0]
-
-
 class DenoiserRecipe(Recipe):
-    name = "denoiser"
+    name = "denoising"
     release = "denoiser"
     title = "Natural-image denoiser (small residual U-Net)"
     license = "mit"
@@ -44,8 +34,6 @@ class DenoiserRecipe(Recipe):
 
     def build_models(self):
         a = self.args
-        if a.dry_run:
-            return {"denoiser": DenoisingUNet(base_channels=8, levels=2)}
         return {"denoiser": DenoisingUNet(base_channels=a.base_channels, levels=a.levels,
                                           blocks_per_level=a.blocks_per_level)}
 
@@ -53,9 +41,7 @@ class DenoiserRecipe(Recipe):
         return {"denoiser": torch.optim.Adam(models["denoiser"].parameters(), lr=self.args.learning_rate)}
 
     def build_dataset(self):
-        if self.args.dry_run:
-            return NoiseCrops()
-        folder = ImageFolder(self.args.data)
+        folder = image_source(self.args.data)
         return RandomCrops(folder, crop=self.args.crop, length=self.args.batch_size * 1000)
 
     def training_step(self, models, clean, update):
@@ -66,8 +52,6 @@ class DenoiserRecipe(Recipe):
         return {"loss": loss.detach(), "psnr": -10 * math.log10(max(loss.item(), 1e-10))}
 
     def eval_images(self, count):
-        if self.args.dry_run:
-            return [NoiseCrops()[0].permute(1, 2, 0).numpy()]
         return load_photos(self.args.eval_data, count)
 
     @torch.no_grad()

@@ -1,6 +1,6 @@
 """x4 super-resolution on a standard test set: PSNR/SSIM (Y, border cropped) and realism of the texture.
 
-    python -m bench.sr_quality --data ../shared/data/photos/bsd100
+    python -m bench.super_resolution_quality --data ../shared/data/photos/bsd100
 
 Each high-resolution image (sides trimmed to a multiple of 4) is shrunk x4 with bicubic (PIL, as MATLAB's
 imresize) and upscaled back by bicubic and by the three models. PSNR and SSIM are on the luma channel with
