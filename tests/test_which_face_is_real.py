@@ -1,5 +1,5 @@
 """'Which face is real?': rounds carry no hint of the answer, scoring is server-side and replay-proof,
-answers survive restarts and 30 concurrent players."""
+answers survive restarts and concurrent players."""
 
 import threading
 from pathlib import Path
@@ -148,7 +148,10 @@ def test_the_api_cannot_replay_a_guess(quiz_url):
     assert Path(left).read_bytes() == Path(again[0]).read_bytes() and "Round 2 of 10" in again[2]
 
 
-def test_thirty_concurrent_players_lose_no_answers(quiz_url):
+PLAYERS = 8  # at once, each a whole game; the 30-client load is bench.class_load
+
+
+def test_concurrent_players_lose_no_answers(quiz_url):
     from gradio_client import Client
 
     app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
@@ -167,14 +170,14 @@ def test_thirty_concurrent_players_lose_no_answers(quiz_url):
         except Exception as error:  # noqa: BLE001 - reported by the assert below
             errors.append(repr(error))
 
-    players = [threading.Thread(target=play, args=(i,)) for i in range(30)]
+    players = [threading.Thread(target=play, args=(i,)) for i in range(PLAYERS)]
     for player in players:
         player.start()
     for player in players:
         player.join(180)
     assert not errors, errors[:3]
-    assert len(summaries) == 30 and all("Game over" in s and "all players so far" in s for s in summaries)
-    assert app.answers.aggregate().answers - before == 30 * ROUNDS_PER_GAME
+    assert len(summaries) == PLAYERS and all("Game over" in s and "all players so far" in s for s in summaries)
+    assert app.answers.aggregate().answers - before == PLAYERS * ROUNDS_PER_GAME
 
 
 def test_next_pair_is_offered_only_between_rounds_and_not_after_the_game():
