@@ -30,6 +30,7 @@ from safetensors import safe_open
 
 BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled_weights"
 WEIGHTS_FILE = "model.safetensors"
+DIFFUSERS_WEIGHTS = "unet/diffusion_pytorch_model.safetensors"  # a DDPM release in diffusers' pipeline layout
 CONFIG_FILE = "config.json"
 CARD_FILE = "README.md"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
@@ -123,8 +124,9 @@ def hub_is_reachable(endpoint: str | None = None, timeout: float = REACHABILITY_
 
 
 def check_safetensors_folder(folder: Path) -> None:
-    """Raise unless `folder` holds config.json and model.safetensors; refuse pickle-only folders."""
-    if not (folder / WEIGHTS_FILE).is_file():
+    """Raise unless `folder` holds config.json and model.safetensors (or diffusers' unet/ safetensors); refuse
+    pickle-only folders."""
+    if not (folder / WEIGHTS_FILE).is_file() and not (folder / DIFFUSERS_WEIGHTS).is_file():
         pickles = sorted(p.name for p in folder.glob("*") if p.suffix in PICKLE_SUFFIXES)
         if pickles:
             raise PickleRefusedError(
@@ -143,8 +145,9 @@ def download_snapshot(repo_id: str, revision: str | None, local_only: bool) -> t
     from huggingface_hub import snapshot_download
 
     folder = Path(snapshot_download(repo_id, revision=revision, local_files_only=local_only, etag_timeout=5,
-                                    allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE]))
-    if not (folder / WEIGHTS_FILE).is_file():
+                                    allow_patterns=[CONFIG_FILE, WEIGHTS_FILE, CARD_FILE, DIFFUSERS_WEIGHTS,
+                                                    "unet/config.json", "scheduler/*.json", "model_index.json"]))
+    if not (folder / WEIGHTS_FILE).is_file() and not (folder / DIFFUSERS_WEIGHTS).is_file():
         raise PickleRefusedError(
             f"{repo_id} has no {WEIGHTS_FILE} (maybe only a pickle); manifold-lab loads safetensors only.")
     return folder, folder.name  # snapshot folders are named by commit hash
@@ -159,11 +162,12 @@ def _load_folder(model_cls, folder: Path):
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise WeightsNotFoundError(f"{config_file} is not valid JSON: {error}") from error
     check_config(model_cls, config, config_file)
+    weights = folder / WEIGHTS_FILE if (folder / WEIGHTS_FILE).is_file() else folder / DIFFUSERS_WEIGHTS
     try:
-        with safe_open(folder / WEIGHTS_FILE, framework="pt"):
+        with safe_open(weights, framework="pt"):
             pass  # the header is readable: a truncated or foreign file fails here, named
     except Exception as error:  # safetensors raises its own SafetensorError, and OSError
-        raise WeightsNotFoundError(f"{folder / WEIGHTS_FILE} is not a readable safetensors file: {error}") from error
+        raise WeightsNotFoundError(f"{weights} is not a readable safetensors file: {error}") from error
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # huggingface_hub prints a line for every local load
             model = model_cls.from_pretrained(folder, strict=True)

@@ -97,7 +97,7 @@ def test_denoising_from_a_noise_level_walks_only_the_steps_below_it():
 def test_a_tiny_training_run_releases_and_reloads_through_the_weight_path(tmp_path, monkeypatch):
     summary = train_diffusion(["--dry_run", *TINY, "--output_dir", str(tmp_path)])
     final = tmp_path / "final"
-    assert (final / "model.safetensors").exists() and "DDPM" in (final / "README.md").read_text()
+    assert (final / "unet" / "diffusion_pytorch_model.safetensors").exists() and "DDPM" in (final / "README.md").read_text()
     assert "realism_accuracy_ddim25" in (final / "README.md").read_text()
     monkeypatch.setenv("MANIFOLD_WEIGHTS_TINY_DIFFUSION", str(final))
     model, source = load_pretrained(DiffusionModel, "manifold-lab/tiny-diffusion")
@@ -186,3 +186,22 @@ def test_space_turns_bad_input_into_messages(app, served_spaces):
                                   (one_step, ["Digits (MNIST)", 99, 10, 0], "Example image")):
         answer = client.call(endpoint.fn_index, data)
         assert answer.status == "error" and answer.message.startswith(label), answer
+
+
+def test_a_release_is_in_diffusers_layout_and_loads_both_ways(tmp_path, monkeypatch):
+    """DDPMPipeline / DDIMPipeline load our release as it is; our loader loads it (and the older root layout)."""
+    from diffusers import DDIMPipeline, DDPMPipeline
+
+    model = DiffusionModel(image_size=8, channels=3, block_channels=(8,), attention_levels=(), norm_groups=4,
+                           prediction_type="v_prediction")
+    model.save_pretrained(tmp_path / "release")
+    assert (tmp_path / "release" / "unet" / "diffusion_pytorch_model.safetensors").is_file()
+    assert not (tmp_path / "release" / "model.safetensors").exists()  # the weights once, where diffusers looks
+    pipeline = DDPMPipeline.from_pretrained(tmp_path / "release")
+    assert pipeline.scheduler.config.prediction_type == "v_prediction"
+    assert torch.equal(pipeline.unet.conv_in.weight, model.unet.conv_in.weight)
+    assert type(DDIMPipeline.from_pretrained(tmp_path / "release").scheduler).__name__ == "DDIMScheduler"
+    monkeypatch.setenv("MANIFOLD_WEIGHTS_TINY_DIFFUSION", str(tmp_path / "release"))
+    loaded, source = load_pretrained(DiffusionModel, "manifold-lab/tiny-diffusion")
+    assert source.kind == "local" and loaded.prediction_type == "v_prediction"
+    assert torch.equal(loaded.unet.conv_in.weight, model.unet.conv_in.weight)

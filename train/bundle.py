@@ -21,17 +21,21 @@ LIMIT = 10_000_000
 def bundle(final: Path, name: str, half: bool = False) -> Path:
     target = BUNDLED / name
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(final / "config.json", target / "config.json")
+    for extra in ("config.json", "model_index.json", "unet/config.json", "scheduler/scheduler_config.json"):
+        if (final / extra).is_file():  # a DDPM in diffusers' layout keeps it
+            (target / extra).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(final / extra, target / extra)
     card = (final / "README.md").read_text()
-    weights = load_file(final / "model.safetensors")
+    weights_file = "model.safetensors" if (final / "model.safetensors").is_file() else "unet/diffusion_pytorch_model.safetensors"
+    weights = load_file(final / weights_file)
     if half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
         card += "\n## Bundled copy\n\nStored in float16 (half the bytes); loading casts it back to float32.\n"
-    save_file(weights, target / "model.safetensors", metadata={"format": "pt"})
+    save_file(weights, target / weights_file, metadata={"format": "pt"})
     (target / "README.md").write_text(card)
-    size = (target / "model.safetensors").stat().st_size
+    size = (target / weights_file).stat().st_size
     if size >= LIMIT:
-        raise ValueError(f"{target / 'model.safetensors'} is {size / 1e6:.1f} MB: over the Hub's 10 MB non-LFS limit")
+        raise ValueError(f"{target / weights_file} is {size / 1e6:.1f} MB: over the Hub's 10 MB non-LFS limit")
     return target
 
 
@@ -42,7 +46,8 @@ def main(argv=None) -> None:
     parser.add_argument("--half", action="store_true", help="store float16 weights")
     args = parser.parse_args(argv)
     target = bundle(args.final, args.name, args.half)
-    print(f"{target}: {(target / 'model.safetensors').stat().st_size / 1e6:.1f} MB")
+    sizes = sum(p.stat().st_size for p in target.rglob("*.safetensors"))
+    print(f"{target}: {sizes / 1e6:.1f} MB of weights")
 
 
 if __name__ == "__main__":

@@ -339,7 +339,8 @@ def push_folder(folder: Path, repo_id: str) -> str:
     api = HfApi()
     api.create_repo(repo_id, repo_type="model", exist_ok=True)
     info = api.upload_folder(repo_id=repo_id, folder_path=str(folder), repo_type="model",
-                             allow_patterns=["config.json", "model.safetensors", "README.md"],
+                             allow_patterns=["config.json", "model.safetensors", "README.md", "model_index.json",
+                                             "unet/*", "scheduler/*"],
                              commit_message="Upload weights from manifold-lab trainer")
     return str(info)
 

@@ -8,11 +8,14 @@ safetensors file + config.json (our shared weight path) is the whole model.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, UNet2DModel
 from huggingface_hub import PyTorchModelHubMixin
+from safetensors.torch import load_file
 from torch import nn
 
 from core.common.seeds import seed_noise
@@ -66,6 +69,37 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
     def forward(self, noisy: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
         """The network's output (eps or v, by `prediction_type`), same shape as `noisy`."""
         return self.unet(noisy, timesteps).sample
+
+    # -- saved in diffusers' own layout: DDPMPipeline.from_pretrained(folder) and DDIMPipeline load a release --
+    def _save_pretrained(self, save_directory: Path) -> None:
+        """unet/ + scheduler/ + model_index.json (diffusers' pipeline layout) beside our config.json."""
+        save_directory = Path(save_directory)
+        self.unet.save_pretrained(save_directory / "unet", safe_serialization=True)
+        self.scheduler("ddpm").save_pretrained(save_directory / "scheduler")
+        import diffusers
+
+        index = {"_class_name": "DDPMPipeline", "_diffusers_version": diffusers.__version__,
+                 "unet": ["diffusers", "UNet2DModel"], "scheduler": ["diffusers", "DDPMScheduler"]}
+        (save_directory / "model_index.json").write_text(json.dumps(index, indent=2))
+
+    @classmethod
+    def _from_pretrained(cls, *, model_id: str, revision=None, cache_dir=None, force_download=False, proxies=None,
+                         resume_download=None, local_files_only=False, token=None, map_location="cpu",
+                         strict=False, **model_kwargs):
+        """A folder in diffusers' layout (unet/) or, as the first releases were saved, model.safetensors."""
+        folder = Path(model_id)
+        weights = folder / "unet" / "diffusion_pytorch_model.safetensors"
+        if not weights.is_file():
+            return super()._from_pretrained(model_id=model_id, revision=revision, cache_dir=cache_dir,
+                                            force_download=force_download, proxies=proxies,
+                                            resume_download=resume_download, local_files_only=local_files_only,
+                                            token=token, map_location=map_location, strict=strict, **model_kwargs)
+        model = cls(**model_kwargs)
+        state = load_file(weights, device=map_location)
+        missing, unexpected = model.unet.load_state_dict({k: v.float() for k, v in state.items()}, strict=strict)
+        if strict and (missing or unexpected):
+            raise RuntimeError(f"{weights}: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        return model
 
     def scheduler(self, kind: str = "ddim") -> DDPMScheduler | DDIMScheduler:
         """A fresh scheduler for this model's noise schedule: "ddpm" (ancestral) or "ddim" (deterministic)."""

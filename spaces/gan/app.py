@@ -1,19 +1,27 @@
 """GANs: a discriminator is a learned loss. StyleGAN-style faces by seed; the 2-D GAN lab trains G and D live."""
 
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
 import torch
+from PIL import Image
 
 from core.common import edge
 from core.common.display import pixel_grid, weights_note
-from core.common.seeds import MAX_SEED, parse_seeds
+from core.common.images import load_image
+from core.common.seeds import MAX_SEED, parse_seeds, seed_noise
 from core.gan.dcgan import DCGANGenerator
 from core.gan.lab import DISTRIBUTIONS, MAX_SECONDS, MAX_STEPS, LabConfig, LabRun, train_lab
 from core.gan.lab_figures import game_figure, loss_figure
+from core.gan.projection import face_guide, interpolate_ws, move_along, project, square_crop, w_pca
 from core.gan.sampling import PATHS, interpolate, style_mixing_row
 from core.gan.stylegan import StyleGANGenerator
 from core.hub import load_pretrained
+from core.pca.figures import explained_variance_bars
 
 STYLEGAN_REPO, DCGAN_REPO = "manifold-lab/stylegan-faces", "manifold-lab/dcgan-faces"
+EXAMPLES = Path(__file__).parent / "examples"
 SCALE = 2  # 64x64 samples are shown at 2x, nearest neighbour, so pixels stay pixels (2 px gaps between)
 
 DESCRIPTION = """# 🎭 GANs: the discriminator is a learned loss
@@ -47,6 +55,50 @@ def interpolate_faces(seed_a, seed_b, steps, path):
 @torch.inference_mode()
 def mix_styles(coarse_seed, fine_seed, truncation):
     return pixel_grid(style_mixing_row(stylegan, int(coarse_seed), int(fine_seed), float(truncation)), scale=SCALE)
+
+
+@edge.remember(maxsize=1)
+def ganspace():
+    """PCA of 5,000 sampled w (GANSpace), computed once on first use."""
+    return w_pca(stylegan, samples=5000)
+
+
+def crop_preview(photo, left, top, size):
+    """The square the projection will use, with FFHQ's framing as a guide (eyes on the upper line)."""
+    face = square_crop(np.asarray(load_image(photo, "RGB", max_side=1024, min_side=32)), left, top, size)
+    return face_guide(face), face
+
+
+def project_photo(photo, left, top, size, space, steps, progress=gr.Progress()):
+    _, face = crop_preview(photo, left, top, size)
+    target = torch.from_numpy(np.asarray(Image.fromarray(face).resize((64, 64), Image.Resampling.LANCZOS))).permute(2, 0, 1) / 255
+    result = project(stylegan, target.float(), steps=int(steps), plus=space == "w+",
+                     callback=lambda f: progress(f, desc="optimising w"))
+    note = (f"{int(steps)} Adam steps in {space}: reconstruction **{result.psnr:.1f} dB** PSNR against your photo at 64x64. "
+            f"A face the generator made itself projects back to about {self_projection_psnr():.0f} dB: the rest of the "
+            "gap is how far your photo lies from the faces this generator can make.")
+    strip = pixel_grid(torch.stack(result.snapshots), scale=2)
+    return pixel_grid(torch.stack([target, result.image]), scale=4), strip, note, result.w
+
+
+@edge.remember(maxsize=1)
+def self_projection_psnr() -> float:
+    return project(stylegan, stylegan.sample([123])[0], steps=150).psnr
+
+
+def photo_to_sample(w, seed, steps):
+    if w is None:
+        raise gr.Error("Project a photo first.")
+    w_seed = stylegan.map(seed_noise([int(seed)], stylegan.latent_dim))[0].expand(stylegan.num_ws, -1)
+    return pixel_grid(interpolate_ws(stylegan, w, w_seed, int(steps)), scale=2)
+
+
+def walk_components(seed, first, second, third):
+    pca, w = ganspace(), stylegan.map(seed_noise([int(seed)], stylegan.latent_dim))[0]
+    face = move_along(stylegan, w, pca, [float(first), float(second), float(third)])
+    rows = [move_along(stylegan, w, pca, [0] * i + [a]) for i in range(3) for a in (-2, -1, 0, 1, 2)]
+    return (pixel_grid(face[None], scale=4), pixel_grid(torch.stack(rows), columns=5, scale=2),
+            explained_variance_bars(pca, 3))
 
 
 def read_link(request: gr.Request):
@@ -112,6 +164,40 @@ with gr.Blocks(title="GANs") as demo:
             fine_seed = gr.Number(11, precision=0, minimum=0, maximum=MAX_SEED, label="Seed B (fine styles)")
             mix_truncation = gr.Slider(0, 1, 0.8, step=0.05, label="Truncation ψ")
         mixed = gr.Image(label="A | A up to 4, 8, 16, 32 px, then B | B", format="png")
+    with gr.Tab("Project a photo"):
+        gr.Markdown("The generator's faces form a manifold in pixel space, one point per w. **Projection** finds the "
+                    "point nearest to a photo: start from the average face and optimise w until G(w) looks like it.")
+        with gr.Row():
+            with gr.Column():
+                photo = gr.Image(label="a face photo", type="filepath", image_mode=None, height=260)
+                gr.Examples([[str(p)] for p in sorted(EXAMPLES.glob("*.jpg"))], photo, label="held-out FFHQ faces")
+                crop_left = gr.Slider(0, 1, 0.5, step=0.01, label="crop: left ↔ right")
+                crop_top = gr.Slider(0, 1, 0.5, step=0.01, label="crop: top ↕ bottom")
+                crop_size = gr.Slider(0.2, 1, 1, step=0.01, label="crop: size", info="frame the face as the guide shows")
+            with gr.Column():
+                guide = gr.Image(label="what will be projected (guide: FFHQ's framing)", format="png", height=260)
+                space = gr.Radio(["w", "w+"], value="w", label="Optimise", info="w+: a w per layer, closer but off the manifold")
+                project_steps = gr.Slider(50, 300, 150, step=10, label="Steps")
+                project_button = gr.Button("Project onto the manifold", variant="primary")
+        reconstruction = gr.Image(label="your photo | its projection G(w)", format="png")
+        optimisation = gr.Image(label="the optimisation, every 25 steps", format="png")
+        projection_note = gr.Markdown()
+        projected_w = gr.State(None)
+        with gr.Row():
+            to_seed = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="Walk from the projection to seed")
+            walk_steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+            walk_button = gr.Button("Interpolate in w")
+        walk = gr.Image(label="projected photo → sampled face, straight in w", format="png")
+    with gr.Tab("PCA in w (GANSpace)"):
+        gr.Markdown("PCA, as in the **PCA** Space, on 5,000 sampled w: its first directions change a face's broadest "
+                    "attributes (Härkönen et al. 2020). Each slider moves along one, in standard deviations.")
+        with gr.Row():
+            pc_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+            pc1, pc2, pc3 = (gr.Slider(-3, 3, 0, step=0.25, label=f"PC{i}") for i in (1, 2, 3))
+        with gr.Row():
+            moved = gr.Image(label="the face, moved", format="png", scale=1)
+            components = gr.Image(label="rows: PC1, PC2, PC3 at -2, -1, 0, +1, +2 σ", format="png", scale=2)
+        pc_bars = gr.Plot(label="explained variance of w")
     with gr.Tab("2-D GAN lab"):
         with gr.Row():
             with gr.Column(scale=1):
@@ -147,6 +233,14 @@ with gr.Blocks(title="GANs") as demo:
           [seed_a, seed_b, path_steps, mode], path, api_name="interpolate")
     gr.on([demo.load, coarse_seed.change, fine_seed.change, mix_truncation.release], mix_styles,
           [coarse_seed, fine_seed, mix_truncation], mixed, api_name="mix_styles")
+    crop_inputs = [photo, crop_left, crop_top, crop_size]
+    gr.on([photo.change, crop_left.release, crop_top.release, crop_size.release],
+          lambda *a: crop_preview(*a)[0] if a[0] else None, crop_inputs, guide, api_name=False, show_progress="hidden")
+    project_button.click(project_photo, [*crop_inputs, space, project_steps],
+                         [reconstruction, optimisation, projection_note, projected_w], api_name="project", concurrency_limit=2)
+    walk_button.click(photo_to_sample, [projected_w, to_seed, walk_steps], walk, api_name=False)
+    gr.on([demo.load, pc_seed.change, pc1.release, pc2.release, pc3.release], walk_components,
+          [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name="ganspace")
     demo.load(read_link, None, face_inputs, api_name=False).then(sample_faces, face_inputs, [faces, faces_text],
                                                                 api_name=False)
 
