@@ -151,3 +151,20 @@ def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_space
     page.get_by_role("button", name="Add noise and denoise").click()
     page.get_by_role("cell", name="trained network").wait_for(timeout=60_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-upload.png"), full_page=True)
+
+
+def test_a_photo_is_projected_onto_the_gan_manifold_and_walked_in_w(page, served_spaces):
+    page.goto(f"{served_spaces.url}/gan/")
+    page.get_by_role("tab", name="Project a photo").click()
+    page.locator(".gallery-item:visible").first.click()  # a held-out FFHQ face
+    page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 256 && i.naturalHeight === 256)",
+                           timeout=30_000)  # the crop preview with its guide
+    page.get_by_role("button", name="Project onto the manifold").click()
+    page.get_by_text(re.compile(r"reconstruction [\d.]+ dB PSNR")).wait_for(timeout=120_000)
+    page.get_by_role("button", name="Interpolate in w").click()
+    page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 8 * 128 + 7 * 2)", timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "gan-projection.png"), full_page=True)
+    page.get_by_role("tab", name="PCA in w (GANSpace)").click()
+    page.get_by_text("explained", exact=False).first.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 5 * 128 + 4 * 2)", timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "gan-ganspace.png"), full_page=True)

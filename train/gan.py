@@ -58,7 +58,8 @@ class GanRecipe(Recipe):
                                                    mapping_layers=self.args.mapping_layers, image_size=size,
                                                    channel_base=base, max_channels=base // 4,
                                                    noise=self.args.noise == "on"),
-                    "discriminator": StyleGANDiscriminator(image_size=size, channel_base=base, max_channels=base // 4)}
+                    "discriminator": StyleGANDiscriminator(image_size=size, channel_base=self.args.d_channel_base or base,
+                                                           max_channels=(self.args.d_channel_base or base) // 4)}
         width = self.args.base_channels
         return {"generator": DCGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                 "discriminator": DCGANDiscriminator(image_size=size, base_channels=width)}
@@ -120,6 +121,7 @@ def parse_args(argv=None):
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
     group.add_argument("--channel_base", type=int, default=1024,
                        help="stylegan: width at resolution r is min(channel_base / 4, channel_base / r)")
+    group.add_argument("--d_channel_base", type=int, default=None, help="stylegan: D's channel_base (default: G's)")
     group.add_argument("--mapping_layers", type=int, default=4, help="stylegan: depth of the mapping network z -> w")
     group.add_argument("--noise", default="on", choices=["on", "off"], help="stylegan: per-pixel noise inputs")
     group.add_argument("--style_mixing_prob", type=float, default=0.9, help="stylegan: style mixing regularisation")

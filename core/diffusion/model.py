@@ -8,6 +8,7 @@ safetensors file + config.json (our shared weight path) is the whole model.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,18 +84,13 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
         (save_directory / "model_index.json").write_text(json.dumps(index, indent=2))
 
     @classmethod
-    def _from_pretrained(cls, *, model_id: str, revision=None, cache_dir=None, force_download=False, proxies=None,
-                         resume_download=None, local_files_only=False, token=None, map_location="cpu",
-                         strict=False, **model_kwargs):
+    def _from_pretrained(cls, *, model_id: str, map_location: str = "cpu", strict: bool = False, **kwargs):
         """A folder in diffusers' layout (unet/) or, as the first releases were saved, model.safetensors."""
-        folder = Path(model_id)
-        weights = folder / "unet" / "diffusion_pytorch_model.safetensors"
+        weights = Path(model_id) / "unet" / "diffusion_pytorch_model.safetensors"
         if not weights.is_file():
-            return super()._from_pretrained(model_id=model_id, revision=revision, cache_dir=cache_dir,
-                                            force_download=force_download, proxies=proxies,
-                                            resume_download=resume_download, local_files_only=local_files_only,
-                                            token=token, map_location=map_location, strict=strict, **model_kwargs)
-        model = cls(**model_kwargs)
+            return super()._from_pretrained(model_id=model_id, map_location=map_location, strict=strict, **kwargs)
+        init = inspect.signature(cls.__init__).parameters
+        model = cls(**{k: v for k, v in kwargs.items() if k in init})  # the rest: download options, unused here
         state = load_file(weights, device=map_location)
         missing, unexpected = model.unet.load_state_dict({k: v.float() for k, v in state.items()}, strict=strict)
         if strict and (missing or unexpected):
