@@ -58,6 +58,7 @@ class DCGANDiscriminator(nn.Module, PyTorchModelHubMixin):
 
     def __init__(self, image_size: int = 64, base_channels: int = 64, channels: int = 3):
         super().__init__()
+        self.image_size = image_size
         stages = _stages(image_size)
         layers, width = [nn.Conv2d(channels, base_channels, 3, padding=1), nn.LeakyReLU(0.2)], base_channels
         for _ in range(stages):

@@ -179,3 +179,16 @@ class RoundMaker:
         folder = self.folder / secrets.token_hex(16)  # one fresh folder per round
         left_path, right_path = (write_png(dither(pixels, self.random), folder) for pixels in (left, right))
         return Round(left_path, right_path, real_side, discriminator_side, self.random.choice(TELLS))
+
+
+@torch.inference_mode()
+def judge_accuracy(discriminator: torch.nn.Module, real_faces: list, fake_faces: list) -> float:
+    """How often the discriminator scores the real face of a pair above the fake one (pairs in order)."""
+    size = discriminator.image_size
+    count = min(len(real_faces), len(fake_faces))
+
+    def logits(faces):
+        batch = torch.stack([torch.from_numpy(face_array(x, size)).permute(2, 0, 1) for x in faces[:count]])
+        return torch.cat([discriminator(chunk.float() / 127.5 - 1) for chunk in batch.split(64)])
+
+    return float((logits(real_faces) > logits(fake_faces)).float().mean())

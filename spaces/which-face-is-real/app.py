@@ -13,7 +13,7 @@ from core.common.data import image_source
 from core.common.display import weights_note
 from core.gan.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from core.hub import load_pretrained
-from core.which_face_is_real.game import ROUNDS_PER_GAME, Game, RoundMaker
+from core.which_face_is_real.game import ROUNDS_PER_GAME, Game, RoundMaker, judge_accuracy
 from core.which_face_is_real.stats import AnswerLog
 
 GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/stylegan-faces", "manifold-lab/stylegan-faces-discriminator"
@@ -94,8 +94,20 @@ def guess(game, side):
             *buttons(guessing=False, over=outcome.game_over))
 
 
+@edge.remember(maxsize=1)
+def judge_record() -> dict[str, float]:
+    """How good a judge the discriminator is, on 100 pairs of each kind (measured once, for these weights)."""
+    fakes = list(generator.sample(list(range(10_000, 10_100)), truncation=1.0))
+    return {OUR_GAN: judge_accuracy(discriminator, real_faces[:100], fakes),
+            STYLEGAN: judge_accuracy(discriminator, real_faces[:100], stylegan_pool[:100])}
+
+
+def measure_judge():
+    judge_record()  # ~4 s once, on the first visit, so it is ready by the first game's end
+
+
 def summary(game):
-    everyone = answers.aggregate(game.difficulty)
+    everyone, judge = answers.aggregate(game.difficulty), judge_record()
     return f"""### Game over: {game.score} of {ROUNDS_PER_GAME} ({game.score / ROUNDS_PER_GAME:.0%})
 | | accuracy |
 |---|---|
@@ -105,7 +117,9 @@ def summary(game):
 | the GAN's discriminator, on your {ROUNDS_PER_GAME} pairs | {game.discriminator_score / ROUNDS_PER_GAME:.0%} |
 
 {"You beat the discriminator!" if game.score > game.discriminator_score else "The discriminator did at least as well as you."}
-It was trained to catch *our* generator's fakes at 64x64, so NVIDIA's faces are new to it as well."""
+How good a judge is it? Over 100 pairs of each kind it picks the real face **{judge[OUR_GAN]:.0%}** of the time
+against our generator's fakes, the ones it was trained to catch, but **{judge[STYLEGAN]:.0%}** against NVIDIA's
+(50% is a coin): a discriminator only knows its own generator's mistakes, it is no general fake detector."""
 
 
 with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.common.edge.CACHE_EXPIRY)
@@ -135,6 +149,7 @@ with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (cor
     for button, image, side in ((left_real, left, "left"), (right_real, right, "right")):
         gr.on([button.click, image.select], lambda state, side=side: guess(state, side), game,
               [game, score, result, summary_box, left_real, right_real, next_pair], api_name=f"guess_{side}")
+    demo.load(measure_judge, None, None, show_progress="hidden", api_name=False)
 
 if __name__ == "__main__":
     edge.launch(demo, css=CSS)
