@@ -5,6 +5,7 @@
 
 Each Space runs in a fresh process so cold start and peak memory are its own. Ratios compare an
 action with a baseline timed in the same process, never with numbers from another machine.
+The launcher as a whole (time to the landing page, memory over use) is `python -m bench.launcher`.
 """
 
 from __future__ import annotations
@@ -48,14 +49,6 @@ def main(argv=None) -> None:
             print(f"{name:<20} {row['action']:<50} {row['p50_ms']:>9.1f} {row['p95_ms']:>9.1f}  {base:<30} {ratio:>6}")
         print(f"{name:<20} {'cold start (import + weights)':<50} {result['cold_start_s'] * 1000:>9.0f}"
               f" {'':>9}  peak RSS {result['peak_rss_mb']:.0f} MB")
-    if not args.only:
-        done = subprocess.run([sys.executable, "-m", "bench.harness", "--launcher"], capture_output=True, text=True,
-                              env=env)
-        if done.returncode == 0:
-            launcher = json.loads(done.stdout.strip().splitlines()[-1])
-            results.append(launcher)
-            print(f"{'python -m spaces':<20} {'cold start, all ' + str(launcher['count']) + ' Spaces mounted':<50} "
-                  f"{launcher['cold_start_s'] * 1000:>9.0f} {'':>9}  peak RSS {launcher['peak_rss_mb']:.0f} MB")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 

@@ -115,22 +115,30 @@ def run_clients(action, base: str, clients: int, calls: int) -> dict:
             "errors": errors}
 
 
+def start_launcher_process(spaces: list[str], port: int) -> subprocess.Popen:
+    """`python -m spaces` (only `spaces`, if any) in its own process, offline; returns at once."""
+    only = ["--only", *spaces] if spaces else []
+    return subprocess.Popen([sys.executable, "-m", "spaces", "--port", str(port), *only],
+                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True,
+                            env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+                                 "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home())})
+
+
 def start_launcher(spaces: list[str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "spaces", "--port", str(port), "--only", *spaces],
-                               cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-                                    "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home())})
+    """As above, once every Space has loaded."""
+    process = start_launcher_process(spaces, port)
     import httpx
 
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()["ready"]:
                 return process
+            time.sleep(0.5)
         except httpx.HTTPError:
             time.sleep(0.5)
     process.kill()
-    raise RuntimeError("the launcher did not start: " + (process.stdout.read() if process.stdout else ""))
+    raise RuntimeError("the launcher did not start")
 
 
 def main(argv=None) -> None:

@@ -59,16 +59,5 @@ def measure_space(name: str) -> dict:
     return {"space": name, "cold_start_s": cold_start_s, "peak_rss_mb": peak_mb, "rows": rows}
 
 
-def measure_launcher() -> dict:
-    """Cold start of `python -m spaces`: import and mount every Space (weights included)."""
-    started = time.perf_counter()
-    from spaces.server import build_app
-
-    _, spaces = build_app(verbose=False)
-    cold_start_s = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"space": "all", "count": len(spaces), "cold_start_s": cold_start_s, "peak_rss_mb": peak_mb}
-
-
 if __name__ == "__main__":
-    print(json.dumps(measure_launcher() if sys.argv[1] == "--launcher" else measure_space(sys.argv[1])))
+    print(json.dumps(measure_space(sys.argv[1])))

@@ -28,6 +28,8 @@ from pathlib import Path
 import torch
 from safetensors import safe_open
 
+from core.common.log import log
+
 BUNDLED_ROOT = Path(__file__).resolve().parent / "bundled_weights"
 WEIGHTS_FILE = "model.safetensors"
 DIFFUSERS_WEIGHTS = "unet/diffusion_pytorch_model.safetensors"  # a DDPM release in diffusers' pipeline layout
@@ -231,7 +233,20 @@ def parse_override(name: str, value: str) -> tuple[str, str | None] | Path:
     return repo_id, revision or None
 
 
-def load_pretrained(
+def load_pretrained(model_cls, repo_id: str, **options) -> tuple[torch.nn.Module, WeightSource]:
+    """Load `model_cls` weights from the Hub, else the HF cache, else the bundled demo folder.
+
+    The environment variable `override_variable(bundled)` replaces `repo_id` with another repo id
+    (`user/name` or `user/name@revision`) or a local folder. `bundled` names the offline twin under
+    `bundled_root` (default: the repo's name). Returns (model in eval mode, source); logs one line.
+    """
+    model, source = _resolve_and_load(model_cls, repo_id, **options)
+    where = source.path if source.kind == "local" else source.repo_id
+    log.info("weights %s: %s (%s)", model_cls.__name__, where, source.kind)
+    return model, source
+
+
+def _resolve_and_load(
     model_cls,
     repo_id: str,
     *,
@@ -239,12 +254,6 @@ def load_pretrained(
     bundled: str | None = None,
     bundled_root: Path = BUNDLED_ROOT,
 ) -> tuple[torch.nn.Module, WeightSource]:
-    """Load `model_cls` weights from the Hub, else the HF cache, else the bundled demo folder.
-
-    The environment variable `override_variable(bundled)` replaces `repo_id` with another repo id
-    (`user/name` or `user/name@revision`) or a local folder. `bundled` names the offline twin under
-    `bundled_root` (default: the repo's name). Returns (model in eval mode, source).
-    """
     bundled = bundled or repo_id.rsplit("/", 1)[-1]
     override = os.environ.get(override_variable(bundled), "").strip()
     if override:

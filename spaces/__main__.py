@@ -11,8 +11,6 @@ import argparse
 import os
 import time
 
-from core.hub import WeightsNotFoundError, override_variable, parse_override
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m spaces", description=__doc__,
@@ -29,6 +27,7 @@ def parse_args(argv=None):
 
 def check_weights_flag(item: str) -> tuple[str, str]:
     """NAME=REPO_OR_DIR, where NAME is a model some Space uses; a bad value is one line, not a traceback."""
+    from core.hub import WeightsNotFoundError, parse_override  # torch: only when --weights is given
     from spaces.registry import discover
 
     name, sep, target = item.partition("=")
@@ -48,22 +47,22 @@ def check_weights_flag(item: str) -> tuple[str, str]:
 def main(argv=None) -> None:
     args = parse_args(argv)
     for item in args.weights:
+        from core.hub import override_variable
+
         name, target = check_weights_flag(item)
         os.environ[override_variable(name)] = target
 
     import uvicorn
 
-    from core.common import edge
+    from core.common.log import show_log
     from spaces.server import build_app, open_share_tunnel
 
-    edge.show_log()
+    show_log()
 
-    started = time.perf_counter()
-    print("manifold-lab: loading Spaces")
-    app, spaces = build_app(args.only)
-    print(f"{len(spaces)} Spaces ready in {time.perf_counter() - started:.1f} s")
+    app, launcher = build_app(args.only)
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
-    print(f"* Landing page: http://{url_host}:{args.port}/")
+    print(f"* Landing page: http://{url_host}:{args.port}/ (the {len(launcher.slots)} Spaces load behind it)",
+          flush=True)
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning"))
     if args.share:
         import threading

@@ -26,6 +26,8 @@ PAGE = """<!doctype html>
   .card h2 {{ margin: .2rem 0 .4rem; font-size: 1.15rem; }}
   .card p {{ margin: 0; color: #4a5368; line-height: 1.4; }}
   .unavailable {{ background: #eee; color: #7a8194; padding: 1.1rem 1.2rem; border-radius: .8rem; }}
+  .starting {{ float: right; font-size: .75rem; color: #8a6d00; background: #fff4c2; border-radius: 1rem;
+              padding: .1rem .55rem; }}
   .empty {{ grid-column: 1 / -1; color: #7a8194; }}
   footer {{ text-align: center; color: #7a8194; font-size: .85rem; padding-bottom: 2rem; }}
 </style>
@@ -46,10 +48,35 @@ PAGE = """<!doctype html>
 """
 
 CARD = """<a class="card" href="{href}/" id="space-{name}">
-  <span class="step">{step:02d} &middot; {name}</span>
+  <span class="step">{step:02d} &middot; {name}</span>{badge}
   <h2>{emoji} {title}</h2>
   <p>{point}</p>
 </a>"""
+
+STARTING_BADGE = '<span class="starting">starting&hellip;</span>'
+
+WAITING = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+{refresh}
+<title>{title}: starting</title>
+<style>
+  body {{ font-family: system-ui, sans-serif; background: #f6f7fb; color: #1d2433; display: grid;
+         place-items: center; min-height: 90vh; margin: 0; }}
+  div {{ background: #fff; border-radius: .8rem; padding: 2rem 2.5rem; box-shadow: 0 1px 3px #0002;
+        max-width: 32rem; text-align: center; }}
+  p {{ color: #4a5368; line-height: 1.5; }}
+</style>
+</head>
+<body><div id="waiting">
+  <h1>{emoji} {title}</h1>
+  <p>{message}</p>
+  <p><a href="../">&larr; all apps</a></p>
+</div></body>
+</html>
+"""
 
 
 UNAVAILABLE = """<div class="card unavailable" id="space-{name}">
@@ -59,12 +86,25 @@ UNAVAILABLE = """<div class="card unavailable" id="space-{name}">
 </div>"""
 
 
-def render_landing(spaces: list[SpaceInfo], failed: dict[str, str] | None = None) -> str:
+def render_landing(spaces: list[SpaceInfo], failed: dict[str, str] | None = None,
+                   ready: set[str] | None = None) -> str:
+    """`ready`: the Spaces loaded so far (None: all of them); the others carry a "starting" badge."""
     failed = failed or {}
     cards = "\n".join(
         (UNAVAILABLE if s.name in failed else CARD).format(
             href=escape(s.path), name=escape(s.name), step=i, emoji=escape(s.emoji), title=escape(s.title),
-            point=escape(s.lecture_point), reason=escape(failed.get(s.name, "")))
+            point=escape(s.lecture_point), reason=escape(failed.get(s.name, "")),
+            badge="" if ready is None or s.name in ready else STARTING_BADGE)
         for i, s in enumerate(spaces, start=1)
     ) or '<p class="empty">No Spaces found under spaces/.</p>'
     return PAGE.format(cards=cards, count=len(spaces) - len(failed))
+
+
+def render_waiting(space: SpaceInfo, error: str | None = None) -> str:
+    """The page a Space's link shows while it loads (it reloads itself every 2 s), or why it cannot start."""
+    if error is None:
+        message, refresh = ("This app is starting (its models are loading); the page opens by itself in a few "
+                            "seconds."), '<meta http-equiv="refresh" content="2">'
+    else:
+        message, refresh = f"This app could not start: {escape(error)}", ""
+    return WAITING.format(refresh=refresh, title=escape(space.title), emoji=escape(space.emoji), message=message)

@@ -74,10 +74,11 @@ def served_spaces():
     from spaces.registry import load_app_module
     from spaces.server import build_app
 
-    app, spaces = build_app(verbose=False)
+    app, launcher = build_app(verbose=False)
     with LiveServer(app) as server:
-        server.spaces = spaces
-        server.modules = {s.name: load_app_module(s) for s in spaces}
+        launcher.wait()
+        server.launcher, server.spaces = launcher, [slot.space for slot in launcher.slots]
+        server.modules = {s.name: load_app_module(s) for s in server.spaces}
         server.demos = {name: module.demo for name, module in server.modules.items()}
         server.screenshot_dir = Path(tempfile.mkdtemp(prefix="manifold-lab-screens-"))
         yield server
@@ -96,3 +97,40 @@ def plot_traces(value) -> list[str]:
 
     figure = json.loads(value["plot"]) if isinstance(value, dict) else value.to_plotly_json()
     return [trace.get("type", "scatter") for trace in figure["data"]]
+
+
+TINY_APP = '''import gradio as gr
+
+with gr.Blocks() as demo:
+    gr.Markdown("# {title} is here")
+    box = gr.Number(2, minimum=0, maximum=10)
+    out = gr.Number()
+    gr.Button("double").click(lambda x: 2 * x, box, out, api_name="double")
+'''
+
+
+def tiny_spaces(root: Path, names: list[str]) -> Path:
+    """Small Spaces in a folder of their own: the launcher's tests never mount the real apps twice."""
+    for name in names:
+        (root / name).mkdir(parents=True)
+        (root / name / "app.py").write_text(TINY_APP.replace("{title}", name))
+        (root / name / "README.md").write_text(
+            f"---\ntitle: {name.title()}\nemoji: 🧪\nsdk: gradio\nsdk_version: 6.31.0\napp_file: app.py\n"
+            f"license: mit\nshort_description: the {name} point\n---\n")
+    return root
+
+
+@pytest.fixture
+def gated_launcher(tmp_path, monkeypatch):
+    """build_app over two tiny Spaces whose loading waits for `gate` (a slow Space, on demand)."""
+    from spaces import server
+    from spaces.registry import discover
+
+    root = tiny_spaces(tmp_path / "spaces", ["slow-one", "slow-two"])
+    gate, real_load = threading.Event(), server.load_app_module
+    monkeypatch.setattr(server, "discover", lambda: discover(root))
+    monkeypatch.setattr(server, "load_app_module", lambda space: gate.wait(60) and real_load(space))
+    app, launcher = server.build_app(verbose=False)
+    launcher.gate = gate
+    yield app, launcher
+    gate.set()

@@ -34,7 +34,7 @@ def test_landing_page_then_the_pca_space(page, served_spaces):
 
 def test_a_space_with_weights_shows_where_they_came_from(page, served_spaces):
     page.goto(served_spaces.url + "/autoencoder/")
-    page.get_by_text("bundled demo weights").first.wait_for(timeout=30_000)
+    page.locator("details.weights-note").get_by_text("bundled demo").first.wait_for(timeout=30_000)
     page.get_by_role("tab", name="Latent map and its holes").click()
     page.get_by_text("Nearest data code").first.wait_for(timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "autoencoder.png"), full_page=True)
@@ -168,3 +168,33 @@ def test_a_photo_is_projected_onto_the_gan_manifold_and_walked_in_w(page, served
     page.get_by_text("explained", exact=False).first.wait_for(timeout=30_000)
     page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 5 * 128 + 4 * 2)", timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "gan-ganspace.png"), full_page=True)
+
+
+def test_the_landing_page_opens_at_once_and_a_starting_space_opens_by_itself(page, gated_launcher):
+    from tests.conftest import LiveServer
+
+    app, launcher = gated_launcher
+    with LiveServer(app) as live:
+        page.goto(live.url + "/")  # no Space has loaded yet: the page is there all the same
+        card = page.locator("#space-slow-two")
+        card.locator(".starting").wait_for(timeout=10_000)
+        card.click()
+        page.locator("#waiting").get_by_text("is starting").wait_for(timeout=10_000)
+        launcher.gate.set()  # the Space finishes loading; the waiting page reloads into it
+        page.get_by_text("slow-two is here").wait_for(timeout=30_000)
+        assert page.url.endswith("/slow-two/")
+        assert "slow-two" in launcher.ready
+
+
+def test_clicking_a_denoising_example_runs_it_and_both_gallery_rows_show(page, served_spaces):
+    page.goto(f"{served_spaces.url}/denoising/")
+    page.locator(".gallery-item").nth(1).click()  # the cat: no button press
+    page.get_by_role("cell", name="trained network").wait_for(timeout=60_000)
+    page.wait_for_function("() => !document.querySelector('.pending, .eta-bar')", timeout=60_000)
+    # the galleries grow with their content: every tile and its caption is inside the visible box
+    hidden = page.evaluate("""() => [...document.querySelectorAll('.grid-wrap')].map(wrap => {
+        const box = wrap.getBoundingClientRect();
+        return [...wrap.querySelectorAll('.thumbnail-item')].filter(
+            tile => tile.getBoundingClientRect().bottom > box.bottom + 1).length; })""")
+    assert hidden and not any(hidden), hidden
+    page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-example.png"), full_page=True)

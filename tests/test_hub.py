@@ -202,3 +202,21 @@ def test_every_released_model_loads_through_the_checked_path(served_spaces):
     with urllib.request.urlopen(f"{served_spaces.url}/healthz") as response:
         health = json.loads(response.read())
     assert health["failed"] == {} and len(health["spaces"]) == len(served_spaces.spaces)
+
+
+def test_the_weights_note_is_one_line_with_the_reason_folded_away(tmp_path):
+    from core.common.display import weights_note
+    from core.hub import WeightSource
+
+    offline = {"autoencoder": WeightSource("bundled", "manifold-lab/digits-autoencoder", tmp_path, None,
+                                          "HF_HUB_OFFLINE is set"),
+               "VAE": WeightSource("bundled", "manifold-lab/digits-vae", tmp_path, None, "HF_HUB_OFFLINE is set")}
+    note = weights_note(offline)
+    summary = note[note.index("<summary>"):note.index("</summary>")]
+    assert note.startswith("<details") and "\n" not in note
+    assert "autoencoder: <code>digits-autoencoder</code> (bundled demo)" in summary and "VAE" in summary
+    assert "HF_HUB_OFFLINE" not in summary and note.count("HF_HUB_OFFLINE is set") == 1  # once, folded
+
+    online = weights_note({"": WeightSource("hub", "someone/digits-vae", tmp_path, "abc123", None)})
+    assert "<details" not in online and 'href="https://huggingface.co/someone/digits-vae"' in online
+    assert "(Hub)" in online

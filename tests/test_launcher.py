@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from spaces.registry import REQUIRED_FRONT_MATTER, SPACES_ROOT, discover, read_front_matter
 from spaces.server import select
+from tests.conftest import tiny_spaces
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,3 +114,53 @@ def test_a_space_runs_alone_from_its_folder(name, tmp_path):
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def test_the_landing_page_answers_before_any_space_has_loaded(gated_launcher):
+    from tests.conftest import LiveServer
+
+    app, launcher = gated_launcher
+    with LiveServer(app) as live:
+        status, html = get(live.url + "/")
+        assert status == 200 and html.count('class="starting"') == 2  # both cards say "starting..."
+        with pytest.raises(urllib.error.HTTPError) as waiting:
+            get(live.url + "/slow-one/")
+        page = waiting.value.read().decode()
+        assert waiting.value.code == 503 and waiting.value.headers["Retry-After"] == "2"
+        assert 'http-equiv="refresh"' in page and "is starting" in page
+
+        launcher.gate.set()
+        launcher.wait(60)
+        status, html = get(live.url + "/slow-one/")
+        assert status == 200 and "slow-one is here" in html  # the Space's own page, mounted at its path
+        assert 'class="starting"' not in get(live.url + "/")[1]
+        assert get(live.url + "/healthz")[1].count("slow-") == 2
+
+
+def test_a_space_someone_is_waiting_for_loads_next(tmp_path):
+    from spaces.server import Launcher
+
+    launcher = Launcher(discover(tiny_spaces(tmp_path, ["first", "second", "third"])), verbose=False)
+    assert [slot.space.name for slot in launcher.pending()] == ["first", "second", "third"]
+    launcher.slots[2].asked = True  # a student opened /third/ while it was still loading
+    assert [slot.space.name for slot in launcher.pending()] == ["third", "first", "second"]
+
+
+def test_a_space_that_cannot_start_is_one_grey_card_and_the_others_serve(tmp_path, monkeypatch, capsys):
+    from spaces import server
+    from tests.conftest import LiveServer
+
+    root = tiny_spaces(tmp_path, ["broken", "working"])
+    (root / "broken" / "app.py").write_text("raise RuntimeError('its weights are missing')\n")
+    monkeypatch.setattr(server, "discover", lambda: discover(root))
+    app, launcher = server.build_app()
+    with LiveServer(app) as live:
+        launcher.wait(60)
+        assert "working is here" in get(live.url + "/working/")[1]
+        landing = get(live.url + "/")[1]
+        assert "Not available right now: RuntimeError: its weights are missing" in landing
+        with pytest.raises(urllib.error.HTTPError) as broken:
+            get(live.url + "/broken/")
+        assert broken.value.code == 500 and "could not start: RuntimeError" in broken.value.read().decode()
+    log = capsys.readouterr().out
+    assert "✗ broken" in log and "Traceback" not in log and "1 of 2 Spaces ready" in log

@@ -66,19 +66,23 @@ def example_photos(*names: str) -> list[str]:
 
 
 def weights_note(sources: dict) -> str:
-    """One line per model: which weights run and from where (Hub, cache, a local folder or the bundled demo).
+    """One line: which weights run and from where (Hub, cache, a local folder or the bundled demo).
 
-    `sources`: {label: core.hub.WeightSource}. Why the Hub was not used goes in a second, smaller line.
+    `sources`: {label: core.hub.WeightSource}. Why the Hub was not used folds out of that line (HTML
+    <details>, which gr.Markdown renders), so the provenance never pushes the app down the page.
     """
-    lines, reasons = [], []
+    parts, reasons = [], []
     for label, source in sources.items():
-        where = {"hub": "Hugging Face Hub", "cache": "local Hub cache", "local": "local folder",
-                 "bundled": "bundled demo weights"}[source.kind]
-        name = f"[`{source.repo_id}`](https://huggingface.co/{source.repo_id})" if source.kind == "hub" else f"`{source.repo_id}`"
-        lines.append(f"{label}: {name} ({where})" if label else f"{name} ({where})")
+        where = {"hub": "Hub", "cache": "Hub cache", "local": "local folder", "bundled": "bundled demo"}[source.kind]
+        name = source.repo_id.rsplit("/", 1)[-1] if source.kind != "local" else source.repo_id
+        if source.kind == "hub":
+            name = f'<a href="https://huggingface.co/{source.repo_id}">{source.repo_id}</a>'
+        parts.append(f"{label}: <code>{name}</code> ({where})" if label else f"<code>{name}</code> ({where})")
         if source.reason and source.reason not in reasons:
             reasons.append(source.reason)
-    note = "**Weights**: " + " · ".join(lines)
-    if reasons:
-        note += f"  \n<sub>Not from the Hub because {'; '.join(reasons)}; each bundled model's card says how it was trained.</sub>"
-    return note
+    line = "<b>Weights</b> · " + " · ".join(parts)
+    if not reasons:
+        return f'<div class="weights-note">{line}</div>'
+    why = (f"Not from the Hub because {'; '.join(reasons)}. The bundled demo weights were trained by this "
+           "project's own trainers; each one's model card (README.md beside it) says how.")
+    return f'<details class="weights-note"><summary>{line}</summary>{why}</details>'

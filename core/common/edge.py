@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import logging
 import math
 import numbers
 import threading
 from pathlib import Path
 
 from core.common.images import ImageInputError, probe_image
-
-log = logging.getLogger("manifold_lab")
+from core.common.log import log, show_log
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_TEXT_LENGTH = 1_000  # a seed list or a query, never an essay
@@ -273,14 +271,6 @@ def _refuse_unknown_events(demo) -> None:
         return await push(body=body, request=request, username=username)
 
     queue.push = push_known
-
-
-def show_log() -> None:
-    """One line per model loaded and per user error on the console (unless logging is set up already)."""
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("httpx", "httpcore", "urllib3"):  # their request lines would drown ours
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def launch(demo, **settings):

@@ -87,6 +87,16 @@ def denoise_digit(index, kind_label, level, seed):
     return pixel_grid(np.stack([clean, noisy, output]), scale=6), text
 
 
+def denoise_when_changed(upload, kind_label, level, seed, add):
+    """A new upload or a clicked example runs at once; clearing the photo leaves the results alone."""
+    if upload is None:
+        return gr.skip(), gr.skip(), gr.skip()
+    return denoise_photo(upload, kind_label, level, seed, add)
+
+
+# Gradio gives a gallery a fixed box even at height="auto": let these grow to show both rows and captions.
+CSS = ".whole-gallery .grid-wrap { height: auto !important; max-height: none !important; overflow: visible; }"
+
 with gr.Blocks(title="Denoising") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Photos"):
@@ -103,9 +113,10 @@ with gr.Blocks(title="Denoising") as demo:
                 seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed", info="same seed, same draw: share it to reproduce a view")
                 add = gr.Checkbox(True, label="Add noise", info="untick to denoise a photo that is already noisy")
                 run = gr.Button("Add noise and denoise", variant="primary")
-        zoomed = gr.Gallery(label="zoom: the centre 96x96 pixels of each, enlarged 3x", columns=4, height=560,
-                            format="png")
-        results = gr.Gallery(label="whole images: noisy, each method, clean", columns=4, height=420, format="png")
+        zoomed = gr.Gallery(label="zoom: the centre 96x96 pixels of each, enlarged 3x", columns=4, height="auto",
+                            format="png", elem_classes="whole-gallery")
+        results = gr.Gallery(label="whole images: noisy, each method, clean", columns=4, height="auto",
+                             format="png", elem_classes="whole-gallery")
         table = gr.Markdown()
     with gr.Tab("Digits (denoising autoencoder)"):
         gr.Markdown("The same autoencoder network, trained to map corrupted digits to clean ones, learns to "
@@ -120,10 +131,12 @@ with gr.Blocks(title="Denoising") as demo:
 
     run.click(denoise_photo, [upload, kind, level, seed, add], [results, zoomed, table], api_name="denoise",
               concurrency_limit=2)
+    upload.change(denoise_when_changed, [upload, kind, level, seed, add], [results, zoomed, table], api_name=False,
+                  concurrency_limit=2)
     digit_inputs = [index, digit_kind, digit_level, digit_seed]
     for control in digit_inputs:
         control.change(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name=False, show_progress="hidden")
     demo.load(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name="denoise_digit")
 
 if __name__ == "__main__":
-    edge.launch(demo)
+    edge.launch(demo, css=CSS)
