@@ -16,7 +16,7 @@ def client(served_spaces):
 
 def test_autoencoder_endpoints(client):
     pair, _, text = client.predict(None, 7, api_name="/reconstruct")
-    assert Image.open(pair).size == (2 * 28 * 6 + 2, 28 * 6) and "Code z" in text
+    assert Image.open(pair).size == (2 * 28 * 6 + 2, 28 * 6) and "Example digit #" in text and "code z" in text
     decoded, _, hole = client.predict(0.0, 0.0, api_name="/decode")
     assert "Nearest data code" in hole
     pixel, latent, _ = client.predict(60, 360, 5, api_name="/interpolate")
@@ -36,7 +36,7 @@ def test_autoencoder_drawing_and_bad_inputs():
     canvas = np.zeros((280, 280, 4), np.uint8)
     canvas[40:240, 128:152] = (0, 0, 0, 255)  # a black vertical stroke on a transparent layer: a "1"
     _, _, text = app.reconstruct({"background": None, "layers": [canvas], "composite": canvas}, 0)
-    assert "Code z" in text
+    assert "code z" in text
     empty = {"background": None, "layers": [], "composite": np.zeros((280, 280, 4), np.uint8)}
     _, _, text_empty = app.reconstruct(empty, 7)  # empty canvas: falls back to the chosen example
     assert text_empty == app.reconstruct(None, 7)[2]

@@ -198,3 +198,33 @@ def test_clicking_a_denoising_example_runs_it_and_both_gallery_rows_show(page, s
             tile => tile.getBoundingClientRect().bottom > box.bottom + 1).length; })""")
     assert hidden and not any(hidden), hidden
     page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-example.png"), full_page=True)
+
+
+def test_a_canvas_starts_with_the_brush_so_a_student_draws_at_once(page, served_spaces):
+    page.goto(f"{served_spaces.url}/autoencoder/")
+    canvas = page.locator("canvas").first
+    canvas.wait_for(timeout=30_000)
+    prompt = page.get_by_text("select the draw tool to start")
+    page.wait_for_function("() => !document.body.innerText.includes('select the draw tool')", timeout=10_000)
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.25
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 21):  # a vertical stroke: a "1"
+        page.mouse.move(x, y + step * box["height"] * 0.025)
+    page.mouse.up()
+    page.get_by_role("button", name="Encode and decode").click()
+    page.get_by_text("Your drawing: code z").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Clear canvas").click()  # Gradio drops the brush here; we pick it again
+    page.wait_for_timeout(1_000)
+    assert not prompt.is_visible()
+
+
+def test_the_facade_painter_has_a_legend_of_its_colours(page, served_spaces):
+    from core.pix2pix.tasks import FACADE_PALETTE
+
+    page.goto(f"{served_spaces.url}/pix2pix/")
+    page.get_by_role("tab", name="Labels").click()
+    legend = page.locator(".palette-legend:visible")
+    legend.wait_for(timeout=30_000)
+    assert legend.inner_text().split() == list(FACADE_PALETTE)

@@ -101,7 +101,7 @@ def test_client_eigen_images_and_reconstruct(pca_client):
 
 
 @pytest.mark.parametrize("args, api, message", [
-    ((1, 0.3, 30, 0), "/line", "at least 2 points"),
+    ((1, 0.3, 30, 0), "/line", "Number of points: 1 is out of range; use a number between 2 and 1000"),
     ((50, 0.0, 30, 0), "/line", None),  # noise 0: points exactly on the line, still fine
     (("plane (2-D data)", 100, 0.1, 35, 20, 4, 0), "/plane", "k: components kept: 4 is out of range; use a number between 0 and 3"),
     (("faces", 500, 3), "/reconstruct", "image index must be between 0 and 99"),
@@ -114,3 +114,20 @@ def test_client_edge_cases_get_messages_not_tracebacks(pca_client, args, api, me
         return
     with pytest.raises(Exception, match=message):
         pca_client.predict(*args, api_name=api)
+
+
+def test_natural_patches_have_texture_so_the_first_one_shown_is_not_black():
+    from core.common.image_sets import natural_patches
+
+    patches = natural_patches()
+    assert len(patches.images) == 2000 and patches.images.reshape(2000, -1).std(axis=1).min() >= 0.03
+
+
+def test_switching_image_sets_keeps_k_where_the_student_put_it():
+    from tests.conftest import space_module
+
+    app = space_module("pca")
+    index, k = app.slider_ranges("faces", 37)
+    assert k.value == 37 and index.value == 0
+    _, k = app.slider_ranges("digits", 300)  # more than digits' 64 dimensions: the most it has
+    assert k.value == 64 and k.maximum == 64

@@ -80,9 +80,44 @@ def weights_note(sources: dict) -> str:
         parts.append(f"{label}: <code>{name}</code> ({where})" if label else f"<code>{name}</code> ({where})")
         if source.reason and source.reason not in reasons:
             reasons.append(source.reason)
-    line = "<b>Weights</b> · " + " · ".join(parts)
-    if not reasons:
+    kinds = sorted({source.kind for source in sources.values()})
+    if len(parts) > 3:  # a Space with many models: the count in the line, each model in the fold
+        where = ", ".join({"hub": "Hub", "cache": "Hub cache", "local": "local folder", "bundled": "bundled demo"}[k]
+                          for k in kinds)
+        line, listed = f"<b>Weights</b> · {len(parts)} models ({where})", "<br>".join(parts) + "<br>"
+    else:
+        line, listed = "<b>Weights</b> · " + " · ".join(parts), ""
+    if not reasons and not listed:
         return f'<div class="weights-note">{line}</div>'
-    why = (f"Not from the Hub because {'; '.join(reasons)}. The bundled demo weights were trained by this "
-           "project's own trainers; each one's model card (README.md beside it) says how.")
+    why = "" if not reasons else (
+        f"Not from the Hub because {'; '.join(reasons)}. The bundled demo weights were trained by this "
+        "project's own trainers; each one's model card (README.md beside it) says how.")
+    why = listed + why
     return f'<details class="weights-note"><summary>{line}</summary>{why}</details>'
+
+
+# Gradio's image editors open with no tool chosen ("select the draw tool to start") and drop the brush on
+# Clear; a student should be able to draw at once. Client-side only: it clicks an editor's own Brush button
+# whenever that prompt shows.
+SELECT_BRUSH_JS = """() => {
+  const pick = () => document.querySelectorAll('.image-container').forEach(box => {
+    const prompt = [...box.querySelectorAll('.empty')].some(e => /select the draw tool/i.test(e.textContent));
+    const brush = box.closest('.block')?.querySelector('button[aria-label="Brush"]');
+    if (prompt && brush) brush.click();
+  });
+  pick();
+  setInterval(pick, 400);
+}"""
+
+
+def select_brush_on_load(demo) -> None:
+    """Inside `with gr.Blocks() as demo`: every drawing canvas starts (and restarts after Clear) with the brush."""
+    demo.load(None, None, None, js=SELECT_BRUSH_JS)
+
+
+def palette_legend(palette: dict[str, str]) -> str:
+    """HTML for a colour key: a swatch and the class name for each brush colour of a label painter."""
+    items = "".join(f'<span style="display:inline-flex;align-items:center;margin:0 .9em .3em 0">'
+                    f'<span style="width:1.1em;height:1.1em;border-radius:.2em;margin-right:.35em;'
+                    f'background:{colour};border:1px solid #0003"></span>{name}</span>' for name, colour in palette.items())
+    return f'<div class="palette-legend">{items}</div>'

@@ -57,15 +57,19 @@ def gray_photo(name: str) -> np.ndarray:
 
 
 @cache
-def natural_patches(count: int = 2000, size: int = 12, seed: int = 0) -> ImageSet:
+def natural_patches(count: int = 2000, size: int = 12, seed: int = 0, min_contrast: float = 0.03) -> ImageSet:
+    """Random patches with some texture: flat ones (std < min_contrast, a third of them: sky, black
+    borders) are drawn again, as patch-statistics studies do, so PCA sees edges and texture."""
     rng = np.random.default_rng(seed)
     photos = [gray_photo(name) for name in NATURAL_PHOTOS]
     patches = []
-    for index in range(count):
-        photo = photos[index % len(photos)]
+    while len(patches) < count:
+        photo = photos[len(patches) % len(photos)]
         top = rng.integers(0, photo.shape[0] - size)
         left = rng.integers(0, photo.shape[1] - size)
-        patches.append(photo[top : top + size, left : left + size])
+        patch = photo[top : top + size, left : left + size]
+        if patch.std() >= min_contrast:
+            patches.append(patch)
     return ImageSet("patches", np.stack(patches), None, "patches of scikit-image sample photos")
 
 

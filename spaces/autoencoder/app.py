@@ -8,7 +8,7 @@ from core.autoencoder import latent
 from core.autoencoder.drawing import to_mnist
 from core.autoencoder.model import ConvAutoencoder
 from core.common import edge
-from core.common.display import pixel_grid, weights_note
+from core.common.display import pixel_grid, select_brush_on_load, weights_note
 from core.common.images import ImageInputError, cross_fade
 from core.common.mnist import example_digits
 from core.common.seeds import MAX_SEED
@@ -41,13 +41,14 @@ def reconstruct(drawing, index):
         image = to_mnist(drawing) if drawing is not None else None
     except ImageInputError:  # an empty canvas: use the chosen example instead
         image = None
+    what = "Your drawing"
     if image is None:
-        image = digits[int(index)]
+        image, what = digits[int(index)], f"Example digit #{int(index)}"
     code = model.encode(torch.from_numpy(image)[None, None].float())
     output = model.decode(code)[0, 0].numpy()
     mse = float(np.mean((output - image) ** 2))
     z = code[0].numpy()
-    text = f"Code z = ({z[0]:+.2f}, {z[1]:+.2f}); reconstruction MSE {mse:.4f} ({-10 * np.log10(mse):.1f} dB PSNR)."
+    text = f"{what}: code z = ({z[0]:+.2f}, {z[1]:+.2f}); reconstruction MSE {mse:.4f} ({-10 * np.log10(mse):.1f} dB PSNR)."
     return pixel_grid(np.stack([image, output]), scale=6), latent.latent_map(codes, labels, point=z), text
 
 
@@ -87,7 +88,8 @@ with gr.Blocks(title="Autoencoders") as demo:
                     "and decodes it back. What survives is what the code can hold.")
         with gr.Row():
             with gr.Column():
-                drawing = gr.Sketchpad(label="Draw a digit (optional)", type="numpy", canvas_size=(280, 280))
+                drawing = gr.Sketchpad(label="Draw a digit (optional)", type="numpy", canvas_size=(280, 280),
+                                       fixed_canvas=True, height=380)
                 index = gr.Slider(0, len(digits) - 1, 0, step=1, label="Or an example digit #",
                                   info="used when the canvas is empty")
                 run = gr.Button("Encode and decode", variant="primary")
@@ -138,6 +140,7 @@ with gr.Blocks(title="Autoencoders") as demo:
         latent_strip = gr.Image(label="latent space", format="png")
         path_map = gr.Plot(label="the path in latent space")
 
+    select_brush_on_load(demo)
     run.click(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name="reconstruct")
     index.change(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name=False)
     for control in (z1, z2):

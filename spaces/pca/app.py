@@ -82,10 +82,11 @@ def reconstruct(set_name, index, k):
     return pixel_grid(shown, scale=scale), figs.error_curve(errors, k_plot, f"Reconstruction error of image {index}"), text
 
 
-def slider_ranges(set_name):
+def slider_ranges(set_name, k):
+    """New ranges for a new set; k stays where the student put it (within the new set's dimension)."""
     images, pca = load_image_set(set_name), image_pca(set_name)
     return (gr.Slider(maximum=len(images.images) - 1, value=0),
-            gr.Slider(maximum=len(pca.variances), value=min(10, len(pca.variances))))
+            gr.Slider(maximum=len(pca.variances), value=min(int(k), len(pca.variances))))
 
 
 with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
@@ -94,7 +95,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
         gr.Markdown("Points near a line: PC1 finds the line; projecting onto it keeps one number per point.")
         with gr.Row():
             with gr.Column(scale=1):
-                count2 = gr.Slider(1, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
+                count2 = gr.Slider(2, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
                 noise2 = gr.Slider(0, 2, 0.3, label="Noise off the line", info="noise = the variance PC2 picks up")
                 angle2 = gr.Slider(-90, 90, 30, label="Line angle (degrees)", info="PCA has no preferred axis")
                 seed2 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
@@ -105,7 +106,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
         with gr.Row():
             with gr.Column(scale=1):
                 shape3 = gr.Radio(list(SHAPES_3D), value="plane (2-D data)", label="Shape", info="how many directions really vary?")
-                count3 = gr.Slider(1, 3000, 600, step=1, label="Number of points")
+                count3 = gr.Slider(3, 3000, 600, step=1, label="Number of points")
                 noise3 = gr.Slider(0, 1, 0.1, label="Noise off the shape", info="becomes the smallest eigenvalue")
                 tilt3 = gr.Slider(-90, 90, 35, label="Tilt (degrees)")
                 azimuth3 = gr.Slider(0, 180, 20, label="Azimuth (degrees)")
@@ -137,7 +138,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
     for control in inputs3:
         control.change(plane_demo, inputs3, [plot3, bars3, table3], api_name=False, show_progress="hidden")
     set_name.change(eigen_images, set_name, [components, bars_images, caption], api_name=False)
-    set_name.change(slider_ranges, set_name, [index, k_images], api_name=False)
+    set_name.change(slider_ranges, [set_name, k_images], [index, k_images], api_name=False)
     for control in (set_name, index, k_images):
         control.change(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name=False,
                        show_progress="hidden")

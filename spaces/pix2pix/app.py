@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from core.common import edge
-from core.common.display import pixel_grid, weights_note
+from core.common.display import palette_legend, pixel_grid, select_brush_on_load, weights_note
 from core.common.images import load_image
 from core.hub import load_pretrained
 from core.pix2pix.networks import UNetGenerator
@@ -84,13 +84,14 @@ with gr.Blocks(title="pix2pix") as demo:
     with gr.Tab(TASKS["edges2shoes"]):
         gr.Markdown("Draw the outline of a shoe or a bag (black on white); the models paint it.")
         sketch = gr.Sketchpad(label="your drawing", type="numpy", brush=gr.Brush(colors=["#000000"], color_mode="fixed",
-                              default_size=3), canvas_size=(512, 512))
+                              default_size=3), canvas_size=(512, 512), fixed_canvas=True, height=600)
         edge_button = gr.Button("Translate", variant="primary")
         edge_outputs = outputs()
         gr.Examples(examples("edges2shoes"), sketch, label="edge maps from the held-out shoes")
     with gr.Tab(TASKS["facades"]):
-        gr.Markdown("Paint a label map with the facade palette (" + ", ".join(FACADE_PALETTE) + "), or edit an example.")
-        labels = gr.ImageEditor(label="label map", type="numpy", canvas_size=(512, 512),
+        gr.Markdown("Paint a label map with the facade palette (pick a colour under the brush), or edit an example.")
+        gr.HTML(palette_legend(FACADE_PALETTE))
+        labels = gr.ImageEditor(label="label map", type="numpy", canvas_size=(512, 512), height=600,
                                 brush=gr.Brush(colors=list(FACADE_PALETTE.values()), color_mode="fixed", default_size=24))
         facade_button = gr.Button("Translate", variant="primary")
         facade_outputs = outputs()
@@ -102,12 +103,13 @@ with gr.Blocks(title="pix2pix") as demo:
         gr.Examples(examples("grayscale"), photo, label="held-out BSD100 photos")
     with gr.Tab(TASKS["inpainting"]):
         gr.Markdown("Upload a face (or pick one), paint over a part with the brush, and let the models fill it in.")
-        holed = gr.ImageEditor(label="face + your brush strokes", type="numpy", canvas_size=(512, 512),
+        holed = gr.ImageEditor(label="face + your brush strokes", type="numpy", canvas_size=(512, 512), height=600,
                                brush=gr.Brush(colors=["#ff00ff"], color_mode="fixed", default_size=28))
         fill_button = gr.Button("Fill in", variant="primary")
         fill_outputs = outputs("original")
         gr.Examples(examples("inpainting"), holed, label="held-out faces")
 
+    select_brush_on_load(demo)
     edge_button.click(from_drawing("edges2shoes", "Draw an outline first: the canvas is empty."), sketch, edge_outputs,
                       api_name="edges2shoes")
     facade_button.click(from_drawing("facades", "Paint a label map (or pick an example) first."), labels,
