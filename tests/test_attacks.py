@@ -169,7 +169,7 @@ def test_the_quiz_payload_predictor_is_at_chance(served_spaces):
             repeats += len(known)
             guess = known[0][0] if known and known[0][1] == "real" else rng.choice(["left", "right"])
             answer = client.call(endpoints[f"guess_{guess}"].fn_index, [None], session)
-            real = "left" if "on the **left**" in answer.data[2] else "right"
+            real = "left" if "the real photo was **A**" in answer.data[2] else "right"
             hits += guess == real
             rounds += 1
             for side in faces:

@@ -83,16 +83,22 @@ def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
     page.get_by_text("Round 1 of 10").wait_for(timeout=30_000)
     for round_number in range(1, 11):
         page.get_by_text(f"Round {round_number} of 10").wait_for(timeout=30_000)
-        page.get_by_role("button", name="The left one is real").click()
-        page.get_by_text("the real photo was on the").wait_for(timeout=30_000)
+        page.get_by_role("button", name="A is real").click()
+        page.get_by_text("the real photo was").wait_for(timeout=30_000)
+        # the judge's evidence over both faces, A | B, once the answer is out
+        page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 392 && i.naturalHeight === 192)",
+                               timeout=30_000)
+        if round_number == 1:
+            page.screenshot(path=str(served_spaces.screenshot_dir / "which-face-is-real-evidence.png"), full_page=True)
         if round_number < 10:
             page.get_by_role("button", name="Next pair").click()
-            page.get_by_text("Which one is the photo?").wait_for(timeout=30_000)
+            page.get_by_text("Which one is the photo, A or B?").wait_for(timeout=30_000)
+            assert not page.get_by_text("the real photo was").is_visible()
     page.get_by_text("Game over:").wait_for(timeout=30_000)
     assert page.get_by_text("all players so far").is_visible()
     assert page.get_by_text("the GAN's discriminator, on your 10 pairs").is_visible()
     assert page.get_by_role("button", name="Next pair").is_disabled()  # the game is over: only New game
-    assert page.get_by_role("button", name="The left one is real").is_disabled()
+    assert page.get_by_role("button", name="A is real").is_disabled()
     page.screenshot(path=str(served_spaces.screenshot_dir / "which-face-is-real.png"), full_page=True)
 
 

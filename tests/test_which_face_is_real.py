@@ -116,13 +116,13 @@ def test_round_payloads_and_api_responses_carry_no_hint(quiz_url):
     client = Client(quiz_url, verbose=False)
     app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
     for difficulty, size in ((app.OUR_GAN, 64), (app.STYLEGAN, 256)):
-        left, right, score, prompt, summary, *buttons, player = client.predict(difficulty, 1.0, None,
-                                                                               api_name="/new_game")
+        left, right, score, prompt, evidence, summary, *buttons, player = client.predict(
+            difficulty, 1.0, None, api_name="/new_game")
         images = [Image.open(path) for path in (left, right)]
         assert [im.size for im in images] == [(size, size)] * 2 and {im.format for im in images} == {"PNG"}
         assert all(set(im.info) <= {"dpi"} for im in images)
         assert Path(left).stat().st_size == Path(right).stat().st_size
-        assert "Round 1 of 10" in score and summary == ""
+        assert "Round 1 of 10" in score and summary == "" and evidence is None  # no evidence before the guess
     # The raw event stream of a round: no state, no side, no source file names.
     events = httpx.post(f"{quiz_url}gradio_api/call/new_game", json={"data": [app.OUR_GAN, 1.0, None]}).json()
     stream = httpx.get(f"{quiz_url}gradio_api/call/new_game/{events['event_id']}").text
@@ -137,8 +137,9 @@ def test_the_api_cannot_replay_a_guess(quiz_url):
 
     client = Client(quiz_url, verbose=False)
     client.predict("Our GAN (easier)", 1.0, None, api_name="/new_game")
-    score, result, _, *buttons = client.predict(api_name="/guess_left")
-    assert "Round 2 of 10" in score
+    score, result, evidence, _, *buttons = client.predict(api_name="/guess_left")
+    assert "Round 2 of 10" in score and "the real photo was **" in result and "💡" in result
+    assert Image.open(evidence).size == (2 * 192 + 8, 192)  # both faces, the judge's evidence in red
     with pytest.raises(AppError, match="no open round"):
         client.predict(api_name="/guess_left")
     with pytest.raises(AppError, match="no open round"):
@@ -163,7 +164,7 @@ def test_concurrent_players_lose_no_answers(quiz_url):
             client = Client(quiz_url, verbose=False)
             client.predict(app.OUR_GAN, 1.0, None, api_name="/new_game")
             for round_number in range(ROUNDS_PER_GAME):
-                _, _, summary, *_ = client.predict(api_name="/guess_left" if index % 2 else "/guess_right")
+                _, _, _, summary, *_ = client.predict(api_name="/guess_left" if index % 2 else "/guess_right")
                 if round_number < ROUNDS_PER_GAME - 1:
                     client.predict(1.0, api_name="/next_round")
             summaries.append(summary)
@@ -192,3 +193,42 @@ def test_next_pair_is_offered_only_between_rounds_and_not_after_the_game():
         assert next_pair["interactive"] == (round_number < ROUNDS_PER_GAME - 1)
     with pytest.raises(gr.Error, match="game is over"):
         app.show_round(game, 1.0)
+
+
+class DetailHater(torch.nn.Module):
+    """A toy judge: the less fine detail (high-pass energy), the more real; its evidence is known in advance."""
+
+    image_size = 64
+
+    def forward(self, images):
+        detail = images - torch.nn.functional.avg_pool2d(images, 3, 1, 1, count_include_pad=False)
+        return -detail.abs().mean(dim=(1, 2, 3))
+
+
+@pytest.mark.parametrize("region", ["mouth", "eyes", "background"])
+def test_the_evidence_map_points_where_the_fake_detail_is(region):
+    from core.which_face_is_real.evidence import fake_evidence, region_masks, strongest_region
+
+    rng = np.random.default_rng(0)
+    face = np.full((64, 64, 3), 128, np.uint8)
+    noisy = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    inside = region_masks(64)[region]
+    face[inside] = noisy[inside]
+    clean = np.full((64, 64, 3), 128, np.uint8)
+    evidence = fake_evidence(DetailHater(), [clean, face])
+    assert evidence.shape == (2, 64, 64) and evidence.min() >= 0
+    assert evidence[0].max() < 1e-6 < evidence[1].max()  # nothing to blur away on a flat face
+    assert strongest_region(evidence[1]) == region
+
+
+def test_the_overlay_shows_both_faces_on_one_scale():
+    from core.which_face_is_real.evidence import overlay
+
+    faces = [np.full((64, 64, 3), 200, np.uint8)] * 2
+    heat = np.zeros((2, 64, 64))
+    heat[1, 20:40, 20:40] = 1.0
+    image = overlay(faces, heat)
+    assert image.shape == (192, 2 * 192 + 8, 3) and image.dtype == np.uint8
+    left, right = image[:, :192].astype(int), image[:, 200:].astype(int)
+    assert (left[..., 0] - left[..., 1]).max() <= 1  # no evidence: gray
+    assert (right[96, 96, 0] - right[96, 96, 1]) > 100  # the hot spot: red

@@ -25,17 +25,7 @@ from core.common.images import to_uint8
 
 ROUNDS_PER_GAME = 10
 SIDES = ("left", "right")
-
-TELLS = (
-    "Background: GAN backgrounds melt into swirls, repeat, or change style behind the head.",
-    "Hair: strands that merge into the background or turn into paint-like streaks.",
-    "Ears and earrings: a GAN often gives two different earrings, or ears that do not match.",
-    "Teeth: too many, uneven, or fused into one band.",
-    "Glasses: frames that bend, differ between the eyes, or fade into the skin.",
-    "Symmetry: eyes, collars and shoulders that do not agree from one side to the other.",
-    "Water-like blobs: shiny droplets in the hair or background (StyleGAN1's tell, which StyleGAN2 fixed).",
-    "Text and other people: lettering that is not quite letters; a second face that is half a face.",
-)
+LABELS = {"left": "A", "right": "B"}  # what the player sees: A/B holds whether the faces sit side by side or stack
 
 
 def face_array(image: Image.Image | np.ndarray | torch.Tensor, size: int) -> np.ndarray:
@@ -71,7 +61,7 @@ class Round:
     right: Path
     real_side: str  # "left" or "right": never leaves the server before the guess
     discriminator_side: str  # the side the GAN's discriminator calls real
-    tell: str
+    pixels: tuple[np.ndarray, np.ndarray] | None = None  # left, right as made (server only: the evidence map)
     answered: bool = False
 
     def remove_files(self) -> None:
@@ -86,7 +76,6 @@ class Outcome:
     correct: bool
     real_side: str
     discriminator_correct: bool
-    tell: str
     game_over: bool
 
 
@@ -145,7 +134,7 @@ class Game:
         self.discriminator_score += discriminator_correct
         self.streak = self.streak + 1 if correct else 0
         self.best_streak = max(self.best_streak, self.streak)
-        return Outcome(correct, current.real_side, discriminator_correct, current.tell, self.over)
+        return Outcome(correct, current.real_side, discriminator_correct, self.over)
 
 
 class RoundMaker:
@@ -178,7 +167,7 @@ class RoundMaker:
         discriminator_side = real_side if discriminator_right else SIDES[1 - SIDES.index(real_side)]
         folder = self.folder / secrets.token_hex(16)  # one fresh folder per round
         left_path, right_path = (write_png(dither(pixels, self.random), folder) for pixels in (left, right))
-        return Round(left_path, right_path, real_side, discriminator_side, self.random.choice(TELLS))
+        return Round(left_path, right_path, real_side, discriminator_side, (left, right))
 
 
 @torch.inference_mode()

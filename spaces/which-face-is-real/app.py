@@ -13,7 +13,8 @@ from core.common.data import image_source
 from core.common.display import weights_note
 from core.gan.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from core.hub import load_pretrained
-from core.which_face_is_real.game import ROUNDS_PER_GAME, Game, RoundMaker, judge_accuracy
+from core.which_face_is_real.evidence import TIPS, fake_evidence, overlay, strongest_region
+from core.which_face_is_real.game import LABELS, ROUNDS_PER_GAME, Game, RoundMaker, judge_accuracy
 from core.which_face_is_real.stats import AnswerLog
 
 GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/stylegan-faces", "manifold-lab/stylegan-faces-discriminator"
@@ -23,7 +24,8 @@ OUR_GAN, STYLEGAN = "Our GAN (easier)", "NVIDIA StyleGAN (hard)"
 CSS = ".quiz-face img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }"
 
 DESCRIPTION = f"""# 🕵️ Which face is real?
-Each round shows two faces: one is a photo from FFHQ, the other was made by a GAN. Click the real one.
+Each round shows two faces, **A** and **B**: one is a photo from FFHQ, the other was made by a GAN. Pick the
+real one. After each guess, see where the GAN's discriminator found a fake, and what to look for there.
 **{OUR_GAN}**: our small StyleGAN2-style generator, trained here for 25 minutes, shown at its 64x64.
 **{STYLEGAN}**: faces from NVIDIA's StyleGAN, shown at 256x256. Both faces of a round always have the same size
 and go through the same pipeline, so only the picture can give it away. After {ROUNDS_PER_GAME} rounds,
@@ -73,8 +75,8 @@ def show_round(game, truncation):
     current = game.start_round(lambda: make_round(game, truncation))
     if game.shown != before:
         answers.mark_shown(game.player, game.shown - before, POOL_SIZES)
-    return (game, str(current.left), str(current.right), score_line(game), "Which one is the photo?", "",
-            *buttons(guessing=True))
+    return (game, str(current.left), str(current.right), score_line(game), "Which one is the photo, A or B?",
+            None, "", *buttons(guessing=True))
 
 
 def buttons(guessing: bool, over: bool = False):
@@ -85,13 +87,19 @@ def buttons(guessing: bool, over: bool = False):
 def guess(game, side):
     if game is None:
         raise gr.Error("Start a game first.")
+    current = game.current
     outcome = game.guess(side)  # a ValueError (no open round) reaches the player as a message
     answers.record(game.game_id, game.rounds_played, game.difficulty, outcome.correct, outcome.discriminator_correct)
+    fake_side = "right" if outcome.real_side == "left" else "left"
+    evidence = fake_evidence(discriminator, list(current.pixels))  # only now: the answer is out
+    region = strongest_region(evidence[0 if fake_side == "left" else 1])
     verdict = "✅ Right" if outcome.correct else "❌ Wrong"
-    text = (f"{verdict}: the real photo was on the **{outcome.real_side}**. The discriminator "
-            f"{'got it too' if outcome.discriminator_correct else 'was fooled'}.\n\n💡 {outcome.tell}")
-    return (game, score_line(game), text, summary(game) if outcome.game_over else "",
-            *buttons(guessing=False, over=outcome.game_over))
+    text = (f"{verdict}: the real photo was **{LABELS[outcome.real_side]}**. The discriminator "
+            f"{'got it too' if outcome.discriminator_correct else 'was fooled'}. In red, where it sees a fake: "
+            f"blurring those spots makes a face look more real to it. On the fake ({LABELS[fake_side]}) it points "
+            f"most at the **{region}**.\n\n💡 {TIPS[region]}")
+    return (game, score_line(game), text, overlay(list(current.pixels), evidence),
+            summary(game) if outcome.game_over else "", *buttons(guessing=False, over=outcome.game_over))
 
 
 @edge.remember(maxsize=1)
@@ -134,21 +142,24 @@ with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (cor
         start = gr.Button("New game", variant="primary")
     score = gr.Markdown()
     with gr.Row(equal_height=True):
-        left = gr.Image(label="left", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
-        right = gr.Image(label="right", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
+        left = gr.Image(label="A", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
+        right = gr.Image(label="B", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
     with gr.Row():
-        left_real = gr.Button("⬅️ The left one is real", interactive=False)
-        right_real = gr.Button("The right one is real ➡️", interactive=False)
+        left_real = gr.Button("A is real", interactive=False)
+        right_real = gr.Button("B is real", interactive=False)
     result = gr.Markdown()
+    evidence = gr.Image(label="where the discriminator sees a fake (red): A | B", format="png", interactive=False,
+                        buttons=[], height=220)
     next_pair = gr.Button("Next pair", interactive=False)
     summary_box = gr.Markdown()
 
-    round_outputs = [game, left, right, score, result, summary_box, left_real, right_real, next_pair]
+    round_outputs = [game, left, right, score, result, evidence, summary_box, left_real, right_real, next_pair]
     start.click(new_game, [difficulty, truncation, player], [*round_outputs, player], api_name="new_game")
     next_pair.click(show_round, [game, truncation], round_outputs, api_name="next_round")
     for button, image, side in ((left_real, left, "left"), (right_real, right, "right")):
         gr.on([button.click, image.select], lambda state, side=side: guess(state, side), game,
-              [game, score, result, summary_box, left_real, right_real, next_pair], api_name=f"guess_{side}")
+              [game, score, result, evidence, summary_box, left_real, right_real, next_pair], api_name=f"guess_{side}",
+              concurrency_limit=2)
     demo.load(measure_judge, None, None, show_progress="hidden", api_name=False)
 
 if __name__ == "__main__":

@@ -1,0 +1,108 @@
+"""Where the discriminator sees a fake: an occlusion map of its evidence, and the tip that fits where it points.
+
+Occlusion (Zeiler & Fergus, 2014) rather than the raw gradient: each patch of a face is replaced by a blurred
+copy of itself, and the change in the discriminator's "real" logit is that patch's evidence. A patch whose
+blurring makes the face look *more* real was evidence of a fake. Blurring, not greying, keeps the probe close
+to a face, so the map shows what D reads in the detail, not its surprise at a grey square.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.which_face_is_real.game import face_array
+
+# Regions of an FFHQ-aligned face, as fractions of the side: (x0, y0, x1, y1). FFHQ's alignment puts the
+# eyes at about 0.47 of the height and the mouth at about 0.74 (the same lines as core.gan.projection).
+REGIONS = {
+    "eyes": (0.25, 0.37, 0.75, 0.56),
+    "mouth": (0.33, 0.64, 0.67, 0.83),
+    "ears": [(0.06, 0.38, 0.24, 0.72), (0.76, 0.38, 0.94, 0.72)],
+    "hair": (0.18, 0.03, 0.82, 0.30),
+    "skin": (0.28, 0.27, 0.72, 0.66),
+}
+TIPS = {
+    "background": "Background: GAN backgrounds melt into swirls, repeat, or change style behind the head.",
+    "hair": "Hair: strands that merge into the background or turn into paint-like streaks and blobs.",
+    "ears": "Ears and earrings: ears that do not match, or two different earrings.",
+    "mouth": "Mouth and teeth: too many teeth, uneven ones, or a mouth that fades into the skin.",
+    "eyes": "Eyes: pupils of different shapes or sizes, and reflections that differ between the eyes.",
+    "skin": "Skin: a waxy, airbrushed texture, or mottled patches that no camera makes.",
+}
+
+
+def region_masks(side: int) -> dict[str, np.ndarray]:
+    """Boolean masks of the regions at `side` px; the background is everything outside the face's oval."""
+    ys, xs = (np.mgrid[0:side, 0:side] + 0.5) / side
+    masks = {}
+    for name, boxes in REGIONS.items():
+        boxes = boxes if isinstance(boxes, list) else [boxes]
+        masks[name] = np.any([(xs >= x0) & (xs < x1) & (ys >= y0) & (ys < y1) for x0, y0, x1, y1 in boxes], axis=0)
+    oval = ((xs - 0.5) / 0.36) ** 2 + ((ys - 0.52) / 0.47) ** 2 <= 1
+    masks["background"] = ~oval
+    return masks
+
+
+def blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = max(1, round(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=images.dtype)
+    kernel = torch.exp(-(x**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    channels = images.shape[1]
+    padded = F.pad(images, (radius, radius, radius, radius), mode="reflect")
+    rows = F.conv2d(padded, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
+    return F.conv2d(rows, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
+
+
+@torch.inference_mode()
+def fake_evidence(discriminator: torch.nn.Module, faces: list, patches: int = 8, overlap: int = 1,
+                  batch: int = 128) -> np.ndarray:
+    """(len(faces), S, S) at D's resolution S: how much blurring each pixel's neighbourhood raises D's
+    "real" logit, averaged over the patches that cover it (>= 0; 0 where blurring does not help), then
+    smoothed over a patch. A grid of `patches` x `patches` probes per face (`overlap` 2: four times as many,
+    a finer map); 8 x 8 costs 65 D calls a face, about 0.5 s on one core at 64 px."""
+    side = discriminator.image_size
+    images = torch.stack([torch.from_numpy(face_array(face, side)).permute(2, 0, 1) for face in faces]).float()
+    images = images / 127.5 - 1
+    patch = side // patches
+    stride = patch // overlap
+    blurred = blur(images, sigma=patch / 3)
+    starts = range(0, side - patch + 1, stride)
+    boxes = [(top, left) for top in starts for left in starts]
+    maps = np.zeros((len(faces), side, side))
+    for index in range(len(faces)):
+        probes = images[index].repeat(len(boxes), 1, 1, 1)
+        for k, (top, left) in enumerate(boxes):
+            probes[k, :, top : top + patch, left : left + patch] = blurred[index, :, top : top + patch, left : left + patch]
+        base = discriminator(images[index : index + 1]).flatten()
+        change = torch.cat([discriminator(chunk).flatten() for chunk in probes.split(batch)]) - base
+        total, count = np.zeros((side, side)), np.zeros((side, side))
+        for (top, left), value in zip(boxes, change.clamp(min=0).numpy(), strict=True):
+            total[top : top + patch, left : left + patch] += value
+            count[top : top + patch, left : left + patch] += 1
+        maps[index] = total / np.maximum(count, 1)
+    smooth = blur(torch.from_numpy(maps)[:, None].float(), sigma=patch / 2)[:, 0].numpy()
+    return smooth.clip(min=0)
+
+
+def strongest_region(evidence: np.ndarray) -> str:
+    """The region with the most evidence per pixel (a region, not a single hot pixel, makes a tip)."""
+    masks = region_masks(evidence.shape[0])
+    return max(masks, key=lambda name: float(evidence[masks[name]].mean()))
+
+
+def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, scale: float | None = None) -> np.ndarray:
+    """The faces side by side with their evidence in red, on one scale for both (so they compare)."""
+    scale = scale or float(evidence.max()) or 1.0
+    tiles = []
+    for face, heat in zip(faces, evidence, strict=True):
+        rgb = face_array(face, side).astype(np.float32) / 255
+        heat = torch.from_numpy(heat)[None, None].float()
+        heat = F.interpolate(heat, size=(side, side), mode="bilinear", align_corners=False)[0, 0].numpy()
+        alpha = np.clip(heat / scale, 0, 1)[..., None] * 0.75
+        gray = rgb.mean(axis=2, keepdims=True) * np.ones(3)  # the face in gray, so the red reads as the judge's
+        tiles.append((1 - alpha) * (0.35 * rgb + 0.65 * gray) + alpha * np.array([1.0, 0.1, 0.05]))
+    spacer = np.ones((side, gap, 3))
+    return (np.concatenate([tiles[0], spacer, tiles[1]], axis=1) * 255).round().astype(np.uint8)
