@@ -134,16 +134,32 @@ def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)
 
 
-def test_the_gan_lab_stop_button_keeps_the_plots_and_says_so(page, served_spaces):
+def test_the_gan_lab_pause_button_keeps_the_plots_and_says_so(page, served_spaces):
     page.goto(f"{served_spaces.url}/gan/")
     page.get_by_role("tab", name="2-D GAN lab").click()
     page.get_by_role("button", name="Train").click()
     page.get_by_text(re.compile(r"Step \d+ of 2000")).first.wait_for(timeout=60_000)  # it streams
-    page.get_by_role("button", name="Stop").click()
-    page.get_by_text("Stopped.").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_text("Paused.").wait_for(timeout=30_000)
     assert page.locator(".js-plotly-plot:visible").count() == 2  # both plots stay
     assert page.get_by_text("Error", exact=True).count() == 0  # no red badge on any output
-    page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-stopped.png"), full_page=True)
+    page.get_by_role("button", name="One step").click()  # and the same game goes on, one step at a time
+    page.wait_for_function("() => /Step (\\d+) of 2000/.test(document.body.innerText) && "
+                           "+document.body.innerText.match(/Step (\\d+) of 2000/)[1] % 100 === 1", timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-paused.png"), full_page=True)
+
+
+def test_the_minimax_lesson_shows_in_the_browser(page, served_spaces):
+    page.goto(f"{served_spaces.url}/gan/")
+    page.get_by_role("tab", name="2-D GAN lab").click()
+    page.get_by_label("Lesson preset").click()
+    page.get_by_role("option", name="Minimax: G's gradient vanishes").click()
+    page.get_by_text("Step 0 of 1500").wait_for(timeout=30_000)
+    page.get_by_text("G stays where it started").wait_for(timeout=10_000)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Done: finished 1500 steps").wait_for(timeout=120_000)
+    assert page.get_by_text("Modes covered: 0 of 8").is_visible()
+    page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-minimax.png"), full_page=True)
 
 
 def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_spaces, tmp_path):

@@ -5,7 +5,17 @@ import numpy as np
 import pytest
 import torch
 
-from core.gan.lab import DISTRIBUTIONS, MAX_STEPS, LabConfig, modes_covered, ring, train_lab
+from core.gan.lab import (
+    ARROWS,
+    DISTRIBUTIONS,
+    LAB_PRESETS,
+    MAX_STEPS,
+    LabConfig,
+    LabSession,
+    modes_covered,
+    ring,
+    train_lab,
+)
 from spaces.registry import discover, load_app_module
 from tests.conftest import plot_traces
 
@@ -35,14 +45,53 @@ def test_g_learns_the_ring_with_default_settings():
 def test_a_run_stops_at_its_time_limit():
     ticks = iter(range(10**6))  # an injected clock: one second per step, whatever the machine's speed
     last = list(train_lab(LabConfig(steps=MAX_STEPS, max_seconds=30), clock=lambda: float(next(ticks))))[-1]
-    assert last.step == 31 and last.finished == "stopped at the 30 s limit"
+    assert last.step == 31 and last.finished == "paused at the 30 s limit"
 
 
-def test_a_run_stops_at_the_first_snapshot_after_stop():
+def test_a_run_pauses_at_the_first_snapshot_after_pause():
     snapshots = list(train_lab(LabConfig(steps=MAX_STEPS, snapshot_every=50), clock=lambda: 0.0,
                                should_stop=lambda: True))
-    assert [s.step for s in snapshots] == [1] and snapshots[-1].finished == "stopped"
-    assert "**Stopped.**" in snapshots[-1].status(MAX_STEPS)
+    assert [s.step for s in snapshots] == [1, 50] and snapshots[-1].finished == "paused"
+    assert "**Paused.**" in snapshots[-1].status(MAX_STEPS)
+
+
+def test_a_session_steps_pauses_and_continues_where_it_was():
+    session = LabSession(LabConfig(steps=300, snapshot_every=100))
+    start = session.snapshot()
+    assert start.step == 0 and "Step 0 of 300" in start.status(300) and start.pull.shape == (ARROWS, 2)
+    assert [s.step for s in session.run(steps=1)] == [1]
+    frames = session.run(clock=lambda: 0.0)
+    assert next(frames).step == 100
+    session.stopped = True
+    assert [s.step for s in frames] == [200] and session.step == 200  # paused at the next frame
+    assert [s.step for s in session.run(clock=lambda: 0.0)] == [300] and session.finished
+
+
+def lab_outcome(preset: str, seed: int, steps: int | None = None):
+    settings, _ = LAB_PRESETS[preset]
+    session = LabSession(LabConfig(**{**settings, "steps": steps or settings.get("steps", 2000)}, seed=seed))
+    return list(session.run(clock=lambda: 0.0))[-1]
+
+
+def test_the_minimax_preset_stalls_where_the_non_saturating_one_arrives(seed=0):
+    stuck = lab_outcome("Minimax: G's gradient vanishes", seed, steps=500)  # a third of the run: still there
+    arrives = lab_outcome("Non-saturating: the same start, G gets there", seed)
+    assert stuck.modes_covered == 0 and np.abs(stuck.fake).mean() > 3  # still off to the side, at the start
+    assert arrives.modes_covered >= 3 and np.abs(arrives.fake).mean() < 2
+    # the reason, in the arrows: 20 steps in, G's gradient under minimax is 10-100x weaker at the same start
+    start = {name: LabSession(LabConfig(**LAB_PRESETS[name][0], seed=seed)) for name in
+             ("Minimax: G's gradient vanishes", "Non-saturating: the same start, G gets there")}
+    minimax, saturating = (np.linalg.norm(early_pull(s), axis=1).mean() for s in start.values())
+    assert saturating > 10 * minimax
+
+
+def early_pull(session):
+    *_, last = session.run(steps=20, snapshot_every=20, clock=lambda: 0.0)
+    return last.pull
+
+
+def test_the_mode_collapse_preset_collapses():
+    assert lab_outcome("Mode collapse: D learns too slowly", 0).modes_covered <= 2  # the defaults: 8 (above)
 
 
 def test_the_time_limit_cannot_be_raised_past_the_bound():
@@ -63,11 +112,15 @@ def test_space_streams_and_refuses_bad_settings(served_spaces):
     from gradio_client import Client
 
     client = Client(f"{served_spaces.url}/gan/", verbose=False)
-    game, losses, status = client.predict("two moons", "minimax", 1e-3, 1e-3, 1, 200, 0, api_name="/gan_lab")
+    game, losses, status = client.predict("two moons", "minimax", "adam", 1e-3, 1e-3, 1, 200, 0, 0, False,
+                                          api_name="/gan_lab")
     assert "Step 200 of 200" in status and "Done: finished 200 steps" in status
+    game, losses, status = client.predict("two moons", "minimax", "adam", 1e-3, 1e-3, 1, 200, 0, 0, False,
+                                          api_name="/gan_lab_step")
+    assert "Step 1 of 200" in status and "scatter" in plot_traces(game)  # a new session: the old one had ended
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
     with pytest.raises(ValueError, match="steps must be between"):  # the Space turns it into a message (core.common.edge)
-        next(app.run_lab("spiral", "non-saturating", 1e-3, 1e-3, 1, 10**6, 0))
+        next(app.lab_train(None, "spiral", "non-saturating", "adam", 1e-3, 1e-3, 1, 10**6, 0, 0, False))
 
 
 def test_faces_tab_endpoints_and_bad_inputs(served_spaces):
@@ -108,12 +161,25 @@ def test_a_link_restores_seeds_truncation_and_generator():
     assert app.read_link(Request()) == ("0-15", 1.0, "StyleGAN2-style")
 
 
-def test_stop_ends_a_run_cleanly_and_keeps_its_plots():
+def test_pause_ends_a_run_cleanly_keeps_its_plots_and_train_continues():
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
-    run = app.LabRun()
-    stream = app.run_lab("ring of 8 Gaussians", "non-saturating", 1e-3, 1e-3, 1, 5000, 0, run)
-    next(stream)  # step 1
-    app.stop_lab(run)
-    game, losses, status = next(stream)  # the next snapshot is the last one, with both plots
-    assert "**Stopped.**" in status and "heatmap" in plot_traces(game) and plot_traces(losses)[:2] == ["scatter"] * 2
-    assert next(stream, "ended") == "ended"
+    settings = ("ring of 8 Gaussians", "non-saturating", "adam", 1e-3, 1e-3, 1, 5000, 0, 0)
+    stream = app.lab_train(None, *settings, False)
+    session, *_ = next(stream)  # step 1
+    app.lab_pause(session)
+    session, game, losses, status = next(stream)  # the next snapshot is the last one, with both plots
+    assert "**Paused.**" in status and "heatmap" in plot_traces(game) and plot_traces(losses)[:2] == ["scatter"] * 2
+    assert next(stream, "ended") == "ended" and session.step == 100
+    again = app.lab_step(session, *settings, False)[0]  # same settings: the same game, one step on
+    assert again is session and session.step == 101
+    assert app.lab_step(session, *settings[:-1], 7, False)[0].step == 1  # another seed: a new game
+
+
+def test_a_preset_sets_the_controls_and_shows_the_start():
+    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+    name = "Minimax: G's gradient vanishes"
+    values = app.lab_preset(name, *([None] * 9))
+    controls, (session, game, _, status), lesson = values[:9], values[9:13], values[13]
+    assert dict(zip(app.LAB_SETTINGS, controls, strict=True))["loss"] == "minimax"
+    assert session.step == 0 and "Step 0" in status and "non-saturating" in lesson
+    assert "G's gradient on its samples" in [trace.name for trace in game.data]

@@ -19,6 +19,8 @@ from torch import nn
 MAX_STEPS = 5000  # bounded CPU per session: a run stops by itself at this many steps ...
 MAX_SECONDS = 60.0  # ... or after this long, whichever comes first
 GRID = 60  # D's decision surface is drawn on GRID x GRID points
+ARROWS = 64  # G's gradient is drawn on this many of its samples
+MAX_EXTENT = 25.0  # the plot follows G's samples this far out
 
 
 def ring(count: int, generator: torch.Generator) -> torch.Tensor:
@@ -43,6 +45,12 @@ def two_moons(count: int, generator: torch.Generator) -> torch.Tensor:
 
 
 DISTRIBUTIONS = {"ring of 8 Gaussians": ring, "spiral": spiral, "two moons": two_moons}
+# Adam (DCGAN's betas) rescales every gradient to a similar size, which partly hides a vanishing one; plain
+# SGD moves as far as the gradient says, so the minimax loss's flat region stops G where it stands.
+OPTIMIZERS = {
+    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999)),
+    "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr),
+}
 
 
 def mlp(inputs: int, outputs: int, hidden: int, activation: type[nn.Module]) -> nn.Sequential:
@@ -58,10 +66,12 @@ class LabConfig:
     discriminator_lr: float = 1e-3
     discriminator_steps: int = 1  # D updates per G update
     loss: str = "non-saturating"  # or "minimax": G minimises log(1 - D(G(z))), which saturates early on
+    optimizer: str = "adam"  # or "sgd": plain gradient steps, where a vanishing gradient is a standstill
     batch_size: int = 256
     latent_dim: int = 2
     hidden: int = 64
     snapshot_every: int = 100
+    start_offset: float = 0.0  # G's samples start this far off to the side (x and y): a G that begins badly
     seed: int = 0
     max_seconds: float = MAX_SECONDS
 
@@ -70,6 +80,10 @@ class LabConfig:
             raise ValueError(f"unknown distribution {self.distribution!r}; choose one of {', '.join(DISTRIBUTIONS)}")
         if self.loss not in ("non-saturating", "minimax"):
             raise ValueError(f"loss must be 'non-saturating' or 'minimax', got {self.loss!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if not 0 <= self.start_offset <= 10:
+            raise ValueError(f"start_offset must be between 0 and 10, got {self.start_offset}")
         if not 1 <= self.steps <= MAX_STEPS:
             raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {self.steps}")
         for name in ("generator_lr", "discriminator_lr"):
@@ -80,13 +94,6 @@ class LabConfig:
         self.max_seconds = min(self.max_seconds, MAX_SECONDS)
         self.snapshot_every = max(10, self.snapshot_every)
         return self
-
-
-class LabRun:
-    """One user's run, kept in their gr.State: Stop sets `stopped`, and the running lab ends at its next
-    snapshot, keeping its plots (cancelling the event instead would turn every output into an error badge)."""
-
-    stopped = False
 
 
 @dataclass
@@ -100,15 +107,23 @@ class Snapshot:
     discriminator_losses: list[float] = field(default_factory=list)
     modes_covered: int | None = None  # ring only: modes with at least 1/4 of their fair share of samples
     finished: str | None = None  # why the run ended, on the last snapshot
+    pull: np.ndarray | None = None  # (ARROWS, 2): where G's loss pushes the first samples (LabSession.generator_pull)
 
     def status(self, total_steps: int) -> str:
         """One line for the page: where the run is, its losses, the modes it covers, how it ended."""
-        text = (f"Step {self.step} of {total_steps}; D loss {self.discriminator_losses[-1]:.3f}, "
-                f"G loss {self.generator_losses[-1]:.3f}.")
+        if not self.generator_losses:
+            text = f"Step 0 of {total_steps}: where G and D start."
+        else:
+            text = (f"Step {self.step} of {total_steps}; D loss {self.discriminator_losses[-1]:.3f}, "
+                    f"G loss {self.generator_losses[-1]:.3f}.")
         if self.modes_covered is not None:
-            text += f" Modes covered: {self.modes_covered} of 8" + (" (mode collapse)" if self.modes_covered < 6 else "")
-        if self.finished == "stopped":
-            text += " **Stopped.**"
+            text += f" Modes covered: {self.modes_covered} of 8"
+            if self.modes_covered == 0:
+                text += " (G's samples are not on the data)"
+            elif self.modes_covered < 6:
+                text += " (mode collapse)"
+        if self.finished == "paused":
+            text += " **Paused.**"
         elif self.finished:
             text += f" **Done: {self.finished}.**"
         return text
@@ -124,72 +139,150 @@ def modes_covered(fake: np.ndarray, radius: float = 2.0, share: float = 0.25) ->
     return int(np.sum(counts >= share * len(fake) / 8))
 
 
-def train_lab(config: LabConfig, clock: Callable[[], float] = time.monotonic,
-              should_stop: Callable[[], bool] = lambda: False) -> Iterator[Snapshot]:
-    """Train G and D, yielding a Snapshot every `snapshot_every` steps and a final one (bounded).
+# Each preset makes one lesson show with its own settings (measured on seeds 0-4, 2026-12-02; the tests
+# check the first two). Values are LabConfig fields; the text says what to look for and what to change.
+LAB_PRESETS = {
+    "Minimax: G's gradient vanishes": (
+        dict(loss="minimax", optimizer="sgd", generator_lr=0.02, discriminator_lr=0.02, discriminator_steps=3,
+             start_offset=4.0, steps=1500),
+        "G starts off to the side and D learns at once to reject its samples. Under the minimax loss "
+        "log(1 − D(G(z))) G's gradient is D(G(z))·∇D: almost nothing where D is sure, so the green arrows "
+        "shrink to dots and **G stays where it started** (0 of 8 modes on every seed). Now switch G's loss to "
+        "**non-saturating** and train again: same D, same start, and G walks onto the ring (4-7 of 8 modes)."),
+    "Non-saturating: the same start, G gets there": (
+        dict(loss="non-saturating", optimizer="sgd", generator_lr=0.02, discriminator_lr=0.02,
+             discriminator_steps=3, start_offset=4.0, steps=1500),
+        "The same game as the minimax preset, but G maximises log D(G(z)). Its gradient is (1 − D(G(z)))·∇D: "
+        "largest exactly where D rejects G's samples, so the arrows are long from the first step and G "
+        "crosses to the data. Goodfellow et al. (2014) proposed this loss for that reason."),
+    "Mode collapse: D learns too slowly": (
+        dict(loss="non-saturating", generator_lr=1e-3, discriminator_lr=1e-4, steps=2000),
+        "D learns ten times slower than G. G finds a spot D still calls real and piles its samples there; by "
+        "the time D objects, G has moved on to another spot. **Modes covered stays at 0-1 of 8** (every seed). "
+        "Set D's learning rate to 0.001, as G's, and train again: G spreads over all 8 modes."),
+    "G learns the ring (defaults)": (
+        dict(),
+        "The defaults: non-saturating loss, Adam, both learning rates 0.001. D and G improve together and "
+        "G covers the 8 modes in about 1,500 steps. Watch the losses: neither goes to zero."),
+}
 
-    The run ends at `config.steps`, after `config.max_seconds` by `clock` (tests pass their own clock), or at
-    the first snapshot after `should_stop()` turns true (the Space's Stop button).
-    """
-    config.validate()
-    torch.manual_seed(config.seed)
-    data_rng = torch.Generator().manual_seed(config.seed)
-    sample_real = DISTRIBUTIONS[config.distribution]
-    generator = mlp(config.latent_dim, 2, config.hidden, nn.ReLU)
-    discriminator = mlp(2, 1, config.hidden, lambda: nn.LeakyReLU(0.2))
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=(0.5, 0.999))
-    fixed_z = torch.randn(512, config.latent_dim, generator=torch.Generator().manual_seed(1))
-    shown_real = sample_real(512, torch.Generator().manual_seed(2))
-    g_losses, d_losses = [], []
-    started = clock()
-    for step in range(1, config.steps + 1):
+
+class LabSession:
+    """One user's game of G against D, kept in their gr.State between clicks: it can run, pause, step once
+    and continue. `stopped` is the Pause button: a running lab ends at its next snapshot, keeping its plots
+    (cancelling the event instead would turn every output into an error badge)."""
+
+    def __init__(self, config: LabConfig):
+        self.config = config.validate()
+        torch.manual_seed(config.seed)
+        self.data_rng = torch.Generator().manual_seed(config.seed)
+        self.noise_rng = torch.Generator().manual_seed(config.seed + 1)
+        self.sample_real = DISTRIBUTIONS[config.distribution]
+        self.generator = mlp(config.latent_dim, 2, config.hidden, nn.ReLU)
+        with torch.no_grad():
+            self.generator[-1].bias += config.start_offset
+        self.discriminator = mlp(2, 1, config.hidden, lambda: nn.LeakyReLU(0.2))
+        make = OPTIMIZERS[config.optimizer]
+        self.opt_g = make(self.generator.parameters(), config.generator_lr)
+        self.opt_d = make(self.discriminator.parameters(), config.discriminator_lr)
+        self.fixed_z = torch.randn(512, config.latent_dim, generator=torch.Generator().manual_seed(1))
+        self.shown_real = self.sample_real(512, torch.Generator().manual_seed(2))
+        self.step, self.g_losses, self.d_losses = 0, [], []
+        self.stopped = False
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.config.steps
+
+    def generator_loss(self, logits: torch.Tensor) -> torch.Tensor:
+        """Per sample. Non-saturating: -log D(G(z)). Minimax: log(1 - D(G(z))), flat where D rejects a fake."""
+        if self.config.loss == "non-saturating":
+            return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits), reduction="none")
+        return -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits), reduction="none")
+
+    def train_step(self) -> None:
+        config = self.config
         # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
         for _ in range(config.discriminator_steps):
-            real = sample_real(config.batch_size, data_rng)
-            fake = generator(torch.randn(config.batch_size, config.latent_dim)).detach()
-            logits_real, logits_fake = discriminator(real), discriminator(fake)
+            real = self.sample_real(config.batch_size, self.data_rng)
+            z = torch.randn(config.batch_size, config.latent_dim, generator=self.noise_rng)
+            fake = self.generator(z).detach()
+            logits_real, logits_fake = self.discriminator(real), self.discriminator(fake)
             d_loss = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real)) + \
                 F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
-            opt_d.zero_grad()
+            self.opt_d.zero_grad()
             d_loss.backward()
-            opt_d.step()
-        # (2) Update G: maximize log D(G(z)) (non-saturating) or minimize log(1 - D(G(z))) (minimax)
-        logits = discriminator(generator(torch.randn(config.batch_size, config.latent_dim)))
-        if config.loss == "non-saturating":
-            g_loss = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
-        else:
-            g_loss = -F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
-        opt_g.zero_grad()
+            self.opt_d.step()
+        # (2) Update G along D's gradient, through the loss chosen
+        z = torch.randn(config.batch_size, config.latent_dim, generator=self.noise_rng)
+        g_loss = self.generator_loss(self.discriminator(self.generator(z))).mean()
+        self.opt_g.zero_grad()
         g_loss.backward()
-        opt_g.step()
-        g_losses.append(g_loss.item())
-        d_losses.append(d_loss.item())
-        out_of_time = clock() - started > config.max_seconds
-        at_snapshot = step % config.snapshot_every == 0 or step == 1
-        stopped = at_snapshot and should_stop()
-        last = step == config.steps or out_of_time or stopped
-        if at_snapshot or last:
-            reason = None
-            if step == config.steps:
-                reason = f"finished {config.steps} steps"
-            elif stopped:
-                reason = "stopped"
-            elif out_of_time:
-                reason = f"stopped at the {config.max_seconds:g} s limit"
-            yield snapshot(generator, discriminator, fixed_z, shown_real, step, g_losses, d_losses,
-                           config.distribution, reason)
-        if last:
-            return
+        self.opt_g.step()
+        self.step += 1
+        self.g_losses.append(g_loss.item())
+        self.d_losses.append(d_loss.item())
+
+    def run(self, steps: int | None = None, clock: Callable[[], float] = time.monotonic,
+            snapshot_every: int | None = None) -> Iterator[Snapshot]:
+        """Train on from where the session is, yielding a Snapshot every `snapshot_every` steps and a last one.
+
+        Ends after `steps` more steps (default: up to `config.steps`), after `config.max_seconds` by `clock`
+        (tests pass their own clock), or at the first snapshot after `stopped` turns true (Pause)."""
+        config = self.config
+        every = max(1, snapshot_every or config.snapshot_every)
+        target = min(config.steps, self.step + steps) if steps is not None else config.steps
+        self.stopped = False
+        started = clock()
+        while self.step < target:
+            self.train_step()
+            out_of_time = clock() - started > config.max_seconds
+            at_snapshot = self.step % every == 0 or self.step == 1
+            paused = at_snapshot and self.stopped
+            last = self.step >= target or out_of_time or paused
+            if at_snapshot or last:
+                reason = None
+                if self.step == config.steps:
+                    reason = f"finished {config.steps} steps"
+                elif paused:
+                    reason = "paused"
+                elif out_of_time:
+                    reason = f"paused at the {config.max_seconds:g} s limit"
+                yield self.snapshot(reason)
+            if last:
+                return
+
+    def snapshot(self, reason: str | None = None) -> Snapshot:
+        fake = self.generator(self.fixed_z)
+        arrows = self.generator_pull(fake.detach()[:ARROWS])
+        fake = fake.detach().numpy()
+        real = self.shown_real.numpy()
+        # the square covers the data and (nearly) all of G's samples, wherever G has wandered
+        reach = max(np.abs(real).max(), np.quantile(np.abs(fake), 0.98)) + 0.5
+        bound = float(min(max(3.0, reach), MAX_EXTENT))
+        axis = torch.linspace(-bound, bound, GRID)
+        yy, xx = torch.meshgrid(axis, axis, indexing="ij")
+        with torch.no_grad():
+            logits = self.discriminator(torch.stack([xx.ravel(), yy.ravel()], dim=1))
+        surface = torch.sigmoid(logits).view(GRID, GRID).numpy()
+        covered = modes_covered(fake) if self.config.distribution == "ring of 8 Gaussians" else None
+        return Snapshot(self.step, real, fake, surface, (-bound, bound), list(self.g_losses), list(self.d_losses),
+                        covered, reason, arrows)
+
+    def generator_pull(self, fake: torch.Tensor) -> np.ndarray:
+        """-d(G's loss)/d(sample): where G's loss pushes each sample, on one scale for every step and both
+        losses, so a vanishing gradient shows as vanishing arrows. (N, 2)."""
+        points = fake.clone().requires_grad_(True)
+        loss = self.generator_loss(self.discriminator(points)).sum()
+        (gradient,) = torch.autograd.grad(loss, points)
+        return (-gradient).numpy()
 
 
-@torch.no_grad()
-def snapshot(generator, discriminator, fixed_z, shown_real, step, g_losses, d_losses, distribution, reason):
-    fake = generator(fixed_z).numpy()
-    real = shown_real.numpy()
-    bound = float(max(3.0, np.abs(real).max() + 0.5))
-    axis = torch.linspace(-bound, bound, GRID)
-    yy, xx = torch.meshgrid(axis, axis, indexing="ij")
-    surface = torch.sigmoid(discriminator(torch.stack([xx.ravel(), yy.ravel()], dim=1))).view(GRID, GRID).numpy()
-    covered = modes_covered(fake) if distribution == "ring of 8 Gaussians" else None
-    return Snapshot(step, real, fake, surface, (-bound, bound), list(g_losses), list(d_losses), covered, reason)
+def train_lab(config: LabConfig, clock: Callable[[], float] = time.monotonic,
+              should_stop: Callable[[], bool] = lambda: False) -> Iterator[Snapshot]:
+    """A fresh session run to its end (or its time limit, or until `should_stop()`), snapshot by snapshot."""
+    session = LabSession(config)
+    for snap in session.run(clock=clock):
+        yield snap
+        if should_stop():
+            session.stopped = True

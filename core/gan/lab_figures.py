@@ -7,6 +7,25 @@ import plotly.graph_objects as go
 
 from core.gan.lab import GRID, Snapshot
 
+ARROW_SCALE = 0.5  # plot units per unit of gradient: one scale for every step, so a vanishing gradient shows
+ARROW_MAX = 1.5  # longest arrow drawn (a huge gradient would hide the plot)
+
+
+def arrow_trace(points: np.ndarray, pull: np.ndarray) -> go.Scatter:
+    """Segments from each sample along G's gradient, an arrowhead at the tip (marker angle follows the line)."""
+    step = ARROW_SCALE * pull
+    length = np.linalg.norm(step, axis=1, keepdims=True)
+    step = np.where(length > ARROW_MAX, step * ARROW_MAX / np.maximum(length, 1e-12), step)
+    tips = points + step
+    xs, ys, sizes = [], [], []
+    for (x0, y0), (x1, y1) in zip(points, tips, strict=True):
+        xs += [x0, x1, None]
+        ys += [y0, y1, None]
+        sizes += [0, 9, 0]
+    return go.Scatter(x=xs, y=ys, mode="lines+markers", name="G's gradient on its samples",
+                      line=dict(color="#2ca02c", width=1.5),
+                      marker=dict(symbol="arrow", size=sizes, angleref="previous", color="#2ca02c"))
+
 
 def game_figure(snap: Snapshot) -> go.Figure:
     axis = np.linspace(snap.extent[0], snap.extent[1], GRID)
@@ -16,6 +35,8 @@ def game_figure(snap: Snapshot) -> go.Figure:
                              marker=dict(size=4, color="black", opacity=0.5)))
     fig.add_trace(go.Scatter(x=snap.fake[:, 0], y=snap.fake[:, 1], mode="markers", name="G(z), fixed z",
                              marker=dict(size=5, color="#ff7f0e", line=dict(width=0.5, color="white"))))
+    if snap.pull is not None:
+        fig.add_trace(arrow_trace(snap.fake[: len(snap.pull)], snap.pull))
     modes = f" · modes covered: {snap.modes_covered}/8" if snap.modes_covered is not None else ""
     fig.update_layout(title=f"Step {snap.step}: G's samples on D's decision surface{modes}", height=520,
                       xaxis_title="x1", yaxis_title="x2", yaxis_scaleanchor="x", margin=dict(l=10, r=10, t=50, b=10),
