@@ -89,6 +89,20 @@ def test_colorfulness_and_auc():
     assert ab_error_auc(ab + 200, ab) == pytest.approx(0.0)
 
 
+def test_the_rebalanced_auc_counts_rare_colours_as_much_as_common_ones():
+    from core.common.metrics import rebalanced_pixel_weights
+
+    centers, prior = np.array([[0.0, 0.0], [60.0, 60.0]]), np.array([0.9, 0.1])
+    truth = np.zeros((2, 10, 10))
+    truth[:, :, 0] = 60  # one column of a rare saturated colour, nine of gray
+    weights = rebalanced_pixel_weights(truth, centers, prior)
+    assert weights[0, 0] == pytest.approx(10) and weights[0, 1] == pytest.approx(1 / 0.9)
+    gray = np.zeros_like(truth)  # right on the common pixels, 85 ab units off on the rare ones
+    raw, rebalanced = ab_error_auc(gray, truth), ab_error_auc(gray, truth, pixel_weights=weights)
+    # raw: 90% of pixels are perfect; rebalanced: the rare column weighs as much as the nine gray ones
+    assert raw > 0.9 and rebalanced < raw - 0.2
+
+
 @pytest.mark.parametrize("head, bins", [("classification", 40), ("regression", 0)])
 def test_shapes_and_colorize_any_size(head, bins):
     model = Colorizer(head=head, num_bins=bins, base_channels=4).eval()

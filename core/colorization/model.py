@@ -15,6 +15,10 @@ from torch import nn
 
 from core.colorization.ab_bins import AB_RANGE, annealed_mean
 
+# The annealed-mean temperature that makes our classification model as colourful as real photos on held-out
+# BSD100 (bench.colorization_quality: 0.95x); the paper's 0.38 overshoots by 9% here, 18% on Kodak24.
+DEFAULT_TEMPERATURE = 0.8
+
 
 def conv(in_channels: int, out_channels: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, stride, padding=dilation, dilation=dilation),
@@ -82,7 +86,7 @@ class Colorizer(nn.Module, PyTorchModelHubMixin):
         ab = F.interpolate(ab_quarter, scale_factor=4, mode="bilinear", align_corners=False)
         return ab[..., :height, :width]
 
-    def colorize(self, lightness: torch.Tensor, temperature: float = 0.38) -> torch.Tensor:
+    def colorize(self, lightness: torch.Tensor, temperature: float = DEFAULT_TEMPERATURE) -> torch.Tensor:
         """L (B, 1, H, W) of any size -> ab (B, 2, H, W): pad to a multiple of 8, predict, upsample."""
         padded = self.pad(lightness)
         if self.head_type == "classification":

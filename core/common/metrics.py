@@ -29,13 +29,26 @@ def ssim(reference: np.ndarray, test: np.ndarray, data_range: float = 1.0) -> fl
                                        gaussian_weights=True, sigma=1.5, use_sample_covariance=False))
 
 
-def ab_error_auc(predicted_ab, true_ab, max_threshold: float = 150.0, steps: int = 151) -> float:
+def ab_error_auc(predicted_ab, true_ab, max_threshold: float = 150.0, steps: int = 151,
+                 pixel_weights: np.ndarray | None = None) -> float:
     """Zhang et al.'s raw accuracy: the share of pixels whose ab error is within t, averaged over
-    t in [0, max_threshold] (area under that curve, normalised to 0..1). Inputs (2, H, W) in ab units."""
+    t in [0, max_threshold] (area under that curve, normalised to 0..1). Inputs (2, H, W) in ab units.
+    `pixel_weights` (H, W): their "class-rebalanced" version weighs each pixel by the inverse prior of its
+    true colour (`rebalanced_pixel_weights`), so the rare saturated colours count as much as the grays."""
     error = np.linalg.norm(np.asarray(predicted_ab, np.float64) - np.asarray(true_ab, np.float64), axis=0).ravel()
+    weights = np.ones_like(error) if pixel_weights is None else np.asarray(pixel_weights, np.float64).ravel()
     thresholds = np.linspace(0, max_threshold, steps)
-    within = (error[None, :] <= thresholds[:, None]).mean(axis=1)
+    within = ((error[None, :] <= thresholds[:, None]) * weights[None, :]).sum(axis=1) / weights.sum()
     return float(np.trapezoid(within, thresholds) / max_threshold)
+
+
+def rebalanced_pixel_weights(true_ab: np.ndarray, centers: np.ndarray, prior: np.ndarray,
+                             floor: float = 1e-5) -> np.ndarray:
+    """1 / p(bin of each pixel's true colour), for `ab_error_auc`: (2, H, W) ab -> (H, W)."""
+    ab, centers = np.asarray(true_ab, np.float32).reshape(2, -1).T, np.asarray(centers, np.float32)
+    nearest = np.concatenate([((chunk[:, None, :] - centers[None]) ** 2).sum(axis=2).argmin(axis=1)
+                              for chunk in np.array_split(ab, max(1, len(ab) // 8192))])  # bounded memory
+    return (1.0 / np.maximum(np.asarray(prior, np.float64)[nearest], floor)).reshape(np.shape(true_ab)[1:])
 
 
 def rgb_to_y(rgb: np.ndarray) -> np.ndarray:

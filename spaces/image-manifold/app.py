@@ -18,7 +18,8 @@ AUTOENCODER_REPO = "manifold-lab/digits-autoencoder"
 SHEETS = {"swiss roll": point_clouds.swiss_roll, "S-shaped fold": point_clouds.folded_sheet}
 DESCRIPTION = """# 🌀 The manifold of images
 Natural images fill only a thin, curved, low-dimensional part of pixel space: a *manifold*.
-Linear methods (PCA) can only flatten it; non-linear ones (Isomap, autoencoders) can unroll it."""
+Linear methods (PCA) can only flatten it; non-linear ones (Isomap, autoencoders) *can* unroll it, if their
+inductive bias points the right way."""
 
 patch_model = manifold.NaturalPatchModel()
 digits, digit_labels = example_digits()
@@ -59,7 +60,11 @@ def train_autoencoder(shape, count, noise, neighbors, seed, progress=gr.Progress
     isomap = manifold.embed_isomap(points, int(neighbors))
     embeddings = {"PCA (linear)": manifold.embed_pca(points), "Isomap": isomap, "autoencoder 3→2→3": codes}
     scores = {name: label(manifold.score_embedding(points, e, sheet)) for name, e in embeddings.items()}
-    note = f"Autoencoder: {len(losses)} full-batch Adam steps, reconstruction MSE {losses[0]:.3f} → {losses[-1]:.4f}."
+    r2 = manifold.score_embedding(points, codes, sheet).sheet_r2
+    verdict = ("laid flat" if r2 >= 0.95 else "partly unrolled" if r2 >= 0.85 else "crumpled: folds and tangles that "
+               "the decoder undoes, so the reconstruction is good all the same")
+    note = (f"Autoencoder: {len(losses)} full-batch Adam steps, reconstruction MSE {losses[0]:.3f} → {losses[-1]:.4f}; "
+            f"its map is {verdict} (sheet R² {r2:.2f}). Another seed, another map.")
     return figs.embeddings_2d(embeddings, sheet[:, 0], scores), note
 
 
@@ -99,9 +104,14 @@ with gr.Blocks(title="The manifold of images") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Bent paper"):
         gr.Markdown("A 2-D sheet rolled up in 3-D, coloured by position along the roll. PCA can only project: it "
-                    "keeps the roll seen end-on and squashes the sheet's other direction away. Isomap and an "
-                    "autoencoder follow the sheet and lay it flat (sheet R² near 1: both sheet coordinates can be "
-                    "read off the map).")
+                    "keeps the roll seen end-on and squashes the sheet's other direction away. **Isomap** follows "
+                    "the sheet through a graph of near neighbours and usually lays it flat (sheet R² near 1: both "
+                    "sheet coordinates can be read off the map; on an unlucky draw the graph short-circuits "
+                    "between layers: try fewer neighbours). A small **autoencoder** trained here for a few "
+                    "seconds usually does *not*: its loss only asks for codes it can decode, and a crumpled map "
+                    "decodes fine (sheet R² 0.73-0.90 on the default roll over seeds 0-9, Isomap 0.64-0.99). "
+                    "Reconstruction error cannot tell a flat chart from a folded one; large image autoencoders "
+                    "get their smooth maps from architecture and millions of images, not from the loss alone.")
         with gr.Row():
             shape = gr.Radio(list(SHEETS), value="swiss roll", label="Sheet", info="how the paper is bent")
             count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
