@@ -168,7 +168,7 @@ def test_space_generates_and_shows_the_walk(app):
 
 def test_space_one_step_against_the_walk_and_versus_gan(app):
     row, strip, note = app.one_step("Faces (FFHQ)", 2, 700, 0)
-    assert row.size == (4 * 96 + 3 * 2, 96) and "t = 700" in note
+    assert row.size == (4 * 256 + 3 * 2, 256) and "t = 700" in note
     diffused, generated, note = app.versus_gan("0-3", 5)
     assert diffused.size == generated.size and "faster" in note
 

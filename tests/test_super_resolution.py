@@ -186,7 +186,7 @@ def test_space_compares_four_upscales_with_scores_and_zooms(app):
     assert {image.size for image, _ in gallery} == {(200, 148)} and "trimmed" in summary
     scores = {line.split("|")[1].strip(): float(line.split("|")[2].split()[0]) for line in table.splitlines()[2:]}
     assert set(scores) == {"bicubic", "L2", "perceptual", "GAN"} and scores["L2"] > scores["bicubic"]
-    assert zoomed.size == (5 * 256 + 4 * 4, 256)
+    assert zoomed.size == (5 * 256 + 4 * 4, 256 + app.CAPTION)  # five crops, each captioned
     corner = app.zoom(results, 0, 0, 1000)  # a window larger than the image shrinks to fit
     assert corner.size == zoomed.size
 

@@ -10,11 +10,12 @@ from PIL import Image
 from core.common.display import pixel_grid
 
 SCALE = 3  # 32x32 samples shown at 3x, nearest neighbour: pixels stay pixels
+LARGE = 8  # a side-by-side comparison of a few images: 256 px tiles, large enough to see what differs
 
 
-def grid(images: torch.Tensor, columns: int = 8) -> Image.Image:
-    """(B, C, S, S) in [-1, 1] -> one picture, each pixel a SCALE x SCALE block."""
-    return Image.fromarray(pixel_grid(images, columns=columns, scale=SCALE, value_range=(-1, 1)))
+def grid(images: torch.Tensor, columns: int = 8, scale: int = SCALE) -> Image.Image:
+    """(B, C, S, S) in [-1, 1] -> one picture, each pixel a `scale` x `scale` block."""
+    return Image.fromarray(pixel_grid(images, columns=columns, scale=scale, value_range=(-1, 1)))
 
 
 def pick_steps(count: int, shown: int = 10) -> list[int]:

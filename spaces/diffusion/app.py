@@ -13,7 +13,7 @@ from core.common import edge
 from core.common.display import weights_note
 from core.common.mnist import example_digits
 from core.common.seeds import MAX_SEED, parse_seeds
-from core.diffusion.figures import grid, trajectory_strip, write_animation
+from core.diffusion.figures import LARGE, grid, trajectory_strip, write_animation
 from core.diffusion.model import DiffusionModel, denoise_from, noise_to_level, predict_clean, sample
 from core.gan.stylegan import StyleGANGenerator
 from core.hub import load_pretrained
@@ -69,7 +69,7 @@ def one_step(model_name, example_index, timestep, seed):
             f"(the denoiser) gives the blurry average of every image that could lie under this noise; "
             f"{len(walk.samples)} small DDIM steps instead pick *one* of them: a sharp image, near the manifold, "
             "that need not be the original.")
-    return grid(row), trajectory_strip(walk), note
+    return grid(row, scale=LARGE), trajectory_strip(walk), note
 
 
 @edge.remember()  # seeded: the page's default views are computed once, not per visitor
@@ -86,8 +86,11 @@ def versus_gan(seeds_text, steps):
     note = (f"Diffusion: {steps} network calls, {diffusion_seconds:.2f} s. GAN: one call, {gan_seconds:.3f} s "
             f"({diffusion_seconds / max(gan_seconds, 1e-6):.0f}x faster). The GAN was trained at 64x64 and is shown "
             "downscaled to the diffusion model's 32x32.")
-    return grid(diffused), grid(generated), note
+    return grid(diffused, columns=4, scale=4), grid(generated, columns=4, scale=4), note
 
+
+# Tiles are enlarged with nearest neighbour; the browser must not smooth them again when it fits them to a box.
+CSS = ".pixelated img { image-rendering: pixelated; }"
 
 with gr.Blocks(title="Diffusion") as demo:
     gr.Markdown(DESCRIPTION)
@@ -101,9 +104,9 @@ with gr.Blocks(title="Diffusion") as demo:
             sampler = gr.Radio(list(SAMPLERS), value="DDIM (deterministic)", label="Sampler")
         run = gr.Button("Generate", variant="primary")
         with gr.Row():
-            samples = gr.Image(label="samples", format="png")
+            samples = gr.Image(label="samples", format="png", elem_classes="pixelated")
             animation = gr.Image(label="the walk from noise, x_t | predicted x0", type="filepath")
-        strip = gr.Image(label="reverse trajectory: x_t (top) and predicted x0 (bottom), noise → image", format="png")
+        strip = gr.Image(label="reverse trajectory: x_t (top) and predicted x0 (bottom), noise → image", format="png", elem_classes="pixelated")
         generate_note = gr.Markdown()
     with gr.Tab("Denoiser vs diffusion"):
         gr.Markdown("Take a real image, add noise of strength t, then compare **one** denoising call with the "
@@ -114,16 +117,16 @@ with gr.Blocks(title="Diffusion") as demo:
             example = gr.Slider(0, 9, 3, step=1, label="Example image (held-out: never trained on)")
             timestep = gr.Slider(0, 999, 500, step=1, label="Noise level t")
             noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed")
-        comparison = gr.Image(label="clean | noisy x_t | one-step x0 guess | after the walk", format="png")
-        walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png")
+        comparison = gr.Image(label="clean | noisy x_t | one-step x0 guess | after the walk", format="png", elem_classes="pixelated")
+        walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png", elem_classes="pixelated")
         denoise_note = gr.Markdown()
     with gr.Tab("Diffusion vs GAN"):
         with gr.Row():
             versus_seeds = gr.Textbox("0-7", label="Seeds")
             versus_steps = gr.Slider(1, 100, 25, step=1, label="Diffusion steps")
         with gr.Row():
-            diffusion_faces = gr.Image(label="diffusion (32x32)", format="png")
-            gan_faces = gr.Image(label="StyleGAN2-style GAN (64x64, shown at 32x32)", format="png")
+            diffusion_faces = gr.Image(label="diffusion (32x32)", format="png", elem_classes="pixelated")
+            gan_faces = gr.Image(label="StyleGAN2-style GAN (64x64, shown at 32x32)", format="png", elem_classes="pixelated")
         versus_note = gr.Markdown()
 
     gr.on([demo.load, run.click, seeds.submit], generate, [model_name, seeds, steps, sampler],
@@ -134,4 +137,4 @@ with gr.Blocks(title="Diffusion") as demo:
           [diffusion_faces, gan_faces, versus_note], api_name="versus_gan", concurrency_limit=2)
 
 if __name__ == "__main__":
-    edge.launch(demo)
+    edge.launch(demo, css=CSS)

@@ -4,7 +4,7 @@ import time
 
 import gradio as gr
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from core.common import edge
 from core.common.display import example_photos, weights_note
@@ -24,6 +24,7 @@ REPOS = {"L2": "manifold-lab/sr-x4-l2", "perceptual": "manifold-lab/sr-x4-percep
 MAX_HIGH_SIDE = 1024  # a known-truth input is downscaled from at most this; an as-is input is at most 1/4 of it
 MIN_LOW_SIDE = 8
 ZOOM_SIDE = 256  # every zoomed crop is shown this big, nearest neighbour
+CAPTION = 26  # px of white under each crop for its name
 MODES = {"Shrink it x4 first (the truth is known: PSNR/SSIM)": "known", "Upscale it as it is": "as-is"}
 METHODS = ("bicubic", "L2", "perceptual", "GAN")
 
@@ -89,9 +90,12 @@ def zoom(results, x_percent, y_percent, window):
     top = round((height - side) * float(y_percent) / 100)
     crops = [image.crop((left, top, left + side, top + side)).resize((ZOOM_SIDE, ZOOM_SIDE), Image.Resampling.NEAREST)
              for image in results.values()]
-    strip = Image.new("RGB", (len(crops) * (ZOOM_SIDE + 4) - 4, ZOOM_SIDE), "white")
-    for index, crop in enumerate(crops):
+    strip = Image.new("RGB", (len(crops) * (ZOOM_SIDE + 4) - 4, ZOOM_SIDE + CAPTION), "white")
+    draw, font = ImageDraw.Draw(strip), ImageFont.load_default(size=CAPTION - 8)
+    for index, (name, crop) in enumerate(zip(results, crops, strict=True)):
         strip.paste(crop, (index * (ZOOM_SIDE + 4), 0))
+        draw.text((index * (ZOOM_SIDE + 4) + ZOOM_SIDE // 2, ZOOM_SIDE + CAPTION // 2), name, fill="black",
+                  font=font, anchor="mm")  # each crop says what it is, in the picture a teacher saves
     return strip
 
 
