@@ -120,8 +120,8 @@ def test_super_resolution_example_shows_four_upscales_scores_and_a_zoom(page, se
     page.get_by_text("PSNR (Y)").first.wait_for(timeout=30_000)
     for method in ("bicubic", "L2", "perceptual", "GAN"):
         page.get_by_role("cell", name=method, exact=True).first.wait_for(timeout=10_000)
-    page.wait_for_function(  # the zoom strip: five 256 px crops side by side
-        "() => [...document.images].some(i => i.naturalWidth === 5 * 256 + 16 && i.naturalHeight === 256)",
+    page.wait_for_function(  # the zoom strip: five 256 px crops side by side, captioned
+        "() => [...document.images].some(i => i.naturalWidth === 5 * 256 + 16 && i.naturalHeight === 256 + 26)",
         timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "super-resolution.png"), full_page=True)
 

@@ -39,8 +39,15 @@ def kernel_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
 
 def bootstrap_interval(statistic, features_a: np.ndarray, features_b: np.ndarray, repeats: int = 200,
                        seed: int = 0, level: float = 0.9) -> tuple[float, float]:
-    """A percentile interval of `statistic(a, b)` over resamples (with replacement) of both sets."""
+    """A normal interval around `statistic(a, b)` with the bootstrap's standard error (resamples, with
+    replacement, of both sets): estimate +- z * SD. Not a percentile interval: resampling repeats points,
+    which inflates a distance such as FD, and on two samples of one distribution every resample lies above
+    the estimate (a percentile interval then excludes it: 0.088 [0.141, 0.169] in one release bench)."""
+    from statistics import NormalDist
+
     rng = np.random.default_rng(seed)
+    estimate = statistic(features_a, features_b)
     values = [statistic(features_a[rng.integers(0, len(features_a), len(features_a))],
                         features_b[rng.integers(0, len(features_b), len(features_b))]) for _ in range(repeats)]
-    return float(np.quantile(values, (1 - level) / 2)), float(np.quantile(values, (1 + level) / 2))
+    half = NormalDist().inv_cdf((1 + level) / 2) * float(np.std(values, ddof=1))
+    return float(estimate - half), float(estimate + half)
