@@ -67,6 +67,7 @@ def main(argv=None) -> None:
             print(f"{space.name:<20} {target} ({target.stat().st_size / 1024:.0f} KB)")
         browser.close()
     server.should_exit = True
+    os._exit(0)  # the launcher's daemon threads (Spaces' queues, torch pools) need no orderly shutdown here
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ the whole game."""
 stylegan, stylegan_source = load_pretrained(StyleGANGenerator, STYLEGAN_REPO)
 dcgan, dcgan_source = load_pretrained(DCGANGenerator, DCGAN_REPO)
 GENERATORS = {"StyleGAN2-style": stylegan, "DCGAN (baseline)": dcgan}
+DEFAULT_GENERATOR = "DCGAN (baseline)"  # the better face model here by the face judge (README: face realism)
 
 
 @edge.remember()  # seeded: what a page load shows is computed once
@@ -108,7 +109,7 @@ def read_link(request: gr.Request):
     """?seeds=0-15&psi=0.7&model=DCGAN...: a shared link restores its grid."""
     query = dict(request.query_params) if request else {}
     truncation = query.get("psi", "1.0")
-    model_name = query.get("model") if query.get("model") in GENERATORS else "StyleGAN2-style"
+    model_name = query.get("model") if query.get("model") in GENERATORS else DEFAULT_GENERATOR
     try:
         truncation = min(1.5, max(0.0, float(truncation)))
     except ValueError:
@@ -191,7 +192,8 @@ with gr.Blocks(title="GANs") as demo:
             seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
             truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
                                    info="pull w (StyleGAN) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
-            model_name = gr.Radio(list(GENERATORS), value="StyleGAN2-style", label="Generator")
+            model_name = gr.Radio(list(GENERATORS), value=DEFAULT_GENERATOR, label="Generator",
+                                  info="DCGAN: the better faces here; StyleGAN2-style: what the other tabs explain")
         show = gr.Button("Show these faces", variant="primary")
         faces = gr.Image(label="samples", format="png")
         faces_text = gr.Markdown()
