@@ -250,3 +250,37 @@ def test_the_facade_painter_has_a_legend_of_its_colours(page, served_spaces):
     legend = page.locator(".palette-legend:visible")
     legend.wait_for(timeout=30_000)
     assert legend.inner_text().split() == list(FACADE_PALETTE)
+
+
+def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces):
+    page.goto(f"{served_spaces.url}/pca/")
+    assert page.get_by_label("Number of points").first.get_attribute("min") == "2"  # 1 point has no covariance
+    page.get_by_role("tab", name="Eigen-images").click()
+    k = page.get_by_label("number input for k: components kept").last
+    k.fill("37")
+    k.press("Enter")
+    page.get_by_label("faces").check()
+    page.get_by_text("100 images of 25x25").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('.pending, .eta-bar')", timeout=30_000)
+    assert k.input_value() == "37"
+
+
+def test_the_mode_collapse_preset_shows_collapse_in_the_browser(page, served_spaces):
+    page.goto(f"{served_spaces.url}/gan/")
+    page.get_by_role("tab", name="2-D GAN lab").click()
+    page.get_by_label("Lesson preset").click()
+    page.get_by_role("option", name="Mode collapse: D learns too slowly").click()
+    page.get_by_text("Step 0 of 2000").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Train").click()
+    page.get_by_text("Done: finished 2000 steps").wait_for(timeout=120_000)
+    status = page.get_by_text(re.compile(r"Modes covered: [01] of 8"))
+    assert status.is_visible()
+
+
+def test_colorization_opens_at_the_temperature_that_matches_real_colourfulness(page, served_spaces):
+    from core.colorization.model import DEFAULT_TEMPERATURE
+
+    page.goto(f"{served_spaces.url}/colorization/")
+    slider = page.get_by_label("number input for Annealed-mean temperature T")
+    slider.wait_for(timeout=30_000)
+    assert float(slider.input_value()) == DEFAULT_TEMPERATURE == 0.8
