@@ -75,7 +75,7 @@ def crop_preview(photo, left, top, size):
 
 def project_photo(photo, left, top, size, space, steps, progress=gr.Progress()):
     _, face = crop_preview(photo, left, top, size)
-    target = torch.from_numpy(np.asarray(Image.fromarray(face).resize((64, 64), Image.Resampling.LANCZOS))).permute(2, 0, 1) / 255
+    target = torch.from_numpy(np.array(Image.fromarray(face).resize((64, 64), Image.Resampling.LANCZOS))).permute(2, 0, 1) / 255
     result = project(stylegan, target.float(), steps=int(steps), plus=space == "w+",
                      callback=lambda f: progress(f, desc="optimising w"))
     note = (f"{int(steps)} Adam steps in {space}: reconstruction **{result.psnr:.1f} dB** PSNR against your photo at 64x64. "
