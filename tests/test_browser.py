@@ -149,12 +149,17 @@ def test_the_gan_lab_pause_button_keeps_the_plots_and_says_so(page, served_space
     page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-paused.png"), full_page=True)
 
 
-def test_the_minimax_lesson_shows_in_the_browser(page, served_spaces):
-    page.goto(f"{served_spaces.url}/gan/")
+def open_lab_preset(page, url: str, preset: str, steps: int) -> None:
+    """The GAN lab with a lesson preset picked: its start (step 0) on screen."""
+    page.goto(f"{url}/gan/")
     page.get_by_role("tab", name="2-D GAN lab").click()
     page.get_by_label("Lesson preset").click()
-    page.get_by_role("option", name="Minimax: G's gradient vanishes").click()
-    page.get_by_text("Step 0 of 1500").wait_for(timeout=30_000)
+    page.get_by_role("option", name=preset).click()
+    page.get_by_text(f"Step 0 of {steps}").wait_for(timeout=30_000)
+
+
+def test_the_minimax_lesson_shows_in_the_browser(page, served_spaces):
+    open_lab_preset(page, served_spaces.url, "Minimax: G's gradient vanishes", 1500)
     page.get_by_text("G stays where it started").wait_for(timeout=10_000)
     page.get_by_role("button", name="Train").click()
     page.get_by_text("Done: finished 1500 steps").wait_for(timeout=120_000)
@@ -266,11 +271,7 @@ def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces
 
 
 def test_the_mode_collapse_preset_shows_collapse_in_the_browser(page, served_spaces):
-    page.goto(f"{served_spaces.url}/gan/")
-    page.get_by_role("tab", name="2-D GAN lab").click()
-    page.get_by_label("Lesson preset").click()
-    page.get_by_role("option", name="Mode collapse: D learns too slowly").click()
-    page.get_by_text("Step 0 of 2000").wait_for(timeout=30_000)
+    open_lab_preset(page, served_spaces.url, "Mode collapse: D learns too slowly", 2000)
     page.get_by_role("button", name="Train").click()
     page.get_by_text("Done: finished 2000 steps").wait_for(timeout=120_000)
     status = page.get_by_text(re.compile(r"Modes covered: [01] of 8"))

@@ -14,7 +14,12 @@ import torch
 import torch.nn.functional as F
 
 from core.colorization import ab_bins
-from core.colorization.model import Colorizer, ab_regression_loss, rebalanced_cross_entropy
+from core.colorization.model import (
+    DEFAULT_TEMPERATURE,
+    Colorizer,
+    ab_regression_loss,
+    rebalanced_cross_entropy,
+)
 from core.common.color import colorfulness, lab_to_rgb, rgb_to_lab
 from core.common.data import RandomCrops, image_source, load_photos
 from core.common.metrics import ab_error_auc
@@ -39,7 +44,7 @@ class ColorizationRecipe(Recipe):
         self.description = (
             "A Colorizer (`core.colorization.model`) predicting ab from L"
             + (" as a distribution over quantized ab bins, trained with class-rebalanced cross-entropy "
-               "(lambda 0.5) and decoded by the annealed mean (T = 0.38)" if args.head == "classification"
+               f"(lambda {args.rebalance:g}) and decoded by the annealed mean (T = {args.temperature:g})" if args.head == "classification"
                else " directly, trained with an L2 loss (it regresses to the mean colour)")
             + " - after Zhang, Isola & Efros, Colorful Image Colorization (ECCV 2016).")
         self.data_description = f"{args.crop}x{args.crop} random crops of {args.data}; evaluated on {args.eval_data}"
@@ -123,7 +128,8 @@ def parse_args(argv=None):
     add_photo_data_args(group, crop=96)
     group.add_argument("--base_channels", type=int, default=32, help="network width")
     group.add_argument("--rebalance", type=float, default=0.5, help="lambda: mix of prior and uniform")
-    group.add_argument("--temperature", type=float, default=0.38, help="annealed-mean temperature for samples")
+    group.add_argument("--temperature", type=float, default=DEFAULT_TEMPERATURE,
+                       help="annealed-mean temperature for samples (the Space's default)")
     # Defaults = the released models' recipe (see their model cards), so a plain run reproduces them.
     parser.set_defaults(learning_rate=1e-3, batch_size=16, max_steps=5000, lr_schedule="cosine", warmup_steps=200,
                         ema_decay=0.999)

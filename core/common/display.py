@@ -65,6 +65,9 @@ def example_photos(*names: str) -> list[str]:
     return paths
 
 
+WEIGHT_SOURCES = {"hub": "Hub", "cache": "Hub cache", "local": "local folder", "bundled": "bundled demo"}
+
+
 def weights_note(sources: dict) -> str:
     """One line: which weights run and from where (Hub, cache, a local folder or the bundled demo).
 
@@ -73,7 +76,7 @@ def weights_note(sources: dict) -> str:
     """
     parts, reasons = [], []
     for label, source in sources.items():
-        where = {"hub": "Hub", "cache": "Hub cache", "local": "local folder", "bundled": "bundled demo"}[source.kind]
+        where = WEIGHT_SOURCES[source.kind]
         name = source.repo_id.rsplit("/", 1)[-1] if source.kind != "local" else source.repo_id
         if source.kind == "hub":
             name = f'<a href="https://huggingface.co/{source.repo_id}">{source.repo_id}</a>'
@@ -82,8 +85,7 @@ def weights_note(sources: dict) -> str:
             reasons.append(source.reason)
     kinds = sorted({source.kind for source in sources.values()})
     if len(parts) > 3:  # a Space with many models: the count in the line, each model in the fold
-        where = ", ".join({"hub": "Hub", "cache": "Hub cache", "local": "local folder", "bundled": "bundled demo"}[k]
-                          for k in kinds)
+        where = ", ".join(WEIGHT_SOURCES[k] for k in kinds)
         line, listed = f"<b>Weights</b> · {len(parts)} models ({where})", "<br>".join(parts) + "<br>"
     else:
         line, listed = "<b>Weights</b> · " + " · ".join(parts), ""
