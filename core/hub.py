@@ -3,7 +3,9 @@
 `load_pretrained(ModelClass, "manifold-lab/digits-autoencoder")` tries, in order: a local folder
 or other repo named by the override variable (`MANIFOLD_WEIGHTS_DIGITS_AUTOENCODER`), the Hub (or
 its local cache when the Hub cannot be reached), then `core/bundled_weights/digits-autoencoder/`
-(the bundled twin is named after the repo). Whatever it finds is a folder
+(the bundled twin is named after the repo). A course published under another namespace
+(`python -m spaces.publish --namespace ORG`) reads `manifold-lab/<name>` as `ORG/<name>`: the namespace
+comes from `MANIFOLD_NAMESPACE` or the `deployment.json` the publisher writes beside this file. Whatever it finds is a folder
 in Hub layout (config.json, model.safetensors, README.md) handed to `ModelClass.from_pretrained`.
 Only safetensors are ever read: a folder or repo that offers only a pickle (`.bin`, `.pt`) is refused.
 """
@@ -37,6 +39,8 @@ CONFIG_FILE = "config.json"
 CARD_FILE = "README.md"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
 REACHABILITY_TIMEOUT_S = 1.5
+HOME_NAMESPACE = "manifold-lab"  # the namespace the code names; a deployment may publish under another
+DEPLOYMENT_FILE = Path(__file__).resolve().parent / "deployment.json"
 HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
 
 
@@ -75,6 +79,27 @@ class WeightSource:
             f"**Offline demo weights**: the Hub repo `{self.repo_id}` could not be used ({self.reason}), "
             f"so this app runs the small demo model bundled with it (`{self.path.name}`; see its model card)."
         )
+
+
+def deployment() -> dict:
+    """What `spaces.publish` wrote into a deployed Space ({"namespace", "collection", ...}), or {} here."""
+    try:
+        return json.loads(DEPLOYMENT_FILE.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        raise WeightsNotFoundError(f"{DEPLOYMENT_FILE} is unreadable ({error}); delete it or publish again.") from None
+
+
+def namespaced(repo_id: str) -> str:
+    """`manifold-lab/<name>` under the deployment's namespace (MANIFOLD_NAMESPACE, else deployment.json)."""
+    namespace = os.environ.get("MANIFOLD_NAMESPACE", "").strip() or deployment().get("namespace")
+    owner, _, name = repo_id.partition("/")
+    if namespace and owner == HOME_NAMESPACE:
+        if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", namespace):
+            raise WeightsNotFoundError(f"namespace {namespace!r} is not a Hub user or organisation name")
+        return f"{namespace}/{name}"
+    return repo_id
 
 
 def override_variable(bundled: str) -> str:
@@ -255,6 +280,7 @@ def _resolve_and_load(
     bundled_root: Path = BUNDLED_ROOT,
 ) -> tuple[torch.nn.Module, WeightSource]:
     bundled = bundled or repo_id.rsplit("/", 1)[-1]
+    repo_id = namespaced(repo_id)
     override = os.environ.get(override_variable(bundled), "").strip()
     if override:
         target = parse_override(bundled, override)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
+from pathlib import Path
 
 from spaces.registry import SpaceInfo
+
+DEPLOYMENT_RECORD = Path(__file__).resolve().parent / "deployment.json"  # written by `python -m spaces.publish`
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -29,6 +33,7 @@ PAGE = """<!doctype html>
   .starting {{ float: right; font-size: .75rem; color: #8a6d00; background: #fff4c2; border-radius: 1rem;
               padding: .1rem .55rem; }}
   .empty {{ grid-column: 1 / -1; color: #7a8194; }}
+  .online {{ margin-top: .6rem !important; }}
   footer {{ text-align: center; color: #7a8194; font-size: .85rem; padding-bottom: 2rem; }}
 </style>
 </head>
@@ -37,7 +42,7 @@ PAGE = """<!doctype html>
   <h1>manifold-lab</h1>
   <p>Interactive companions to the lecture <em>Image Manifolds &amp; Image Generation</em>: from PCA
   and the manifold of natural images to autoencoders, image-to-image prediction, GANs and diffusion.
-  Each card opens one app; every app runs real models trained by this project.</p>
+  Each card opens one app; every app runs real models trained by this project.</p>{online}
 </header>
 <main>
 {cards}
@@ -86,8 +91,21 @@ UNAVAILABLE = """<div class="card unavailable" id="space-{name}">
 </div>"""
 
 
+def online_link(record: Path = DEPLOYMENT_RECORD) -> str:
+    """A line linking the published course (its Hub collection), once `spaces.publish` has put it online."""
+    try:
+        deployed = json.loads(record.read_text(encoding="utf-8"))
+        url, namespace = str(deployed["collection"]), str(deployed["namespace"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    if not url.startswith(("https://", "http://")):
+        return ""
+    return (f'\n  <p class="online">Online as Hugging Face Spaces under <b>{escape(namespace)}</b>: '
+            f'<a href="{escape(url)}">the course collection</a>.</p>')
+
+
 def render_landing(spaces: list[SpaceInfo], failed: dict[str, str] | None = None,
-                   ready: set[str] | None = None) -> str:
+                   ready: set[str] | None = None, record: Path = DEPLOYMENT_RECORD) -> str:
     """`ready`: the Spaces loaded so far (None: all of them); the others carry a "starting" badge."""
     failed = failed or {}
     cards = "\n".join(
@@ -97,7 +115,7 @@ def render_landing(spaces: list[SpaceInfo], failed: dict[str, str] | None = None
             badge="" if ready is None or s.name in ready else STARTING_BADGE)
         for i, s in enumerate(spaces, start=1)
     ) or '<p class="empty">No Spaces found under spaces/.</p>'
-    return PAGE.format(cards=cards, count=len(spaces) - len(failed))
+    return PAGE.format(cards=cards, count=len(spaces) - len(failed), online=online_link(record))
 
 
 def render_waiting(space: SpaceInfo, error: str | None = None) -> str:

@@ -11,13 +11,13 @@ from core.pix2pix.networks import PatchDiscriminator, UNetGenerator
 from core.pix2pix.tasks import (
     FACADE_PALETTE,
     PairedImages,
+    brush_mask,
     drawing_input,
     edges_of,
     grayscale_of,
     inpainting_input,
     jitter_pair,
     make_input,
-    stroke_mask,
 )
 from spaces.registry import discover, load_app_module
 from train import pix2pix as recipe_module
@@ -114,8 +114,8 @@ def test_pairs_made_on_the_fly_from_photos():
     edges = edges_of(photo)
     assert edges.shape == (3, 64, 64) and edges.min() == 0 and edges.mean() > 0.8  # black lines on white
     assert torch.allclose(grayscale_of(torch.ones(3, 8, 8) * 0.5), torch.full((3, 8, 8), 0.5))
-    mask = stroke_mask(64, torch.Generator().manual_seed(0))
-    assert mask.shape == (1, 64, 64) and 0.1 <= mask.mean() <= 0.45
+    mask = brush_mask(64, torch.Generator().manual_seed(0))
+    assert mask.shape == (1, 64, 64) and 0.005 <= mask.mean() <= 0.4 and set(mask.unique().tolist()) == {0.0, 1.0}
     holed = make_input("inpainting", photo, torch.Generator().manual_seed(0))
     assert holed.shape == (4, 64, 64) and torch.equal(holed[3:], mask)
     condition, target = jitter_pair(holed, photo, 32, torch.Generator().manual_seed(1))
@@ -199,3 +199,41 @@ def test_space_answers_every_task_and_refuses_bad_input():
                                (editor(composite=np.zeros((64, 64, 4), np.uint8)), app.from_drawing("facades", "Paint a"), "Paint a")]:
         with pytest.raises(ValueError, match=message):
             call(bad)
+
+
+def test_a_task_trained_from_the_hub_gets_its_own_tab_when_its_weights_are_found(tmp_path, monkeypatch):
+    """aerial -> map has no data here; a user who trains it (one twin is enough) sees a tab without code changes."""
+    import importlib.util
+
+    torch.manual_seed(0)
+    UNetGenerator(image_size=32, base_channels=8, max_channels=16, upsample="resize").save_pretrained(tmp_path / "maps")
+    monkeypatch.setenv("MANIFOLD_WEIGHTS_PIX2PIX_MAPS_L1_CGAN", str(tmp_path / "maps"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    space = next(s for s in discover() if s.name == "pix2pix")
+    spec = importlib.util.spec_from_file_location("pix2pix_with_maps", space.app_file)
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    assert app.FOUND_PHOTO_TASKS == ["maps"] and "maps" in app.photo_tabs
+    assert app.sources["maps l1-cgan"].kind == "local" and ("maps", "l1") not in app.models
+    photo = tmp_path / "aerial.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (90, 120, 3), np.uint8)).save(photo)
+    shown, l1, gan = app.translate_photo("maps")(str(photo))
+    assert l1 is None and shown.shape == gan.shape == (64, 64, 3)  # the model's own 32 px, shown at 2x
+
+
+def test_resize_upsampling_has_no_checkerboard_at_init_and_the_measure_sees_one():
+    """Transposed 4x4 stride-2 convs paint a period-2 grid even untrained; nearest + 3x3 conv does not."""
+    from core.common.metrics import period_energy
+
+    flat = torch.zeros(8, 3, 64, 64)
+    ratios = {}
+    for upsample in ("transpose", "resize"):
+        torch.manual_seed(0)
+        model = UNetGenerator(image_size=64, base_channels=16, max_channels=32, upsample=upsample, dropout=0).eval()
+        with torch.no_grad():
+            out = (model(flat + torch.randn(8, 3, 64, 64) * 0.5) + 1) / 2
+        ratios[upsample] = period_energy(out.permute(0, 2, 3, 1).numpy(), 2)
+    checker = (np.indices((64, 64)).sum(0) % 2)[None].astype(float)
+    assert period_energy(checker, 2) > 100 and period_energy(np.full((1, 64, 64), 0.5), 2) == pytest.approx(0)
+    assert period_energy(checker, 4) == pytest.approx(0, abs=1e-9)  # a period-2 pattern is not at 1/4
+    assert ratios["transpose"] > 3 * ratios["resize"]

@@ -32,10 +32,14 @@ class Pix2PixRecipe(Recipe):
                      "l1": "L1 only (the blurry baseline)", "cgan": f"cGAN only ({args.gan_mode}), no L1"}[args.objective]
         if args.unconditional and args.objective != "l1":
             objective += ", unconditional D (sees only the output)"
-        self.title = f"pix2pix {args.task}, {objective.split(' (')[0]}"
+        self.title = f"pix2pix {args.task}, {dict(l1='L1 only', cgan='cGAN only').get(args.objective, 'L1 + cGAN')}"
         self.description = (f"A U-Net generator (`core.pix2pix.networks`) trained for {args.task} "
                             f"({TASKS[args.task].description if args.task in TASKS else args.direction}) with "
-                            f"{objective}; PatchGAN D with {args.d_layers} strided layers, {args.norm} norm - after "
+                            f"{objective}; {args.upsample} upsampling in G; PatchGAN D with {args.d_layers} strided layers, "
+                            f"{args.norm} norm{', spectral norm' if args.spectral_norm else ''}, learning rate "
+                            f"{args.d_learning_rate or args.learning_rate:g} (G {args.learning_rate:g})"
+                            f"{'; the loss sees the photo outside the hole, as the Space shows it' if args.task == 'inpainting' else ''}"
+                            " - after "
                             "Isola et al., Image-to-Image Translation with Conditional Adversarial Networks (CVPR 2017).")
         if "ffhq" in args.data.lower():  # models trained on FFHQ inherit its non-commercial licence
             self.license = "cc-by-nc-sa-4.0"
@@ -49,16 +53,18 @@ class Pix2PixRecipe(Recipe):
     def build_models(self):
         a = self.args
         models = {"generator": UNetGenerator(in_channels=self.input_channels, image_size=a.image_size,
-                                             base_channels=a.base_channels, max_channels=a.max_channels, norm=a.norm)}
+                                             base_channels=a.base_channels, max_channels=a.max_channels, norm=a.norm,
+                                             upsample=a.upsample)}
         if self.args.objective != "l1":
             models["discriminator"] = PatchDiscriminator(in_channels=self.input_channels, base_channels=a.base_channels,
                                                          layers=self.args.d_layers, norm=self.args.norm,
-                                                         conditional=not self.args.unconditional)
+                                                         conditional=not self.args.unconditional,
+                                                         spectral_norm=self.args.spectral_norm)
         return models
 
     def build_optimizers(self, models):
-        return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate, betas=(0.5, 0.999))
-                for name, model in models.items()}
+        rates = {"generator": self.args.learning_rate, "discriminator": self.args.d_learning_rate or self.args.learning_rate}
+        return {name: torch.optim.Adam(model.parameters(), lr=rates[name], betas=(0.5, 0.999)) for name, model in models.items()}
 
     def build_dataset(self):
         split = "all" if self.args.eval_data else "train"
@@ -67,7 +73,7 @@ class Pix2PixRecipe(Recipe):
     def training_step(self, models, batch, update):
         condition, target = batch
         generator = models["generator"]
-        fake = generator(condition)
+        fake = self.as_shown(condition, target, generator(condition))
         metrics = {}
         if "discriminator" in models:
             discriminator = models["discriminator"]
@@ -87,6 +93,14 @@ class Pix2PixRecipe(Recipe):
         update("generator", adversarial + weight * l1)
         return {**metrics, "l1": l1.detach()}
 
+    def as_shown(self, condition, photo, fake):
+        """Inpainting: the photo outside the hole and G's output inside, what the Space shows and D should judge.
+        L1 then counts only the hole, and D cannot tell real from fake by G's copy of the known pixels."""
+        if self.args.task != "inpainting":
+            return fake
+        hole = condition[:, 3:] * 0.5 + 0.5
+        return photo * (1 - hole) + fake * hole
+
     def eval_pairs(self):
         data, split = (self.args.eval_data, "all") if self.args.eval_data else (self.args.data, "val")
         return PairedImages(self.args.task, data, self.args.image_size, self.args.direction, split=split, jitter=False)
@@ -97,7 +111,7 @@ class Pix2PixRecipe(Recipe):
         pairs = self.eval_pairs()
         torch.manual_seed(0)  # the same inpainting holes in every grid
         condition, target = (torch.stack(x) for x in zip(*[pairs[i] for i in range(min(6, len(pairs)))], strict=True))
-        fake = generator(condition.to(device)).cpu()
+        fake = self.as_shown(condition, target, generator(condition.to(device)).cpu())
         shown = condition[:, :3]  # inpainting: the photo with its hole
         return (torch.cat([shown, fake, target]) + 1) / 2
 
@@ -111,7 +125,7 @@ class Pix2PixRecipe(Recipe):
         l1, scores = [], []
         for index in range(min(len(pairs), self.args.eval_count)):
             condition, target = pairs[index]
-            fake = generator(condition[None].to(device)).cpu()[0]
+            fake = self.as_shown(condition[None], target[None], generator(condition[None].to(device)).cpu())[0]
             l1.append(float((fake - target).abs().mean()))
             scores.append(psnr(((target + 1) / 2).permute(1, 2, 0).numpy(), ((fake + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy()))
         return {"l1": float(np.mean(l1)), "psnr": float(np.mean(scores))}
@@ -136,6 +150,10 @@ def parse_args(argv=None):
     group.add_argument("--max_channels", type=int, default=128, help="G's widest level")
     group.add_argument("--d_layers", type=int, default=2, help="D's strided layers: 2 -> 34 px patches, 3 -> 70 px")
     group.add_argument("--norm", default="instance", choices=["instance", "batch"], help="normalisation in G and D")
+    group.add_argument("--upsample", default="resize", choices=["resize", "transpose"],
+                       help="G's decoder: nearest x2 + 3x3 conv (no checkerboard), or the paper's transposed conv")
+    group.add_argument("--spectral_norm", action="store_true", help="spectral norm on every conv of D")
+    group.add_argument("--d_learning_rate", type=float, default=None, help="D's learning rate (default: G's)")
     parser.set_defaults(learning_rate=2e-4, batch_size=8, max_grad_norm=0.0)
     args = parser.parse_args(argv)
     if args.direction is None:

@@ -31,14 +31,20 @@ class UNetGenerator(nn.Module, PyTorchModelHubMixin):
             8 at 256 px, as in the paper). Any multiple of 2**depth runs at inference.
         base_channels, max_channels: width at full resolution, doubling per level up to the cap.
         norm: "instance" or "batch". dropout: in the three innermost decoder levels (the paper's noise).
+        upsample: "transpose" (the paper's 4x4 stride-2 transposed conv) or "resize" (nearest x2, then a
+            3x3 conv). A transposed conv whose kernel is not a multiple of its stride paints some output
+            pixels from more taps than others: a grid at the stride's period that a GAN loss can amplify
+            (Odena et al., "Deconvolution and Checkerboard Artifacts", Distill 2016). Resize-conv cannot.
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, image_size: int = 128, base_channels: int = 32,
-                 max_channels: int = 128, norm: str = "instance", dropout: float = 0.5):
+                 max_channels: int = 128, norm: str = "instance", dropout: float = 0.5, upsample: str = "transpose"):
         super().__init__()
         self.depth = int(math.log2(image_size))
         if image_size < 16 or 2**self.depth != image_size:
             raise ValueError(f"image_size must be a power of two >= 16, got {image_size}")
+        if upsample not in ("transpose", "resize"):
+            raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}")
         self.in_channels, self.image_size = in_channels, image_size
         widths = [min(max_channels, base_channels * 2**i) for i in range(self.depth)]  # per level, outer first
         self.down = nn.ModuleList()
@@ -51,10 +57,15 @@ class UNetGenerator(nn.Module, PyTorchModelHubMixin):
             self.down.append(nn.Sequential(*layers))
             previous = width
         self.up = nn.ModuleList()
-        for level in reversed(range(self.depth)):  # transposed conv 4x4 stride 2: size x 2
+        for level in reversed(range(self.depth)):  # size x 2 per level
             incoming = widths[level] * (1 if level == self.depth - 1 else 2)  # skip concatenated, except innermost
             outgoing = out_channels if level == 0 else widths[level - 1]
-            layers = [nn.ReLU(), nn.ConvTranspose2d(incoming, outgoing, 4, stride=2, padding=1, bias=level == 0)]
+            if upsample == "transpose":
+                grow = [nn.ConvTranspose2d(incoming, outgoing, 4, stride=2, padding=1, bias=level == 0)]
+            else:  # reflect padding: zero padding darkens the border, which the outermost levels then repeat
+                grow = [nn.Upsample(scale_factor=2, mode="nearest"),
+                        nn.Conv2d(incoming, outgoing, 3, padding=1, padding_mode="reflect", bias=level == 0)]
+            layers = [nn.ReLU(), *grow]
             if level > 0:
                 layers.append(_norm(norm, outgoing))
             if level > 0 and level >= self.depth - 3 and dropout > 0:
@@ -81,11 +92,11 @@ class PatchDiscriminator(nn.Module, PyTorchModelHubMixin):
 
     `layers` strided convs: 3 gives the paper's 70x70 receptive field (for 256 px); 2 gives 34x34, the
     same share of a 128 px image. `conditional=False` is the paper's unconditional ablation (D sees
-    only the output).
+    only the output). `spectral_norm` bounds every conv's gain, a standard brake on a D that wins too fast.
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, base_channels: int = 64, layers: int = 3,
-                 norm: str = "instance", conditional: bool = True):
+                 norm: str = "instance", conditional: bool = True, spectral_norm: bool = False):
         super().__init__()
         self.conditional = conditional
         previous = out_channels + (in_channels if conditional else 0)
@@ -98,6 +109,8 @@ class PatchDiscriminator(nn.Module, PyTorchModelHubMixin):
                        nn.LeakyReLU(0.2)]
             width = out
         blocks.append(nn.Conv2d(width, 1, 4, stride=1, padding=1))
+        if spectral_norm:  # each conv 1-Lipschitz (Miyato et al. 2018): D cannot win by sharpening its weights
+            blocks = [nn.utils.parametrizations.spectral_norm(b) if isinstance(b, nn.Conv2d) else b for b in blocks]
         self.body = nn.Sequential(*blocks)
         self.layers = layers
 

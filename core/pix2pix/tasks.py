@@ -50,21 +50,54 @@ def grayscale_of(photo: torch.Tensor) -> torch.Tensor:
     return luma.expand(3, -1, -1).clone()
 
 
-def stroke_mask(size: int, generator: torch.Generator, coverage: tuple[float, float] = (0.1, 0.35)) -> torch.Tensor:
-    """A free-form hole like a user's brush strokes: thick random walks until `coverage` of the image."""
-    target = coverage[0] + (coverage[1] - coverage[0]) * float(torch.rand((), generator=generator))
-    mask = torch.zeros(1, 1, size, size)
-    yy, xx = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
-    while mask.mean() < target:
-        y, x = (torch.rand(2, generator=generator) * size).tolist()
-        radius = size * (0.04 + 0.06 * float(torch.rand((), generator=generator)))
-        angle = float(torch.rand((), generator=generator)) * 2 * np.pi
-        for _ in range(int(4 + 8 * float(torch.rand((), generator=generator)))):
-            mask[0, 0][(yy - y) ** 2 + (xx - x) ** 2 <= radius**2] = 1
-            angle += float(torch.randn((), generator=generator)) * 0.6
-            y = min(max(y + np.sin(angle) * radius, 0), size - 1)
-            x = min(max(x + np.cos(angle) * radius, 0), size - 1)
-    return mask[0]  # (1, size, size), 1 = hole
+# What the Space's brush paints, as a share of the photo's side: its editor is 512 px wide with a 28 px
+# default brush (5.5%); people shrink or grow it, and draw one to three strokes, often one across both eyes,
+# or scribble back and forth to blot out a patch (a mouth, an ear).
+BRUSH_WIDTH = (0.03, 0.14)
+STROKES = (1, 3)
+SEGMENT_LENGTH = (0.1, 0.45)
+EYE_LINE = 0.4  # FFHQ framing: the eyes sit ~40% down the crop, ~35% apart
+
+
+def _segment_distance(yy, xx, start, end):
+    """Distance from each pixel to the segment start-end (points as (y, x))."""
+    (y0, x0), (y1, x1) = start, end
+    dy, dx = y1 - y0, x1 - x0
+    t = (((yy - y0) * dy + (xx - x0) * dx) / max(dy * dy + dx * dx, 1e-9)).clamp(0, 1)
+    return ((yy - y0 - t * dy) ** 2 + (xx - x0 - t * dx) ** 2).sqrt()
+
+
+def brush_mask(size: int, generator: torch.Generator, eyes_share: float = 0.3) -> torch.Tensor:
+    """A hole like the Space's brush strokes: 1-3 round-capped polylines of one brush width each.
+
+    With probability `eyes_share` the first stroke runs across both eyes (the common edit); the others
+    start anywhere and either wander in 1-4 segments or scribble (3-7 short zigzags that fill a patch).
+    Returns (1, size, size), 1 = hole.
+    """
+    def uniform(low, high):
+        return low + (high - low) * float(torch.rand((), generator=generator))
+
+    yy, xx = torch.meshgrid(torch.arange(size, dtype=torch.float32) + 0.5,
+                            torch.arange(size, dtype=torch.float32) + 0.5, indexing="ij")
+    mask = torch.zeros(size, size, dtype=torch.bool)
+    for stroke in range(int(torch.randint(STROKES[0], STROKES[1] + 1, (), generator=generator))):
+        width = size * uniform(*BRUSH_WIDTH)
+        if stroke == 0 and float(torch.rand((), generator=generator)) < eyes_share:
+            y, half = size * uniform(EYE_LINE - 0.06, EYE_LINE + 0.06), size * uniform(0.2, 0.35)
+            points = [(y + size * uniform(-0.03, 0.03), size / 2 - half), (y + size * uniform(-0.03, 0.03), size / 2 + half)]
+        else:
+            points = [(size * uniform(0.1, 0.9), size * uniform(0.1, 0.9))]
+            angle = uniform(0, 2 * np.pi)
+            scribble = float(torch.rand((), generator=generator)) < 0.4
+            for _ in range(int(torch.randint(3, 8, (), generator=generator)) if scribble else
+                           int(torch.randint(1, 5, (), generator=generator))):
+                length = size * (uniform(0.08, 0.2) if scribble else uniform(*SEGMENT_LENGTH))
+                y, x = points[-1]
+                points.append((min(max(y + np.sin(angle) * length, 0), size), min(max(x + np.cos(angle) * length, 0), size)))
+                angle += np.pi + uniform(-0.5, 0.5) if scribble else uniform(-1.2, 1.2)
+        for start, end in zip(points, points[1:], strict=False):
+            mask |= _segment_distance(yy, xx, start, end) <= width / 2
+    return mask.float()[None]
 
 
 def masked_input(photo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -79,7 +112,7 @@ def make_input(task: str, photo: torch.Tensor, generator: torch.Generator | None
     if task == "grayscale":
         return grayscale_of(photo)
     if task == "inpainting":
-        return masked_input(photo, stroke_mask(photo.shape[-1], generator or torch.Generator().manual_seed(0)))
+        return masked_input(photo, brush_mask(photo.shape[-1], generator or torch.Generator().manual_seed(0)))
     raise ValueError(f"task {task!r} has no on-the-fly input; choose one of edges, grayscale, inpainting")
 
 

@@ -1,5 +1,6 @@
 """pix2pix: the same U-Net trained with L1 alone and with L1 + a conditional GAN, side by side, on four tasks."""
 
+import contextlib
 from pathlib import Path
 
 import gradio as gr
@@ -9,7 +10,7 @@ import torch
 from core.common import edge
 from core.common.display import palette_legend, pixel_grid, select_brush_on_load, weights_note
 from core.common.images import load_image
-from core.hub import load_pretrained
+from core.hub import WeightsNotFoundError, load_pretrained, override_variable
 from core.pix2pix.networks import UNetGenerator
 from core.pix2pix.tasks import FACADE_PALETTE, drawing_input, grayscale_of, inpainting_input, square_resize
 
@@ -23,11 +24,24 @@ Each task has two twins, the same U-Net trained on the same pairs for the same s
 average of every plausible output: blurry) and **L1 + cGAN**, where a discriminator judges (input, output)
 pairs patch by patch and punishes anything a real photo would not look like (Isola et al., CVPR 2017)."""
 
+# The seed lecture's other tasks have no data here; `python -m train.pix2pix --task paired --data hub:<dataset>`
+# trains them, and a tab appears for each whose weights are found: on the Hub, or in a local folder named by
+# the override variable (MANIFOLD_WEIGHTS_PIX2PIX_MAPS_L1_CGAN=outputs/maps/final), one twin or both.
+PHOTO_TASKS = {"maps": ("Aerial → map", "an aerial photo"), "day2night": ("Day → night", "a daytime scene"),
+               "cityscapes": ("Labels → street", "a Cityscapes label map")}
+OBJECTIVES = {"l1": "L1 only", "l1-cgan": "L1 + cGAN"}
+
 models, sources = {}, {}
 for task in TASKS:
-    for objective in ("l1", "l1-cgan"):
+    for objective in OBJECTIVES:
         models[task, objective], sources[f"{task} {objective}"] = load_pretrained(
             UNetGenerator, f"manifold-lab/pix2pix-{task}-{objective}")
+for task in PHOTO_TASKS:
+    for objective in OBJECTIVES:
+        with contextlib.suppress(WeightsNotFoundError):  # no bundled twin: found or not (offline: at once)
+            models[task, objective], sources[f"{task} {objective}"] = load_pretrained(
+                UNetGenerator, f"manifold-lab/pix2pix-{task}-{objective}")
+FOUND_PHOTO_TASKS = [task for task in PHOTO_TASKS if any((task, o) in models for o in OBJECTIVES)]
 
 
 def show(tensor):
@@ -46,6 +60,19 @@ def translate(task, condition, known=None):
         photo, hole = known
         results = [(photo * 2 - 1) * (1 - hole) + result * hole for result in results]
     return show(x[0]), *(show(result) for result in results)
+
+
+def translate_photo(task):
+    """Any trained photo -> photo task: the upload's centre square at the model's own resolution."""
+    def run(photo):
+        rgb = np.asarray(load_image(photo, "RGB", max_side=1024, min_side=16), dtype=np.float32) / 255
+        present = [o for o in OBJECTIVES if (task, o) in models]
+        square = square_resize(rgb, models[task, present[0]].image_size)
+        x = square[None] * 2 - 1
+        with torch.inference_mode():
+            results = {o: show(models[task, o](x)[0]) if o in present else None for o in OBJECTIVES}
+        return show(x[0]), results["l1"], results["l1-cgan"]
+    return run
 
 
 def from_drawing(task, message):
@@ -108,6 +135,16 @@ with gr.Blocks(title="pix2pix") as demo:
         fill_button = gr.Button("Fill in", variant="primary")
         fill_outputs = outputs("original")
         gr.Examples(examples("inpainting"), holed, label="held-out faces")
+    photo_tabs = {}
+    for task in FOUND_PHOTO_TASKS:
+        title, wanted = PHOTO_TASKS[task]
+        with gr.Tab(title):
+            missing = [o for o in OBJECTIVES if (task, o) not in models]
+            gr.Markdown(f"Upload {wanted}." + (f" Only one twin was found (no {OBJECTIVES[missing[0]]}: train it, "
+                        f"or set `{override_variable(f'pix2pix-{task}-{missing[0]}')}`)." if missing else ""))
+            task_input = gr.Image(label=wanted, type="filepath", image_mode=None, format="png")
+            task_button = gr.Button("Translate", variant="primary")
+            photo_tabs[task] = (task_input, task_button, outputs())
 
     select_brush_on_load(demo)
     edge_button.click(from_drawing("edges2shoes", "Draw an outline first: the canvas is empty."), sketch, edge_outputs,
@@ -116,6 +153,8 @@ with gr.Blocks(title="pix2pix") as demo:
                         facade_outputs, api_name="facades")
     gray_button.click(from_photo, photo, gray_outputs, api_name="grayscale")
     fill_button.click(fill_hole, holed, fill_outputs, api_name="inpainting")
+    for task, (task_input, task_button, task_outputs) in photo_tabs.items():
+        task_button.click(translate_photo(task), task_input, task_outputs, api_name=task)
 
 if __name__ == "__main__":
     edge.launch(demo)
