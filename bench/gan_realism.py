@@ -53,7 +53,14 @@ def load_source(spec: str):
     kind, _, rest = rest.partition(":")
     target, _, psi = rest.partition(":")
     model_class = generator_class(kind)
-    model = model_class.from_pretrained(target).eval() if Path(target).is_dir() else load_pretrained(model_class, target)[0]
+    if Path(target).is_dir() and any(Path(target).glob("custom_checkpoint_*.pkl")):  # a mid-run checkpoint
+        from train.checkpoints import model_from_checkpoint
+
+        model = model_from_checkpoint(model_class, Path(target), Path(target).parent / "final")
+    elif Path(target).is_dir():
+        model = model_class.from_pretrained(target).eval()
+    else:
+        model = load_pretrained(model_class, target)[0]
     return label, kind, model, float(psi or 1.0)
 
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from core.hub import load_pretrained, override_variable
@@ -43,6 +44,14 @@ def test_loss_goes_down_and_release_is_loadable(tmp_path, monkeypatch):
     monkeypatch.setenv(override_variable("toy-denoiser"), str(final))
     model, source = load_pretrained(toy.ToyDenoiser, "manifold-lab/toy-denoiser")
     assert source.kind == "local" and model.body[0].out_channels == 16
+    # The last checkpoint holds the same EMA weights: a mid-run checkpoint can be measured like a release.
+    from train.checkpoints import model_from_checkpoint
+
+    checkpoint = max(out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    assert checkpoint.name == "checkpoint-80"
+    again = model_from_checkpoint(toy.ToyDenoiser, checkpoint, final)
+    for a, b in zip(again.state_dict().values(), model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_resume_continues_with_identical_losses(tmp_path):

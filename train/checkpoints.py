@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import torch
 from accelerate import Accelerator
 
 
@@ -56,3 +57,26 @@ def previous_wall_time(metrics_path: Path) -> float:
     records = [json.loads(line) for line in metrics_path.read_text().splitlines() if line.strip()]
     times = [r["wall_time_s"] for r in records if "wall_time_s" in r]
     return float(times[-1]) if times else 0.0
+
+
+def ema_weights(checkpoint: Path) -> dict | None:
+    """The EMA shadow weights saved in a checkpoint folder (the weights a release would have), or None."""
+    for state_file in sorted(checkpoint.glob("custom_checkpoint_*.pkl")):
+        state = torch.load(state_file, map_location="cpu", weights_only=True)  # tensors and numbers only
+        if isinstance(state, dict) and "shadow" in state:
+            return state["shadow"]
+    return None
+
+
+def model_from_checkpoint(model_class, checkpoint: Path, config_dir: Path):
+    """A release model (EMA weights when kept) from a mid-run checkpoint, configured as `config_dir`'s release:
+    for measuring a run at every checkpoint (a curve of quality against training time)."""
+    if not checkpoint.is_dir():
+        raise FileNotFoundError(f"no checkpoint folder {checkpoint}")
+    config = json.loads((config_dir / "config.json").read_text())
+    model = model_class(**config)
+    weights = ema_weights(checkpoint)
+    if weights is None:
+        raise ValueError(f"{checkpoint} keeps no EMA weights (train with --ema_decay)")
+    model.load_state_dict(weights, strict=True)
+    return model.eval()

@@ -45,6 +45,10 @@ class Pix2PixRecipe(Recipe):
             self.license = "cc-by-nc-sa-4.0"
         self.data_description = (f"{args.data}, {args.image_size}x{args.image_size} with resize-crop-mirror jitter; "
                                  f"evaluated on {args.eval_data or 'a 10% hash split'}")
+        if args.task == "inpainting":
+            self.data_description += ("; holes are the Space's brush strokes (`core.pix2pix.tasks.brush_mask`: 1-3 "
+                                      "strokes 3-14% of the side wide, 30% of first strokes across the eyes, 40% of "
+                                      "the others scribbles), covering 2-16% of the image (5th-95th percentile)")
 
     @property
     def input_channels(self) -> int:

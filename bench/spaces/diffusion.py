@@ -7,9 +7,9 @@ from core.diffusion.model import sample
 def cases(app):
     return [
         Case("digits: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["digits"], [0], steps=25), repeats=10,
-             baseline=lambda: app.gan.sample([0]), baseline_name="one StyleGAN2-style face (1 call)"),
+             baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
         Case("faces: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["faces"], [0], steps=25), repeats=10,
-             baseline=lambda: app.gan.sample([0]), baseline_name="one StyleGAN2-style face (1 call)"),
+             baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
         Case("faces: 25 DDIM steps, 8 images (batched)", lambda: sample(app.models["faces"], list(range(8)), steps=25),
              repeats=5),
         Case("Generate tab: 8 digits, 25 steps, strip + GIF", lambda: app.generate("Digits (MNIST)", "0-7", 25,
