@@ -7,7 +7,8 @@ checkerboard.
 
 Realism is `core.adversarial.realism`: a small critic learns real-vs-generated on half of the held-out targets and
 half of a model's outputs for the *other* inputs, and is scored on the rest; 50% = cannot tell (mean ± SD over
-critic splits). Grid: `core.common.metrics.period_energy` of the outputs over that of the real photos at 1/2 and
+critic splits). Inpainting is judged on 48x48 crops around each hole (a real photo at its own hole's place): on
+whole images, where most pixels are the real photo, the critic is blind to smears it sees at once in the crop. Grid: `core.common.metrics.period_energy` of the outputs over that of the real photos at 1/2 and
 1/4 cycles per pixel, the periods of one and two stride-2 upsamplings (1.0 = as much as real photos have).
 """
 
@@ -33,6 +34,22 @@ HELD_OUT = {  # task: (data, direction, split): never seen in training
     "grayscale": ("../shared/data/photos/bsd100", "BtoA", "all"),
     "inpainting": ("../shared/data/faces/ffhq256", "BtoA", "val"),
 }
+
+
+CROP = 48  # inpainting is judged on this square around each hole's centre (the 128 px image's 37%)
+
+
+def hole_crops(images: torch.Tensor, holes: torch.Tensor, size: int = CROP) -> torch.Tensor:
+    """(N, C, S, S) -> (N, C, size, size): the square centred on each hole's centroid (kept inside the image).
+    A real photo is cropped where its own hole would have been, so both sides show the same kind of place."""
+    crops = []
+    for image, hole in zip(images, holes, strict=True):
+        ys, xs = torch.nonzero(hole[0] > 0.5, as_tuple=True)
+        side = image.shape[-1]
+        cy, cx = (int(ys.float().mean()), int(xs.float().mean())) if len(ys) else (side // 2, side // 2)
+        top, left = (min(max(c - size // 2, 0), side - size) for c in (cy, cx))
+        crops.append(image[:, top : top + size, left : left + size])
+    return torch.stack(crops)
 
 
 @torch.inference_mode()
@@ -72,6 +89,8 @@ def main(argv=None) -> None:
                               for f, t in zip(fakes, targets, strict=True)])
             # real targets of the first half vs outputs for the second half: no input appears on both sides
             real, generated = (targets[:half] + 1) / 2, ((fakes[half:] + 1) / 2).clamp(0, 1)
+            if task == "inpainting":  # most of a whole image is the real photo: judge the hole and its rim only
+                real, generated = hole_crops(real, hole[:half]), hole_crops(generated, hole[half:])
             realism = [realism_accuracy(real, generated, seed=s).accuracy for s in range(args.repeats)]
             photos = ((fakes + 1) / 2).clamp(0, 1).permute(0, 2, 3, 1).numpy()
             grid = {p: period_energy(photos, p) / real_grid[p] for p in (2, 4)}

@@ -81,14 +81,29 @@ class WeightSource:
         )
 
 
+NAMESPACE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?", re.ASCII)
+
+
+def valid_namespace(name: str) -> bool:
+    """A Hub user or organisation name: ASCII letters, digits, '-', '_', '.', at most 96, no '..'."""
+    return bool(NAMESPACE.fullmatch(name)) and ".." not in name
+
+
 def deployment() -> dict:
-    """What `spaces.publish` wrote into a deployed Space ({"namespace", "collection", ...}), or {} here."""
+    """What `spaces.publish` wrote into a deployed Space ({"namespace", "collection", ...}), or {} here.
+
+    A broken file is one log line and ignored: the Space then loads `manifold-lab/...` (and its bundled twins)."""
     try:
-        return json.loads(DEPLOYMENT_FILE.read_text(encoding="utf-8"))
+        data = json.loads(DEPLOYMENT_FILE.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as error:
-        raise WeightsNotFoundError(f"{DEPLOYMENT_FILE} is unreadable ({error}); delete it or publish again.") from None
+        log.warning("ignoring %s: %s", DEPLOYMENT_FILE, error)
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("namespace", ""), str):
+        log.warning("ignoring %s: not an object with a string namespace", DEPLOYMENT_FILE)
+        return {}
+    return data
 
 
 def namespaced(repo_id: str) -> str:
@@ -96,7 +111,7 @@ def namespaced(repo_id: str) -> str:
     namespace = os.environ.get("MANIFOLD_NAMESPACE", "").strip() or deployment().get("namespace")
     owner, _, name = repo_id.partition("/")
     if namespace and owner == HOME_NAMESPACE:
-        if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", namespace):
+        if not valid_namespace(namespace):
             raise WeightsNotFoundError(f"namespace {namespace!r} is not a Hub user or organisation name")
         return f"{namespace}/{name}"
     return repo_id

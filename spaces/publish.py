@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-from core.hub import BUNDLED_ROOT, HOME_NAMESPACE, check_safetensors_folder
+from core.hub import BUNDLED_ROOT, HOME_NAMESPACE, check_safetensors_folder, valid_namespace
 from spaces.deploy import IGNORE, assemble
 from spaces.registry import SpaceInfo, discover
 from train.card import hub_card
@@ -71,16 +71,14 @@ def release_folder(name: str, releases: dict[str, Path], target: Path) -> Path:
     return target
 
 
-def rewrite_space_readme(readme: Path, namespace: str, collection_url: str | None) -> None:
-    """Front matter `models:` (and every model link in the body) under the namespace; a link to the collection."""
+def rewrite_space_readme(readme: Path, namespace: str) -> None:
+    """Front matter `models:` (and every model link in the body) under the namespace."""
     text = readme.read_text(encoding="utf-8")
     match = re.match(r"^---\s*\n(.*?)\n---\s*\n", text, re.DOTALL)
     meta = yaml.safe_load(match.group(1))
     meta["models"] = [to_namespace(m, namespace) for m in meta.get("models") or []]
     body = text[match.end():].replace(f"huggingface.co/{HOME_NAMESPACE}/", f"huggingface.co/{namespace}/")
     body = body.replace(f"`{HOME_NAMESPACE}/", f"`{namespace}/")
-    if collection_url:
-        body += f"\n\nThe whole course, in lecture order: [{COLLECTION_TITLE}]({collection_url}).\n"
     readme.write_text(f"---\n{yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)}---\n{body}", encoding="utf-8")
 
 
@@ -89,30 +87,47 @@ def to_namespace(repo_id: str, namespace: str) -> str:
     return f"{namespace}/{name}" if owner == HOME_NAMESPACE else repo_id
 
 
-def space_folder(space: SpaceInfo, target: Path, namespace: str, with_fallback: bool,
-                 collection_url: str | None) -> Path:
+def space_folder(space: SpaceInfo, target: Path, namespace: str, with_fallback: bool) -> Path:
     assemble(space, target)
     if not with_fallback:  # the Hub repos are the weights; the Space is smaller without its twins
         shutil.rmtree(target / "core" / "bundled_weights", ignore_errors=True)
-    deployment = {"namespace": namespace, "space": f"{namespace}/{space.name}", "collection": collection_url,
+    deployment = {"namespace": namespace, "space": f"{namespace}/{space.name}", "collection": None,
                   "with_fallback": with_fallback}
     (target / "core" / "deployment.json").write_text(json.dumps(deployment, indent=2) + "\n", encoding="utf-8")
-    rewrite_space_readme(target / "README.md", namespace, collection_url)
+    rewrite_space_readme(target / "README.md", namespace)
     return target
 
 
-def make_plan(namespace: str, spaces: list[SpaceInfo], releases: dict[str, Path], workdir: Path,
-              with_fallback: bool, collection_url: str | None) -> Plan:
-    plan = Plan(namespace)
+def link_collection(folder: Path, url: str) -> None:
+    """Once the collection exists: its link in a Space's README and deployment.json."""
+    deployment = json.loads((folder / "core" / "deployment.json").read_text(encoding="utf-8"))
+    (folder / "core" / "deployment.json").write_text(json.dumps({**deployment, "collection": url}, indent=2) + "\n",
+                                                     encoding="utf-8")
+    with (folder / "README.md").open("a", encoding="utf-8") as readme:
+        readme.write(f"\n\nThe whole course, in lecture order: [{COLLECTION_TITLE}]({url}).\n")
+
+
+def course_order(namespace: str, spaces: list[SpaceInfo]) -> list[tuple[str, str]]:
+    """(kind, repo id) in lecture order: each Space, then the models it runs that no earlier Space listed."""
+    order: list[tuple[str, str]] = []
     for space in spaces:
-        plan.order.append(("space", f"{namespace}/{space.name}"))
+        order.append(("space", f"{namespace}/{space.name}"))
+        order += [("model", to_namespace(m, namespace)) for m in space.models
+                  if ("model", to_namespace(m, namespace)) not in order]
+    return order
+
+
+def make_plan(namespace: str, spaces: list[SpaceInfo], releases: dict[str, Path], workdir: Path,
+              with_fallback: bool) -> Plan:
+    plan = Plan(namespace, order=course_order(namespace, spaces))
+    for space in spaces:
         for repo_id in space.models:
             name = repo_id.rsplit("/", 1)[-1]
+            if repo_id.partition("/")[0] != HOME_NAMESPACE:  # someone else's model: the Space loads it as is
+                continue
             if name not in plan.models:
                 plan.models[name] = release_folder(name, releases, workdir / "models" / name)
-                plan.order.append(("model", to_namespace(repo_id, namespace)))
-        plan.spaces[space.name] = space_folder(space, workdir / "spaces" / space.name, namespace, with_fallback,
-                                               collection_url)
+        plan.spaces[space.name] = space_folder(space, workdir / "spaces" / space.name, namespace, with_fallback)
     unused = set(releases) - set(plan.models)
     if unused:
         raise SystemExit(f"--release names models no chosen Space uses: {', '.join(sorted(unused))}")
@@ -127,46 +142,65 @@ def sync_folder(api, repo_id: str, repo_type: str, folder: Path, message: str, p
 
     api.create_repo(repo_id, repo_type=repo_type, space_sdk="gradio" if repo_type == "space" else None,
                     private=private, exist_ok=True)
+    local = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    upload, delete = changed_files(local, api.list_repo_tree(repo_id, repo_type=repo_type, recursive=True))
+    operations = [CommitOperationAdd(path_in_repo=path, path_or_fileobj=local[path]) for path in upload]
+    operations += [CommitOperationDelete(path_in_repo=path) for path in delete]
+    if operations:
+        api.create_commit(repo_id, operations, repo_type=repo_type, commit_message=message)
+    return upload + delete
+
+
+def changed_files(local: dict[str, bytes], remote_entries) -> tuple[list[str], list[str]]:
+    """(paths to upload, paths to delete): a file is unchanged when its hash matches the Hub's, the content's
+    sha256 for an LFS/Xet file (the Hub's `lfs.sha256`; its blob id is the pointer's), else the git blob id."""
     remote = {}
-    for entry in api.list_repo_tree(repo_id, repo_type=repo_type, recursive=True):
+    for entry in remote_entries:
         if getattr(entry, "blob_id", None) is not None:  # a file (folders have no blob id)
             lfs = getattr(entry, "lfs", None)
             remote[entry.path] = ("sha256", lfs.sha256) if lfs else ("git", entry.blob_id)
-    local = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
-    operations, changed = [], []
-    for path, file in local.items():
-        data = file.read_bytes()
+    upload = []
+    for path, data in local.items():
         kind, remote_id = remote.get(path, (None, None))
         ours = hashlib.sha256(data).hexdigest() if kind == "sha256" else git_blob_id(data)
         if ours != remote_id:
-            operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=data))
-            changed.append(path)
-    for path in sorted(set(remote) - set(local) - {".gitattributes"}):
-        operations.append(CommitOperationDelete(path_in_repo=path))
-        changed.append(path)
-    if operations:
-        api.create_commit(repo_id, operations, repo_type=repo_type, commit_message=message)
-    return changed
+            upload.append(path)
+    return upload, sorted(set(remote) - set(local) - {".gitattributes"})
 
 
-def fill_collection(api, slug: str, order: list[tuple[str, str]]) -> int:
-    """Add the repos the collection lacks, in lecture order; returns how many were added."""
+def fill_collection(api, slug: str, order: list[tuple[str, str]], published: set[tuple[str, str]]) -> int:
+    """Add the published repos the collection lacks, then put ours in lecture order (a Space published later
+    by `--only` moves to its place). Returns how many were added."""
     present = {(item.item_type, item.item_id) for item in api.get_collection(slug).items}
-    missing = [(kind, repo_id) for kind, repo_id in order if (kind, repo_id) not in present]
+    missing = [key for key in order if key in published and key not in present]
     for kind, repo_id in missing:
         api.add_collection_item(slug, item_id=repo_id, item_type=kind, exists_ok=True)
+    items = api.get_collection(slug).items
+    current = [(item.item_type, item.item_id) for item in items]
+    object_ids = {(item.item_type, item.item_id): item.item_object_id for item in items}
+    for position, key in enumerate(k for k in order if k in object_ids):
+        if current[position] != key:
+            api.update_collection_item(slug, object_ids[key], position=position)
+            current.remove(key)
+            current.insert(position, key)
     return len(missing)
 
 
 def write_dry_run(plan: Plan, target: Path) -> None:
-    if target.exists():
+    """Everything that would be uploaded, under target/models and target/spaces. Replaces only an earlier dry run."""
+    if target.exists() and any(target.iterdir()):
+        if not (target / "collection.json").is_file() or (target / ".git").exists():
+            raise SystemExit(f"--dry-run {target}: the folder is not empty and is not an earlier dry run; "
+                             "name a new folder")
         shutil.rmtree(target)
     for kind, folders in (("models", plan.models), ("spaces", plan.spaces)):
         for name, folder in folders.items():
             shutil.copytree(folder, target / kind / name, ignore=IGNORE)
     (target / "collection.json").write_text(json.dumps(
         {"title": COLLECTION_TITLE, "namespace": plan.namespace,
-         "items": [{"type": kind, "id": repo_id} for kind, repo_id in plan.order]}, indent=2) + "\n")
+         "items": [{"type": kind, "id": repo_id} for kind, repo_id in plan.order],
+         "note": "the collection's link is added to each Space's README and deployment.json once it exists"},
+        indent=2) + "\n")
 
 
 def parse_releases(values: list[str]) -> dict[str, Path]:
@@ -193,7 +227,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--record", type=Path, default=Path(__file__).parent / "deployment.json",
                         help="where to note what was published (the local landing page links the course from it)")
     args = parser.parse_args(argv)
-    if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", args.namespace):
+    if not valid_namespace(args.namespace):
         raise SystemExit(f"--namespace must be a Hub user or organisation name, got {args.namespace!r}")
 
     known = {s.name: s for s in discover()}
@@ -203,9 +237,12 @@ def main(argv=None) -> dict:
     spaces = [s for s in known.values() if not args.only or s.name in args.only]
     releases = parse_releases(args.release)
 
+    if args.private and not args.with_fallback:
+        print("note: a private Space reads private model repos only with an HF_TOKEN secret set in its settings; "
+              "without one (and without --with-fallback) it cannot load its weights")
     with tempfile.TemporaryDirectory() as tmp:
+        plan = make_plan(args.namespace, spaces, releases, Path(tmp), args.with_fallback)  # every check first
         if args.dry_run:
-            plan = make_plan(args.namespace, spaces, releases, Path(tmp), args.with_fallback, None)
             write_dry_run(plan, Path(args.dry_run))
             print(f"{len(plan.models)} model repos and {len(plan.spaces)} Spaces for {args.namespace} written to "
                   f"{args.dry_run}; nothing uploaded")
@@ -215,10 +252,11 @@ def main(argv=None) -> dict:
 
         api = HfApi()
         started = time.monotonic()
-        # The collection first (it is empty until filled), so every Space's README can link it.
+        # The collection before the uploads (it is empty until filled), so every Space's README can link it.
         collection = api.create_collection(COLLECTION_TITLE, namespace=args.namespace,
                                            description=COLLECTION_DESCRIPTION, exists_ok=True, private=args.private)
-        plan = make_plan(args.namespace, spaces, releases, Path(tmp), args.with_fallback, collection.url)
+        for folder in plan.spaces.values():
+            link_collection(folder, collection.url)
         report = {"models": {}, "spaces": {}, "collection": collection.url}
         for kind, folders, message in (("model", plan.models, "Release from manifold-lab"),  # models first:
                                        ("space", plan.spaces, "Deploy from manifold-lab")):  # Spaces load them
@@ -227,7 +265,10 @@ def main(argv=None) -> dict:
                 changed = sync_folder(api, repo_id, kind, folder, message, args.private)
                 report[f"{kind}s"][repo_id] = changed
                 print(f"{kind} {repo_id}: {len(changed) or 'no'} file(s) changed")
-        report["collection_added"] = fill_collection(api, collection.slug, plan.order)
+        published = {("model", f"{args.namespace}/{m}") for m in plan.models}
+        published |= {("space", f"{args.namespace}/{name}") for name in plan.spaces}
+        full_order = course_order(args.namespace, list(known.values()))
+        report["collection_added"] = fill_collection(api, collection.slug, full_order, published)
         args.record.write_text(json.dumps(
             {"namespace": args.namespace, "collection": collection.url,
              "spaces": {name: f"https://huggingface.co/spaces/{args.namespace}/{name}" for name in plan.spaces}},

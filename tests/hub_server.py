@@ -352,6 +352,27 @@ def _build_app(store: _Store) -> FastAPI:
             store.save_collections(collections)
             return _collection_json(record, index)
 
+    @app.patch("/api/collections/{namespace}/{slug}/items/{item_object_id}")
+    async def update_collection_item(request: Request, namespace: str, slug: str, item_object_id: str):
+        body = await json_body(request)
+        require_auth(request)
+        with store.lock:
+            collections = store.raw_collections()
+            record = store.collection(f"{namespace}/{slug}", True)
+            index = collections.index(record)
+            item = next((i for i in record["items"] if i["_id"] == item_object_id), None)
+            if item is None:
+                raise HubError(404, f"No item {item_object_id} in the collection {record['slug']}")
+            if "note" in body:
+                item["note"] = body["note"]
+            if "position" in body:  # move it there; the others keep their relative order
+                record["items"].remove(item)
+                record["items"].insert(max(0, min(int(body["position"]), len(record["items"]))), item)
+            record["lastUpdated"] = _now()
+            collections[index] = record
+            store.save_collections(collections)
+            return _collection_json(record, index)
+
     # ---- repos -----------------------------------------------------------------------------------
     @app.post("/api/repos/create")
     async def create_repo(request: Request):

@@ -59,7 +59,36 @@ def test_dry_run_writes_every_model_and_space_under_the_namespace(tmp_path):
 
 def test_with_fallback_keeps_the_bundled_twins(tmp_path):
     publish.main(["--namespace", ORG, "--only", SMALL, "--with-fallback", "--dry-run", str(tmp_path / "out")])
-    assert (tmp_path / "out" / "spaces" / SMALL / "core" / "bundled_weights" / "digits-autoencoder").is_dir()
+    space = tmp_path / "out" / "spaces" / SMALL
+    assert (space / "core" / "bundled_weights" / "digits-autoencoder" / "model.safetensors").is_file()
+    assert json.loads((space / "core" / "deployment.json").read_text())["with_fallback"] is True
+    publish.main(["--namespace", ORG, "--only", SMALL, "--dry-run", str(tmp_path / "out")])  # replaces its own
+    assert not (space / "core" / "bundled_weights").exists()
+
+
+def test_a_dry_run_never_replaces_a_folder_it_did_not_write(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    with pytest.raises(SystemExit, match="not an earlier dry run"):
+        publish.main(["--namespace", ORG, "--only", SMALL, "--dry-run", str(tmp_path)])
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_unchanged_files_are_found_by_git_blob_id_or_by_the_lfs_sha256():
+    """On the real Hub a safetensors file is LFS/Xet: its tree entry's blob id is the pointer's, lfs.sha256 the
+    content's. Our local server stores everything as regular files, so this path is checked on the entries."""
+    import hashlib
+
+    from huggingface_hub.hf_api import RepoFile
+
+    weights, card = b"\x00weights" * 1000, b"# card\n"
+    remote = [RepoFile(path="model.safetensors", size=len(weights), oid="0" * 40,
+                       lfs={"oid": hashlib.sha256(weights).hexdigest(), "size": len(weights), "pointerSize": 134}),
+              RepoFile(path="README.md", size=len(card), oid=publish.git_blob_id(card)),
+              RepoFile(path="old.json", size=2, oid="1" * 40), RepoFile(path=".gitattributes", size=5, oid="2" * 40)]
+    assert publish.changed_files({"model.safetensors": weights, "README.md": card}, remote) == ([], ["old.json"])
+    upload, _ = publish.changed_files({"model.safetensors": weights + b"!", "README.md": card + b"!"}, remote)
+    assert upload == ["model.safetensors", "README.md"]
+    assert publish.git_blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"  # `git hash-object`
 
 
 def test_bad_arguments_stop_with_one_line(tmp_path):
@@ -111,6 +140,11 @@ def test_publish_uploads_models_then_a_space_that_loads_them_and_a_second_run_up
     assert third["models"] == {model_id: ["README.md"]} and hub.commits(model_id)[-1]["paths"] == ["README.md"]
     record = json.loads((tmp_path / "record.json").read_text())
     assert record["namespace"] == ORG and record["collection"] == collection_url(hub)
+    assert collection_url(hub) in hub.files(space_id, "space")["README.md"].decode()  # each Space links the course
+
+    # A Space published later goes to its place in lecture order (pca opens the lecture), not to the end.
+    publish.main(["--namespace", ORG, "--only", "pca", "--record", str(tmp_path / "record.json")])
+    assert [i["item_id"] for i in hub.collections()[0]["items"]] == [f"{ORG}/pca", space_id, model_id]
 
 
 def collection_url(hub):
@@ -141,6 +175,13 @@ def test_namespace_comes_from_the_environment_or_the_deployment_file(tmp_path, m
     assert namespaced("someone/else") == "someone/else"  # only our own ids move
     monkeypatch.setenv("MANIFOLD_NAMESPACE", "other")
     assert namespaced("manifold-lab/dcgan-faces") == "other/dcgan-faces"
+    monkeypatch.delenv("MANIFOLD_NAMESPACE")
+    for broken in ("{not json", "[1, 2]", '{"namespace": 5}'):  # ignored (one log line): the home ids and twins
+        (tmp_path / "deployment.json").write_text(broken)
+        assert namespaced("manifold-lab/dcgan-faces") == "manifold-lab/dcgan-faces"
+    monkeypatch.setenv("MANIFOLD_NAMESPACE", "a..b")
+    with pytest.raises(core.hub.WeightsNotFoundError, match="not a Hub user"):
+        namespaced("manifold-lab/dcgan-faces")
 
 
 def test_the_landing_page_links_the_published_course(tmp_path):

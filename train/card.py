@@ -35,13 +35,19 @@ def dataset_of(data: str) -> tuple[str, str] | None:
     return next((found for key, found in DATASETS.items() if key in lowered), None)
 
 
+BASELINE_METRICS = re.compile(r"^eval_(bicubic_.*|.*_ground_truth|.*baseline.*)$")  # not this model's own numbers
+
+
 def card_data(*, title: str, recipe: str, data: str, license: str, metrics: dict[str, float]) -> ModelCardData:
-    """Front matter in the Hub's conventions; held-out metrics (`eval_*`) become `eval_results`."""
+    """Front matter in the Hub's conventions; this model's held-out metrics (`eval_*`, not the baselines
+    measured beside it) become `eval_results`. A GAN's discriminator is an image classifier."""
     dataset = dataset_of(data)
-    task = TASK_TYPES.get(recipe, "image-to-image")
+    discriminator = "discriminator" in title.lower()
+    task = "image-classification" if discriminator else TASK_TYPES.get(recipe, "image-to-image")
     results = [EvalResult(task_type=task, dataset_type=dataset[0], dataset_name=dataset[1],
                           metric_type=name.removeprefix("eval_"), metric_value=round(float(value), 6))
-               for name, value in sorted(metrics.items()) if dataset and name.startswith("eval_")]
+               for name, value in sorted(metrics.items())
+               if dataset and name.startswith("eval_") and not BASELINE_METRICS.match(name) and not discriminator]
     return ModelCardData(library_name="pytorch", license=license, pipeline_tag=task,
                          tags=["manifold-lab", "pytorch_model_hub_mixin", recipe],
                          datasets=[dataset[0]] if dataset else None,
