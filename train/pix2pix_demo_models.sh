@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # The pix2pix demo models: 4 tasks x (L1 + cGAN, L1 only), same data, steps and schedule per pair.
+# Resize-conv upsampling (the trainer's default) and, for inpainting, brush-stroke holes. Resumable: rerun it.
 set -u
 . .venv/bin/activate
 common="--image_size 128 --base_channels 32 --max_channels 96 --batch_size 8 --mixed_precision bf16 --ema_decay 0.999 --checkpoint_every 500 --sample_every 500 --log_every 50 --resume latest"
 run() {  # name, steps, args...
   name=$1; steps=$2; shift 2
   for objective in l1+cgan l1; do
-    out=outputs/pix2pix-$name-${objective/+/-}
+    out=outputs/p2p/$name-${objective/+/-}; mkdir -p outputs/p2p
     [ -f $out/final/model.safetensors ] && continue
     python -m train.pix2pix "$@" --objective $objective --max_steps $steps $common --output_dir $out > $out.log 2>&1
   done
 }
-run facades 3000 --task facades --data ../shared/data/facades/train --eval_data ../shared/data/facades/val
-run edges2shoes 3000 --task edges2shoes --data ../shared/data/edges2shoes/train --eval_data ../shared/data/edges2shoes/val
-run inpainting 3000 --task inpainting --data ../shared/data/faces/ffhq256
-run grayscale 2000 --task grayscale --data ../shared/data/photos/bsds500-train --eval_data ../shared/data/photos/bsd100
+run facades 4000 --task facades --data ../shared/data/facades/train --eval_data ../shared/data/facades/val
+run edges2shoes 4000 --task edges2shoes --data ../shared/data/edges2shoes/train --eval_data ../shared/data/edges2shoes/val
+run inpainting 4000 --task inpainting --data ../shared/data/faces/ffhq256
+run grayscale 4000 --task grayscale --data ../shared/data/photos/bsds500-train --eval_data ../shared/data/photos/bsd100
 echo chain done
