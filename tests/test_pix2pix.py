@@ -219,6 +219,9 @@ def test_a_task_trained_from_the_hub_gets_its_own_tab_when_its_weights_are_found
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (90, 120, 3), np.uint8)).save(photo)
     shown, l1, gan = app.translate_photo("maps")(str(photo))
     assert l1 is None and shown.shape == gan.shape == (64, 64, 3)  # the model's own 32 px, shown at 2x
+    for bad, message in [(None, "No image"), (b"junk", "not a readable")]:  # the same loader as the other tabs
+        with pytest.raises(ValueError, match=message):
+            app.translate_photo("maps")(bad)
 
 
 def test_resize_upsampling_has_no_checkerboard_at_init_and_the_measure_sees_one():
