@@ -41,10 +41,13 @@ def generator_class(kind: str):
     if kind == "stylegan":
         from core.gan.stylegan import StyleGANGenerator
         return StyleGANGenerator
+    if kind == "fastgan":
+        from core.gan.fastgan import FastGANGenerator
+        return FastGANGenerator
     if kind == "diffusion":
         from core.diffusion.model import DiffusionModel
         return DiffusionModel
-    raise ValueError(f"unknown generator kind {kind!r}: dcgan, stylegan or diffusion")
+    raise ValueError(f"unknown generator kind {kind!r}: dcgan, stylegan, fastgan or diffusion")
 
 
 def load_source(spec: str):

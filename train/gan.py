@@ -1,6 +1,8 @@
-"""GAN recipe: DCGAN or StyleGAN2-style, with the non-saturating loss, lazy R1 and differentiable augmentation.
+"""GAN recipe: DCGAN, StyleGAN2-style or FastGAN, with differentiable augmentation; the non-saturating loss and
+lazy R1 (DCGAN, StyleGAN), or the hinge loss and D's self-supervised reconstruction (FastGAN).
 
     python -m train.gan --arch stylegan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/stylegan-faces
+    python -m train.gan --arch fastgan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/fastgan-faces
 
 The release is the EMA of G in final/, and D (live weights) in final/discriminator/ for the quiz.
 """
@@ -14,6 +16,7 @@ from core.adversarial.losses import discriminator_loss, frozen, generator_loss, 
 from core.adversarial.realism import realism_accuracy
 from core.common.data import ImageFolder, image_source
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
+from core.gan.fastgan import FastGANDiscriminator, FastGANGenerator, reconstruction_loss
 from core.gan.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from train.args import common_parser
 from train.loop import Recipe, train
@@ -43,10 +46,14 @@ class GanRecipe(Recipe):
         super().__init__(args)
         model = {"dcgan": "A DCGAN (`core.gan.dcgan`)",
                  "stylegan": "A StyleGAN2-style generator and residual discriminator (`core.gan.stylegan`), with "
-                             f"style mixing (p {args.style_mixing_prob:g}),"}[args.arch]
-        self.title = f"{'DCGAN' if args.arch == 'dcgan' else 'StyleGAN2-style GAN'}, {args.image_size}x{args.image_size} faces"
-        self.description = (f"{model} trained with the non-saturating loss, lazy R1 (gamma "
-                            f"{args.r1_gamma:g} every {args.r1_every} steps) and differentiable augmentation "
+                             f"style mixing (p {args.style_mixing_prob:g}),",
+                 "fastgan": "A FastGAN (`core.gan.fastgan`: skip-layer excitation in G, spectral norm, a "
+                            f"self-supervised reconstruction loss on D, weight {args.reconstruction_weight:g})"}[args.arch]
+        names = {"dcgan": "DCGAN", "stylegan": "StyleGAN2-style GAN", "fastgan": "FastGAN"}
+        self.title = f"{names[args.arch]}, {args.image_size}x{args.image_size} faces"
+        loss = {"vanilla": "the non-saturating loss", "hinge": "the hinge loss", "lsgan": "the least-squares loss"}
+        penalty = f", lazy R1 (gamma {args.r1_gamma:g} every {args.r1_every} steps)" if args.r1_gamma > 0 else ""
+        self.description = (f"{model} trained with {loss[args.loss]}{penalty} and differentiable augmentation "
                             "(colour, translation, cutout) on both real and generated images.")
         self.data_description = f"{args.data} at {args.image_size}x{args.image_size} (10% held out for the realism score)"
 
@@ -61,6 +68,9 @@ class GanRecipe(Recipe):
                     "discriminator": StyleGANDiscriminator(image_size=size, channel_base=self.args.d_channel_base or base,
                                                            max_channels=(self.args.d_channel_base or base) // 4)}
         width = self.args.base_channels
+        if self.args.arch == "fastgan":
+            return {"generator": FastGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
+                    "discriminator": FastGANDiscriminator(image_size=size, base_channels=width)}
         return {"generator": DCGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                 "discriminator": DCGANDiscriminator(image_size=size, base_channels=width)}
 
@@ -70,7 +80,7 @@ class GanRecipe(Recipe):
         return generator(z)
 
     def build_optimizers(self, models):
-        betas = (0.0, 0.99) if self.args.arch == "stylegan" else (0.5, 0.99)  # StyleGAN2: no momentum
+        betas = {"stylegan": (0.0, 0.99), "dcgan": (0.5, 0.99), "fastgan": (0.5, 0.999)}[self.args.arch]  # StyleGAN2: no momentum
         return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate, betas=betas)
                 for name, model in models.items()}
 
@@ -80,11 +90,19 @@ class GanRecipe(Recipe):
     def training_step(self, models, real, update):
         generator, discriminator = models["generator"], models["discriminator"]
         z = torch.randn(real.shape[0], self.args.latent_dim, device=real.device)
+        loss = self.args.loss
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))), on augmented images
         fake = self.generate(generator, z).detach()
-        d_loss = discriminator_loss(discriminator(diff_augment(real)), discriminator(diff_augment(fake)))
-        metrics = {"d_loss": d_loss.detach()}
-        if self.step % self.args.r1_every == 0:  # lazy R1, scaled up to keep its average weight
+        if self.args.arch == "fastgan":  # D also rebuilds the real image and a random quarter from its features
+            real_logits, *rebuilt = discriminator.reconstruct(diff_augment(real), int(torch.randint(4, ())))
+            reconstruction = reconstruction_loss(rebuilt)
+            d_loss = (discriminator_loss(real_logits, discriminator(diff_augment(fake)), loss)
+                      + self.args.reconstruction_weight * reconstruction)
+            metrics = {"d_loss": d_loss.detach(), "reconstruction": reconstruction.detach()}
+        else:
+            d_loss = discriminator_loss(discriminator(diff_augment(real)), discriminator(diff_augment(fake)), loss)
+            metrics = {"d_loss": d_loss.detach()}
+        if self.args.r1_gamma > 0 and self.step % self.args.r1_every == 0:  # lazy R1, scaled up to keep its average weight
             real_input = real.detach().requires_grad_(True)
             penalty = r1_penalty(real_input, discriminator(real_input))
             d_loss = d_loss + 0.5 * self.args.r1_gamma * self.args.r1_every * penalty
@@ -92,7 +110,7 @@ class GanRecipe(Recipe):
         update("discriminator", d_loss)
         # (2) Update G: maximize log D(G(z)), through a frozen D
         with frozen(discriminator):
-            g_loss = generator_loss(discriminator(diff_augment(self.generate(generator, z))))
+            g_loss = generator_loss(discriminator(diff_augment(self.generate(generator, z))), loss)
             update("generator", g_loss)
         return {**metrics, "g_loss": g_loss.detach()}
 
@@ -113,7 +131,12 @@ class GanRecipe(Recipe):
 def parse_args(argv=None):
     parser = common_parser(__doc__)
     group = parser.add_argument_group("gan")
-    group.add_argument("--arch", default="dcgan", choices=["dcgan", "stylegan"], help="generator and discriminator")
+    group.add_argument("--arch", default="dcgan", choices=["dcgan", "stylegan", "fastgan"],
+                       help="generator and discriminator")
+    group.add_argument("--loss", default=None, choices=["vanilla", "hinge", "lsgan"],
+                       help="GAN loss (default: hinge for fastgan, else vanilla, i.e. non-saturating)")
+    group.add_argument("--reconstruction_weight", type=float, default=1.0,
+                       help="fastgan: weight of D's self-supervised reconstruction loss")
     group.add_argument("--data", default="../shared/data/faces/ffhq256",
                        help="a folder of images, hub:<dataset id> or synthetic:<kind> (core.common.data)")
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
@@ -125,10 +148,16 @@ def parse_args(argv=None):
     group.add_argument("--mapping_layers", type=int, default=4, help="stylegan: depth of the mapping network z -> w")
     group.add_argument("--noise", default="on", choices=["on", "off"], help="stylegan: per-pixel noise inputs")
     group.add_argument("--style_mixing_prob", type=float, default=0.9, help="stylegan: style mixing regularisation")
-    group.add_argument("--r1_gamma", type=float, default=0.1, help="R1 weight (StyleGAN2: 10 at 1024 px)")
+    group.add_argument("--r1_gamma", type=float, default=None,
+                       help="R1 weight, 0 for none (default 0.1; 0 for fastgan, whose D has batch norm; StyleGAN2: 10 at 1024 px)")
     group.add_argument("--r1_every", type=int, default=16, help="lazy regularisation interval")
     parser.set_defaults(learning_rate=2e-4, batch_size=32, max_grad_norm=0.0, ema_decay=0.999)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.loss is None:
+        args.loss = "hinge" if args.arch == "fastgan" else "vanilla"
+    if args.r1_gamma is None:
+        args.r1_gamma = 0.0 if args.arch == "fastgan" else 0.1
+    return args
 
 
 def main(argv=None):
