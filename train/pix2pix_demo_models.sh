@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The pix2pix demo models: 4 tasks x (L1 + cGAN, L1 only), same data, steps and schedule per pair.
 # Resize-conv upsampling (the trainer's default) and, for inpainting, brush-stroke holes. Resumable: rerun it.
+# Arguments name the tasks to train (default: all four), e.g. two chains on one thread each:
+#   OMP_NUM_THREADS=1 bash train/pix2pix_demo_models.sh edges2shoes & OMP_NUM_THREADS=1 bash train/pix2pix_demo_models.sh grayscale &
 set -u
+tasks=${*:-facades edges2shoes inpainting grayscale}
 . .venv/bin/activate
 common="--image_size 128 --base_channels 32 --max_channels 96 --batch_size 8 --mixed_precision bf16 --ema_decay 0.999 --checkpoint_every 500 --sample_every 500 --log_every 50 --resume latest"
 run() {  # name, steps, args...
   name=$1; steps=$2; shift 2
+  [[ " $tasks " == *" $name "* ]] || return 0
   for objective in l1+cgan l1; do
     out=outputs/p2p/$name-${objective/+/-}; mkdir -p outputs/p2p
     [ -f $out/final/model.safetensors ] && continue
