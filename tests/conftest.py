@@ -134,3 +134,20 @@ def gated_launcher(tmp_path, monkeypatch):
     launcher.gate = gate
     yield app, launcher
     gate.set()
+
+
+def gan_recipe_steps(recipe, steps: int = 30, seed: int = 0):
+    """Build a GAN recipe's models and run `steps` training steps on 16 of its images: (models, per-step metrics)."""
+    import torch
+
+    torch.manual_seed(seed)
+    models = recipe.build_models()
+    optimizers = recipe.build_optimizers(models)
+    real = torch.stack([recipe.build_dataset()[i] for i in range(16)])
+
+    def update(name, loss):
+        optimizers[name].zero_grad()
+        loss.backward()
+        optimizers[name].step()
+
+    return models, [recipe.training_step(models, real, update) for _ in range(steps)]

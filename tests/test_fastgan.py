@@ -5,6 +5,7 @@ import torch
 
 from core.adversarial.losses import discriminator_loss, generator_loss
 from core.gan.fastgan import FastGANDiscriminator, FastGANGenerator, SkipLayerExcitation, reconstruction_loss
+from tests.conftest import gan_recipe_steps
 from train import gan as gan_recipe
 
 
@@ -61,17 +62,7 @@ def test_a_few_recipe_steps_lower_the_discriminator_loss_and_teach_its_decoders(
     assert (args.loss, args.r1_gamma) == ("hinge", 0.0)  # FastGAN's own choices; D has batch norm, so no R1
     recipe = gan_recipe.GanRecipe(args)
     assert "FastGAN" in recipe.title and "hinge" in recipe.description and "R1" not in recipe.description
-    torch.manual_seed(0)
-    models = recipe.build_models()
-    optimizers = recipe.build_optimizers(models)
-    real = torch.stack([recipe.build_dataset()[i] for i in range(16)])
-
-    def update(name, loss):
-        optimizers[name].zero_grad()
-        loss.backward()
-        optimizers[name].step()
-
-    steps = [recipe.training_step(models, real, update) for _ in range(30)]
+    models, steps = gan_recipe_steps(recipe)
     d_loss = [s["d_loss"].item() for s in steps]
     rebuilt = [s["reconstruction"].item() for s in steps]
     assert sum(d_loss[-5:]) < sum(d_loss[:5]) and sum(rebuilt[-5:]) < sum(rebuilt[:5])

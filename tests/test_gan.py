@@ -6,6 +6,7 @@ import torch
 from core.adversarial.diffaugment import cutout, diff_augment, translation
 from core.adversarial.losses import discriminator_loss, generator_loss, r1_penalty
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
+from tests.conftest import gan_recipe_steps
 from train import gan as gan_recipe
 
 
@@ -53,18 +54,8 @@ TINY = ["--image_size", "16", "--base_channels", "8", "--channel_base", "128"]  
 def test_a_few_steps_lower_the_discriminator_loss(arch):
     args = gan_recipe.parse_args(["--arch", arch, "--data", "synthetic:discs", *TINY, "--output_dir", "unused",
                                   "--r1_every", "1000"])
-    recipe = gan_recipe.GanRecipe(args)
-    torch.manual_seed(0)
-    models = recipe.build_models()
-    optimizers = recipe.build_optimizers(models)
-    real = torch.stack([recipe.build_dataset()[i] for i in range(16)])
-
-    def update(name, loss):
-        optimizers[name].zero_grad()
-        loss.backward()
-        optimizers[name].step()
-
-    losses = [recipe.training_step(models, real, update)["d_loss"].item() for _ in range(30)]
+    models, steps = gan_recipe_steps(gan_recipe.GanRecipe(args))
+    losses = [s["d_loss"].item() for s in steps]
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
     assert all(p.grad is None or p.requires_grad for p in models["discriminator"].parameters())
     if arch == "stylegan":
