@@ -5,8 +5,9 @@
 
 Every source gives the same number of images (default 100): samples of each generator (seeds 10,000 on),
 and, in the same run, a real-vs-real floor (held-out FFHQ faces against as many training faces) and NVIDIA's
-StyleGAN pool. Per source: `detected` (dlib's HOG detector finds a face at 256 px), face-FD and face-KID of the
-128-D landmark-aligned embeddings against the held-out faces, with 90% bootstrap intervals, and the gap
+StyleGAN pool; with --ceilings 32,64, also other real faces shrunk to those sizes: what a perfect generator of
+that resolution would score. Per source: `detected` (dlib's HOG detector finds a face at 256 px), face-FD and
+face-KID of the 128-D landmark-aligned embeddings against the held-out faces, with 90% bootstrap intervals, and the gap
 (FD - FD_floor) / (FD_nvidia - FD_floor): 0 = as real as real photos, 1 = as NVIDIA's StyleGAN. The critic
 column is `core.adversarial.realism` (accuracy of a small CNN trained here to tell the two; 50% is best).
 """
@@ -99,14 +100,26 @@ def judge_sources(sources: dict[str, torch.Tensor], held_out: torch.Tensor, crit
     return rows
 
 
-def real_sets(data: str, reference: str, count: int, size: int = 256) -> dict[str, torch.Tensor]:
+def real_sets(data: str, reference: str, count: int, size: int = 256,
+              ceilings: tuple[int, ...] = ()) -> dict[str, torch.Tensor]:
+    """Held-out faces, the floor (as many training faces), NVIDIA's pool and, for each size in `ceilings`, other
+    training faces shrunk to that size: the best a perfect generator of that resolution could score."""
     held_out = ImageFolder(data, size=size, split="val", val_fraction=0.1)
     training = ImageFolder(data, size=size, split="train", val_fraction=0.1)
     nvidia = ImageFolder(reference, size=size)
     offset = 200  # the quiz shows NVIDIA's first 200: judge others
-    return {"held_out": torch.stack([held_out[i] for i in range(min(count, len(held_out)))]),
+    sets = {"held_out": torch.stack([held_out[i] for i in range(min(count, len(held_out)))]),
             FLOOR: torch.stack([training[i] for i in range(count)]),
             NVIDIA: torch.stack([nvidia[offset + i] for i in range(count)])}
+    if ceilings:
+        others = torch.stack([training[count + i] for i in range(min(count, len(training) - count))])
+        for side in ceilings:
+            sets[ceiling_label(side)] = torch.nn.functional.interpolate(others, size=side, mode="area")
+    return sets
+
+
+def ceiling_label(side: int) -> str:
+    return f"real faces shrunk to {side} px"
 
 
 def print_table(rows: list[dict], notes: dict[str, str]) -> None:
@@ -127,14 +140,17 @@ def main(argv=None) -> None:
     parser.add_argument("--count", type=int, default=100, help="images per source")
     parser.add_argument("--source", action="append", metavar="LABEL=KIND:REPO_OR_DIR[:PSI]",
                         help=f"a generator to judge (repeatable); default: the releases ({'; '.join(RELEASES)})")
+    parser.add_argument("--ceilings", type=lambda text: tuple(int(x) for x in text.split(",") if x), default=(),
+                        metavar="32,64", help="also judge real faces shrunk to these sizes (a generator's ceiling)")
     parser.add_argument("--critic_repeats", type=int, default=3, help="critic splits per source (0: no critic)")
     parser.add_argument("--grids", metavar="DIR", help="also write each source's first 32 images as a PNG grid")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
 
-    reals = real_sets(args.data, args.reference, args.count)
+    reals = real_sets(args.data, args.reference, args.count, ceilings=args.ceilings)
     held_out = reals.pop("held_out")
     sources, notes = dict(reals), {FLOOR: "the floor: real vs real", NVIDIA: "the reference (gap 1)"}
+    notes.update({ceiling_label(side): f"the best a {side} px generator can do" for side in args.ceilings})
     for spec in args.source or RELEASES:
         label, kind, model, psi = load_source(spec)
         sources[label], ms = sample_faces(kind, model, len(held_out), psi)

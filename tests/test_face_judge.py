@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 from skimage import data
 
 from bench.face_judge import embed, find_face, score, to_judge, with_gaps
@@ -56,3 +58,19 @@ def test_scores_read_as_a_gap_between_the_floor_and_nvidia():
     scores = with_gaps([score(n, f, np.ones(200, bool), reference) for n, f in sets.items()], "floor", "nvidia")
     gaps = {s.source: s.gap for s in scores}
     assert gaps["floor"] == 0 and gaps["nvidia"] == 1 and 3 < gaps["model"] < 5  # FD grows with the shift squared
+
+
+def test_the_resolution_ceiling_is_other_training_faces_shrunk(tmp_path):
+    from bench.gan_realism import FLOOR, NVIDIA, ceiling_label, real_sets
+
+    rng = np.random.default_rng(0)
+    for folder, count in (("faces", 20), ("nvidia", 203)):
+        (tmp_path / folder).mkdir()
+        for i in range(count):
+            Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save(tmp_path / folder / f"{i:03d}.png")
+    sets = real_sets(str(tmp_path / "faces"), str(tmp_path / "nvidia"), count=2, size=16, ceilings=(4, 8))
+    assert set(sets) == {"held_out", FLOOR, NVIDIA, ceiling_label(4), ceiling_label(8)}
+    assert sets[ceiling_label(4)].shape == (2, 3, 4, 4) and sets[ceiling_label(8)].shape == (2, 3, 8, 8)
+    # built from training faces the floor does not use
+    floor_shrunk = torch.nn.functional.interpolate(sets[FLOOR], size=8, mode="area")
+    assert not torch.allclose(floor_shrunk, sets[ceiling_label(8)])

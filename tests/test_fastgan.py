@@ -17,7 +17,7 @@ def test_shapes_at_each_resolution(size):
     assert images.shape == (3, 3, size, size) and images.abs().max() <= 1
     assert discriminator(images).shape == (3,)
     logits, (whole, whole_target), (part, part_target) = discriminator.reconstruct(images, quarter=3)
-    assert logits.shape == (3,) and whole.shape == whole_target.shape == part.shape == part_target.shape == (3, 3, 32, 32)
+    assert logits.shape == (3, 25) and whole.shape == whole_target.shape == part.shape == part_target.shape == (3, 3, 32, 32)
     # quarter 3 is the bottom-right quarter of the image, brought to the decoder's size
     expected = torch.nn.functional.interpolate(images[:, :, size // 2 :, size // 2 :], size=32, mode="area")
     assert torch.allclose(part_target, expected)

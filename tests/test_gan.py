@@ -38,6 +38,11 @@ def test_diff_augment_keeps_shape_and_gradients():
     assert x.grad is not None and x.grad.abs().sum() > 0
     assert (cutout(torch.ones(2, 1, 8, 8)) == 0).float().mean() == pytest.approx(0.25)
     assert translation(torch.ones(2, 1, 8, 8)).shape == (2, 1, 8, 8)
+    # a policy without cutout never blanks a square; an unknown augmentation is named
+    torch.manual_seed(0)
+    assert (diff_augment(torch.ones(8, 3, 8, 8), ("translation",)) != 0).float().mean() > 0.75
+    with pytest.raises(ValueError, match="rotate"):
+        diff_augment(x, ("color", "rotate"))
 
 
 def test_losses_and_r1():

@@ -54,8 +54,11 @@ class GanRecipe(Recipe):
         loss = {"vanilla": "the non-saturating loss", "hinge": "the hinge loss", "lsgan": "the least-squares loss"}
         penalty = f", lazy R1 (gamma {args.r1_gamma:g} every {args.r1_every} steps)" if args.r1_gamma > 0 else ""
         self.description = (f"{model} trained with {loss[args.loss]}{penalty} and differentiable augmentation "
-                            "(colour, translation, cutout) on both real and generated images.")
+                            f"({', '.join(args.augment)}) on both real and generated images.")
         self.data_description = f"{args.data} at {args.image_size}x{args.image_size} (10% held out for the realism score)"
+
+    def augment(self, images):
+        return diff_augment(images, self.args.augment)
 
     def build_models(self):
         size = self.args.image_size
@@ -94,13 +97,13 @@ class GanRecipe(Recipe):
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))), on augmented images
         fake = self.generate(generator, z).detach()
         if self.args.arch == "fastgan":  # D also rebuilds the real image and a random quarter from its features
-            real_logits, *rebuilt = discriminator.reconstruct(diff_augment(real), int(torch.randint(4, ())))
+            real_logits, *rebuilt = discriminator.reconstruct(self.augment(real), int(torch.randint(4, ())))
             reconstruction = reconstruction_loss(rebuilt)
-            d_loss = (discriminator_loss(real_logits, discriminator(diff_augment(fake)), loss)
+            d_loss = (discriminator_loss(real_logits, discriminator.patch_logits(self.augment(fake)), loss)
                       + self.args.reconstruction_weight * reconstruction)
             metrics = {"d_loss": d_loss.detach(), "reconstruction": reconstruction.detach()}
         else:
-            d_loss = discriminator_loss(discriminator(diff_augment(real)), discriminator(diff_augment(fake)), loss)
+            d_loss = discriminator_loss(discriminator(self.augment(real)), discriminator(self.augment(fake)), loss)
             metrics = {"d_loss": d_loss.detach()}
         if self.args.r1_gamma > 0 and self.step % self.args.r1_every == 0:  # lazy R1, scaled up to keep its average weight
             real_input = real.detach().requires_grad_(True)
@@ -110,7 +113,7 @@ class GanRecipe(Recipe):
         update("discriminator", d_loss)
         # (2) Update G: maximize log D(G(z)), through a frozen D
         with frozen(discriminator):
-            g_loss = generator_loss(discriminator(diff_augment(self.generate(generator, z))), loss)
+            g_loss = generator_loss(discriminator(self.augment(self.generate(generator, z))), loss)
             update("generator", g_loss)
         return {**metrics, "g_loss": g_loss.detach()}
 
@@ -137,6 +140,8 @@ def parse_args(argv=None):
                        help="GAN loss (default: hinge for fastgan, else vanilla, i.e. non-saturating)")
     group.add_argument("--reconstruction_weight", type=float, default=1.0,
                        help="fastgan: weight of D's self-supervised reconstruction loss")
+    group.add_argument("--augment", type=lambda text: tuple(x for x in text.split(",") if x), default=None,
+                       help="DiffAugment policy, e.g. color,translation,cutout (default; color,translation for fastgan)")
     group.add_argument("--data", default="../shared/data/faces/ffhq256",
                        help="a folder of images, hub:<dataset id> or synthetic:<kind> (core.common.data)")
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
@@ -155,6 +160,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.loss is None:
         args.loss = "hinge" if args.arch == "fastgan" else "vanilla"
+    if args.augment is None:
+        args.augment = ("color", "translation") if args.arch == "fastgan" else ("color", "translation", "cutout")
     if args.r1_gamma is None:
         args.r1_gamma = 0.0 if args.arch == "fastgan" else 0.1
     return args

@@ -46,5 +46,15 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
-def diff_augment(x: torch.Tensor) -> torch.Tensor:
-    return cutout(translation(color(x)))
+AUGMENTS = {"color": color, "translation": translation, "cutout": cutout}
+
+
+def diff_augment(x: torch.Tensor, policy: tuple[str, ...] = ("color", "translation", "cutout")) -> torch.Tensor:
+    """The augmentations of `policy`, in order. FastGAN's code uses colour and translation only: its D, with
+    spectral norm in every layer, cannot tell real from fake through a cutout of half the image."""
+    unknown = set(policy) - set(AUGMENTS)
+    if unknown:
+        raise ValueError(f"unknown augmentation {sorted(unknown)}: choose from {list(AUGMENTS)}")
+    for name in policy:
+        x = AUGMENTS[name](x)
+    return x

@@ -160,17 +160,23 @@ class FastGANDiscriminator(nn.Module, PyTorchModelHubMixin):
         return maps  # {S/2: ..., 16: (B, w16, 16, 16), 8: (B, w8, 8, 8)}
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images)[8]).mean(dim=(1, 2, 3))
+        return self.patch_logits(images).mean(dim=1)
+
+    def patch_logits(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 25): one logit per overlapping patch. The hinge loss is taken per patch, as in the paper's code:
+        on the mean, D stops learning from an image once the mean clears the margin, however wrong one patch is
+        (our first pilot's faces kept a smeared band across the eyes that D never pushed against)."""
+        return self.head(self.features(images)[8]).flatten(1)
 
     def reconstruct(self, images: torch.Tensor, quarter: int):
-        """Logits, and (rebuilt whole image, its target), (rebuilt quarter `quarter` of 0..3, its target)."""
+        """Patch logits, and (rebuilt whole image, its target), (rebuilt quarter `quarter` of 0..3, its target)."""
         maps = self.features(images)
         top, left = divmod(quarter, 2)
         part = maps[16][:, :, top * 8 : top * 8 + 8, left * 8 : left * 8 + 8]
         half = images.shape[-1] // 2
         part_target = images[:, :, top * half : top * half + half, left * half : left * half + half]
         whole = self.decode_whole(maps[8])
-        return (self.head(maps[8]).mean(dim=(1, 2, 3)),
+        return (self.head(maps[8]).flatten(1),
                 (whole, F.interpolate(images, size=whole.shape[-1], mode="area")),
                 (self.decode_part(part), F.interpolate(part_target, size=whole.shape[-1], mode="area")))
 
