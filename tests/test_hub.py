@@ -107,8 +107,10 @@ def test_environment_override_with_another_repo_keeps_the_bundled_fallback(bundl
 def test_bundled_weights_in_the_repo_are_small_and_in_hub_layout():
     for folder in hub.BUNDLED_ROOT.iterdir() if hub.BUNDLED_ROOT.exists() else []:
         if folder.is_dir():
-            assert {"config.json", "model.safetensors", "README.md"} <= {p.name for p in folder.iterdir()}
-            for file in folder.iterdir():
+            assert {"config.json", "README.md"} <= {p.name for p in folder.iterdir()}
+            # our layout, or diffusers' (unet/ + scheduler/, which DDPMPipeline.from_pretrained also reads)
+            assert (folder / "model.safetensors").is_file() or (folder / "unet" / "diffusion_pytorch_model.safetensors").is_file()
+            for file in folder.rglob("*"):
                 assert file.stat().st_size < 10_000_000, f"{file} is over the Hub's 10 MB non-LFS limit"
 
 

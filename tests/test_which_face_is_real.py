@@ -115,7 +115,7 @@ def test_round_payloads_and_api_responses_carry_no_hint(quiz_url):
 
     client = Client(quiz_url, verbose=False)
     app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
-    for difficulty, size in ((app.OUR_GAN, 64), (app.STYLEGAN, 256)):
+    for difficulty, size in ((app.OUR_GAN, 64), (app.DIFFUSION, app.diffusion.image_size), (app.STYLEGAN, 256)):
         left, right, score, prompt, evidence, summary, *buttons, player = client.predict(
             difficulty, 1.0, None, api_name="/new_game")
         images = [Image.open(path) for path in (left, right)]

@@ -1,14 +1,15 @@
-"""Diffusion Space: 25 DDIM steps of one 32x32 image (the issue's figure), handlers, and one GAN sample for scale."""
+"""Diffusion Space: 25 DDIM steps of one image (the issue's figure), handlers, and one GAN sample for scale."""
 
 from bench.harness import Case
 from core.diffusion.model import sample
 
 
 def cases(app):
+    faces = app.FACE_SIZE
     return [
         Case("digits: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["digits"], [0], steps=25), repeats=10,
              baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
-        Case("faces: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["faces"], [0], steps=25), repeats=10,
+        Case(f"faces: 25 DDIM steps, one {faces}x{faces} image", lambda: sample(app.models["faces"], [0], steps=25), repeats=10,
              baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
         Case("faces: 25 DDIM steps, 8 images (batched)", lambda: sample(app.models["faces"], list(range(8)), steps=25),
              repeats=5),

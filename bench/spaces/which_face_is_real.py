@@ -11,12 +11,14 @@ def cases(app):
     app.answers = AnswerLog(Path(tempfile.mkdtemp()) / "bench.sqlite")  # never count bench answers as players'
     def round_then_guess(difficulty):
         def play():
-            game = app.new_game(difficulty, 1.0)[0]
+            game = app.new_game(difficulty, 1.0, None)[0]
             app.guess(game, "left")
         return play
 
     return [
-        Case("new round, our GAN (64x64)", lambda: app.new_game(app.OUR_GAN, 1.0)),
-        Case("new round, NVIDIA StyleGAN pool (256x256)", lambda: app.new_game(app.STYLEGAN, 1.0)),
+        Case("new round, our GAN (64x64)", lambda: app.new_game(app.OUR_GAN, 1.0, None)),
+        Case(f"new round, our diffusion model ({app.DIFFUSION_STEPS} DDIM steps)",
+             lambda: app.new_game(app.DIFFUSION, 1.0, None), repeats=5),
+        Case("new round, NVIDIA StyleGAN pool (256x256)", lambda: app.new_game(app.STYLEGAN, 1.0, None)),
         Case("round + guess (answer written to SQLite)", round_then_guess(app.OUR_GAN)),
     ]

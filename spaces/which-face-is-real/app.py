@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -11,6 +12,7 @@ from gradio.utils import get_upload_folder
 from core.common import edge
 from core.common.data import image_source
 from core.common.display import weights_note
+from core.diffusion.model import DiffusionModel, sample
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
 from core.hub import load_pretrained
 from core.which_face_is_real.evidence import TIPS, fake_evidence, overlay, strongest_region
@@ -20,21 +22,27 @@ from core.which_face_is_real.stats import AnswerLog
 # Our fakes come from the DCGAN, the better of our two face GANs by the face judge (bench.gan_realism: dlib
 # finds a face in 100% of its samples, 2% of the StyleGAN2-style one's), with its own discriminator as the judge.
 GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/dcgan-faces", "manifold-lab/dcgan-faces-discriminator"
+# The diffusion Space's face DDPM: by the same judge, the nearest of all our models to real faces.
+DIFFUSION_REPO, DIFFUSION_STEPS = "manifold-lab/faces-diffusion", 25
 FACES = Path(__file__).parent / "faces"
-OUR_GAN, STYLEGAN = "Our GAN (easier)", "NVIDIA StyleGAN (hard)"
+OUR_GAN, DIFFUSION, STYLEGAN = "Our GAN (easier)", "Our diffusion model", "NVIDIA StyleGAN (hard)"
+DIFFICULTIES = (OUR_GAN, DIFFUSION, STYLEGAN)
 # Both faces are enlarged the same way by the browser; 'pixelated' keeps 64x64 pixels sharp, not smeared.
 CSS = ".quiz-face img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }"
 
 DESCRIPTION = f"""# 🕵️ Which face is real?
-Each round shows two faces, **A** and **B**: one is a photo from FFHQ, the other was made by a GAN. Pick the
+Each round shows two faces, **A** and **B**: one is a photo from FFHQ, the other was generated. Pick the
 real one. After each guess, see where the GAN's discriminator found a fake, and what to look for there.
 **{OUR_GAN}**: our DCGAN, trained here on 900 faces for 15,000 steps on a CPU, shown at its 64x64.
+**{DIFFUSION}**: our face DDPM (the **Diffusion** Space's), trained on the same faces, {DIFFUSION_STEPS} DDIM steps
+per face: no discriminator was ever trained against it, so the GAN's discriminator meets its faces as strangers.
 **{STYLEGAN}**: faces from NVIDIA's StyleGAN, shown at 256x256. Both faces of a round always have the same size
 and go through the same pipeline, so only the picture can give it away. After {ROUNDS_PER_GAME} rounds,
 see how you did against everyone else, and against the GAN's own discriminator."""
 
 generator, generator_source = load_pretrained(DCGANGenerator, GENERATOR_REPO)
 discriminator, discriminator_source = load_pretrained(DCGANDiscriminator, DISCRIMINATOR_REPO)
+diffusion, diffusion_source = load_pretrained(DiffusionModel, DIFFUSION_REPO)
 real_source = image_source(os.environ.get("MANIFOLD_QUIZ_REAL_FACES", str(FACES / "real")))
 real_faces = [real_source.load(i) for i in range(len(real_source))]
 stylegan_source = image_source(str(FACES / "stylegan"))
@@ -51,8 +59,16 @@ answers = AnswerLog(os.environ.get("MANIFOLD_QUIZ_DB", default_db / "which-face-
 def make_round(game, truncation):
     if game.difficulty == STYLEGAN:
         return rounds.make(game, stylegan_pool[game.draw("stylegan", len(stylegan_pool), rounds.random)], size=256)
+    if game.difficulty == DIFFUSION:
+        fake = diffusion_faces([secrets.randbelow(2**31)])[0]
+        return rounds.make(game, fake, size=diffusion.image_size)
     fake = generator.sample([secrets.randbelow(2**31)], truncation=float(truncation))[0]
     return rounds.make(game, fake, size=generator.image_size)
+
+
+def diffusion_faces(seeds):
+    """(B, 3, S, S) in [0, 1]: one deterministic DDIM walk per seed."""
+    return (sample(diffusion, seeds, steps=DIFFUSION_STEPS).final.clamp(-1, 1) + 1) / 2
 
 
 def score_line(game):
@@ -61,7 +77,7 @@ def score_line(game):
 
 
 def new_game(difficulty, truncation, stored_player):
-    edge.choice(difficulty, "Difficulty", (OUR_GAN, STYLEGAN))
+    edge.choice(difficulty, "Difficulty", DIFFICULTIES)
     edge.number(truncation, "Truncation ψ", 0.3, 1.0)
     player = answers.player_id(stored_player)
     game = Game(difficulty=difficulty, player=player, seen_before=answers.shown_to(player))
@@ -104,16 +120,30 @@ def guess(game, side):
             summary(game) if outcome.game_over else "", *buttons(guessing=False, over=outcome.game_over))
 
 
-@edge.remember(maxsize=1)
+JUDGE_PAIRS = {OUR_GAN: 100, DIFFUSION: 32, STYLEGAN: 100}  # 32 diffusion faces: 25 network calls each
+
+
+judge_lock, judge_results = threading.Lock(), {}
+
+
+@torch.inference_mode()
 def judge_record() -> dict[str, float]:
-    """How good a judge the discriminator is, on 100 pairs of each kind (measured once, for these weights)."""
-    fakes = list(generator.sample(list(range(10_000, 10_100)), truncation=1.0))
-    return {OUR_GAN: judge_accuracy(discriminator, real_faces[:100], fakes),
-            STYLEGAN: judge_accuracy(discriminator, real_faces[:100], stylegan_pool[:100])}
+    """How good a judge the discriminator is, on JUDGE_PAIRS pairs of each kind: measured once, for these weights,
+    by the first caller; players who finish meanwhile wait for that one measurement rather than repeat it."""
+    with judge_lock:
+        if not judge_results:
+            fakes = list(generator.sample(list(range(10_000, 10_000 + JUDGE_PAIRS[OUR_GAN])), truncation=1.0))
+            diffused = list(diffusion_faces(list(range(10_000, 10_000 + JUDGE_PAIRS[DIFFUSION]))))
+            judge_results.update({
+                OUR_GAN: judge_accuracy(discriminator, real_faces, fakes),
+                DIFFUSION: judge_accuracy(discriminator, real_faces, diffused),
+                STYLEGAN: judge_accuracy(discriminator, real_faces, stylegan_pool[: JUDGE_PAIRS[STYLEGAN]])})
+        return dict(judge_results)
+
 
 
 def measure_judge():
-    judge_record()  # ~4 s once, on the first visit, so it is ready by the first game's end
+    judge_record()  # ~15 s once, on the first visit, so it is ready by the first game's end
 
 
 def summary(game):
@@ -127,18 +157,20 @@ def summary(game):
 | the GAN's discriminator, on your {ROUNDS_PER_GAME} pairs | {game.discriminator_score / ROUNDS_PER_GAME:.0%} |
 
 {"You beat the discriminator!" if game.score > game.discriminator_score else "The discriminator did at least as well as you."}
-How good a judge is it? Over 100 pairs of each kind it picks the real face **{judge[OUR_GAN]:.0%}** of the time
-against our generator's fakes, the ones it was trained to catch, but **{judge[STYLEGAN]:.0%}** against NVIDIA's
-(50% is a coin): a discriminator only knows its own generator's mistakes, it is no general fake detector."""
+How good a judge is it? It picks the real face **{judge[OUR_GAN]:.0%}** of the time against our GAN's fakes
+({JUDGE_PAIRS[OUR_GAN]} pairs), the ones it was trained to catch, but **{judge[DIFFUSION]:.0%}** against our diffusion
+model's ({JUDGE_PAIRS[DIFFUSION]} pairs) and **{judge[STYLEGAN]:.0%}** against NVIDIA's ({JUDGE_PAIRS[STYLEGAN]} pairs;
+50% is a coin): a discriminator only knows its own generator's mistakes, it is no general fake detector."""
 
 
 with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.common.edge.CACHE_EXPIRY)
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(weights_note({"generator": generator_source, "discriminator": discriminator_source}))
+    gr.Markdown(weights_note({"generator": generator_source, "discriminator": discriminator_source,
+                              "diffusion model": diffusion_source}))
     game = gr.State(None)
     player = gr.BrowserState(None, storage_key="manifold-lab-which-face-player")  # a random id, nothing else
     with gr.Row():
-        difficulty = gr.Radio([OUR_GAN, STYLEGAN], value=OUR_GAN, label="Difficulty")
+        difficulty = gr.Radio(list(DIFFICULTIES), value=OUR_GAN, label="Difficulty")
         truncation = gr.Slider(0.3, 1.0, 1.0, step=0.05, label="Truncation ψ (our GAN)",
                                info="lower: more 'average' faces (this DCGAN's also get blurrier)")
         start = gr.Button("New game", variant="primary")
