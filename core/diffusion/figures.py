@@ -10,12 +10,12 @@ from PIL import Image
 from core.common.display import pixel_grid
 
 TILE = 96  # samples are enlarged to about 96 px (32x32 at 3x, 64x64 at 2x), nearest neighbour: pixels stay pixels
-LARGE = 8  # a side-by-side comparison of a few images: 256 px tiles, large enough to see what differs
+LARGE = 256  # a side-by-side comparison of a few images: tiles large enough to see what differs
 
 
-def grid(images: torch.Tensor, columns: int = 8, scale: int | None = None) -> Image.Image:
-    """(B, C, S, S) in [-1, 1] -> one picture, each pixel a `scale` x `scale` block (default: ~TILE px tiles)."""
-    scale = scale or max(1, round(TILE / images.shape[-1]))
+def grid(images: torch.Tensor, columns: int = 8, tile: int = TILE) -> Image.Image:
+    """(B, C, S, S) in [-1, 1] -> one picture, each image enlarged to about `tile` px by whole-pixel blocks."""
+    scale = max(1, round(tile / images.shape[-1]))
     return Image.fromarray(pixel_grid(images, columns=columns, scale=scale, value_range=(-1, 1)))
 
 

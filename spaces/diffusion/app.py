@@ -75,7 +75,7 @@ def one_step(model_name, example_index, timestep, seed):
             f"(the denoiser) gives the blurry average of every image that could lie under this noise; "
             f"{len(walk.samples)} small DDIM steps instead pick *one* of them: a sharp image, near the manifold, "
             "that need not be the original.")
-    return grid(row, scale=LARGE * 32 // model.image_size), trajectory_strip(walk), note  # 256 px tiles
+    return grid(row, tile=LARGE), trajectory_strip(walk), note
 
 
 @edge.remember()  # seeded: the page's default views are computed once, not per visitor
@@ -96,8 +96,7 @@ def versus_gan(seeds_text, steps):
             "trained on the same 900 faces at 64x64. The price of diffusion is time; what it buys is coverage: the "
             "GAN's faces are all faces, but its gap is larger, while the diffusion model's spread of identities, "
             "ages and poses sits much nearer the real one (a gap of 0.51 is the best any 64x64 model could score).")
-    scale = 128 // FACE_SIZE  # 128 px tiles
-    return grid(diffused, columns=4, scale=scale), grid(generated, columns=4, scale=scale), note
+    return grid(diffused, columns=4, tile=128), grid(generated, columns=4, tile=128), note
 
 
 # Tiles are enlarged with nearest neighbour; the browser must not smooth them again when it fits them to a box.
@@ -137,7 +136,8 @@ with gr.Blocks(title="Diffusion") as demo:
             versus_steps = gr.Slider(1, 100, 25, step=1, label="Diffusion steps")
         with gr.Row():
             diffusion_faces = gr.Image(label=f"diffusion ({FACE_SIZE}x{FACE_SIZE})", format="png", elem_classes="pixelated")
-            gan_faces = gr.Image(label=f"DCGAN (64x64, shown at {FACE_SIZE}x{FACE_SIZE})", format="png",
+            shown = "" if gan.image_size == FACE_SIZE else f", shown at {FACE_SIZE}x{FACE_SIZE}"
+            gan_faces = gr.Image(label=f"DCGAN ({gan.image_size}x{gan.image_size}{shown})", format="png",
                                  elem_classes="pixelated")
         versus_note = gr.Markdown()
 
