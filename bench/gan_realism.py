@@ -74,9 +74,9 @@ def sample_faces(kind: str, model, count: int, psi: float, steps: int = 50) -> t
     seeds = list(range(10_000, 10_000 + count))
     started = time.perf_counter()
     if kind == "diffusion":
-        from core.diffusion.model import sample
+        from core.diffusion.model import sample_images
 
-        images = torch.cat([(sample(model, seeds[i : i + 25], steps=steps).final + 1) / 2 for i in range(0, count, 25)])
+        images = sample_images(model, seeds, steps=steps)
     else:
         images = torch.cat([model.sample(seeds[i : i + 50], truncation=psi) for i in range(0, count, 50)])
     return images.clamp(0, 1), (time.perf_counter() - started) / count * 1000

@@ -22,6 +22,12 @@ class Case:
     repeats: int = 20
 
 
+def uncached(handler: Callable) -> Callable:
+    """The handler under `edge.remember`: a remembered handler answers repeats from its cache, which would time
+    a dict lookup; the bench times the computation a new visitor's arguments cost."""
+    return getattr(handler, "__wrapped__", handler)
+
+
 def percentiles(run: Callable[[], object], repeats: int, warmup: int = 2) -> tuple[float, float]:
     """(p50, p95) wall time in ms of `run()`, after `warmup` untimed calls."""
     for _ in range(warmup):

@@ -12,6 +12,7 @@ from core.diffusion.model import (
     noise_to_level,
     predict_clean,
     sample,
+    sample_images,
 )
 from core.hub import load_pretrained
 from spaces.registry import discover, load_app_module
@@ -83,6 +84,9 @@ def test_samplers_are_reproducible_per_seed_and_record_the_walk():
         sample(model, [0], sampler="euler")
     with pytest.raises(ValueError, match="steps"):
         sample(model, [0], steps=0)
+    images = sample_images(model, [3, 7, 9], steps=5, batch_size=2)  # in [0, 1], batched without changing an image
+    assert images.shape[0] == 3 and images.min() >= 0 and images.max() <= 1
+    assert torch.allclose(images[:2], (run.final + 1) / 2, atol=1e-5)
 
 
 def test_denoising_from_a_noise_level_walks_only_the_steps_below_it():

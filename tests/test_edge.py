@@ -96,6 +96,34 @@ def test_remember_computes_once_per_arguments_and_forgets_the_oldest(tmp_path):
     (tmp_path / "1.gif").unlink()  # a cached file that was removed since: computed again
     render(1)
     assert calls == [1, 2, 3, 1, 1]
+    from bench.harness import uncached
+
+    uncached(render)(1)  # what the bench times: the computation, not the cache
+    assert calls == [1, 2, 3, 1, 1, 1]
+
+
+def test_remember_is_single_flight_callers_of_the_same_arguments_wait_for_one_computation():
+    import threading
+
+    calls, entered, release = [], threading.Event(), threading.Event()
+
+    @edge.remember()
+    def measure(seed):
+        calls.append(seed)
+        entered.set()
+        release.wait(timeout=30)
+        return seed * 10
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(measure(1)))
+    first.start()
+    assert entered.wait(timeout=30)
+    second = threading.Thread(target=lambda: results.append(measure(1)))
+    second.start()
+    second.join(timeout=1.0)  # were it not single-flight, the second caller would be inside measure by now
+    release.set()
+    first.join(), second.join()
+    assert calls == [1] and results == [10, 10]
 
 
 def test_seeds_share_one_range_everywhere():

@@ -52,6 +52,22 @@ def test_losses_and_r1():
     assert r1_penalty(images, (images * 3).sum(dim=(1, 2, 3))) == pytest.approx(9 * 3 * 16 * 16)
 
 
+def test_minibatch_stddev_sees_copies_and_a_grown_discriminator_starts_as_the_old_one(tmp_path):
+    from core.adversarial.minibatch import minibatch_stddev
+    from train.checkpoints import warm_start
+
+    varied, copies = torch.randn(8, 4, 2, 2), torch.randn(1, 4, 2, 2).expand(8, -1, -1, -1)
+    assert minibatch_stddev(varied).shape == (8, 5, 2, 2) and minibatch_stddev(varied)[:, 4].min() > 0.3
+    assert minibatch_stddev(copies)[:, 4].max() < 1e-3  # a batch of near-copies shows as ~0
+    old = DCGANDiscriminator(image_size=16, base_channels=4)
+    old.save_pretrained(tmp_path)
+    grown = DCGANDiscriminator(image_size=16, base_channels=4, stddev_group=4)
+    assert warm_start(grown, tmp_path) == ["body.4.weight"]  # the last strided conv took one more channel
+    images = torch.rand(8, 3, 16, 16) * 2 - 1
+    assert torch.allclose(grown(images), old(images))
+    assert grown(images[:3]).shape == (3,)  # a batch the group does not divide
+
+
 TINY = ["--image_size", "16", "--base_channels", "8", "--channel_base", "128"]  # what a test can train in seconds
 
 

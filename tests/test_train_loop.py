@@ -123,6 +123,21 @@ def test_resume_from_a_missing_path_is_a_clear_error(tmp_path):
         toy.main(["--output_dir", str(tmp_path), "--max_steps", "2", "--resume", str(tmp_path / "nope")])
 
 
+def test_init_from_starts_a_fresh_run_where_a_release_left_off_and_refuses_what_does_not_fit(tmp_path):
+    first = toy.main(["--output_dir", str(tmp_path / "first"), "--max_steps", "60", "--learning_rate", "3e-3", *FAST])
+    trained = metrics(tmp_path / "first")[-1]["loss"]
+    fresh = ["--max_steps", "1", "--learning_rate", "1e-9", *FAST]
+    toy.main(["--output_dir", str(tmp_path / "cold"), *fresh])
+    toy.main(["--output_dir", str(tmp_path / "warm"), "--init_from", f"model={first['final_dir']}", *fresh])
+    cold, warm = metrics(tmp_path / "cold")[0]["loss"], metrics(tmp_path / "warm")[0]["loss"]
+    assert warm < 0.5 * cold and warm == pytest.approx(trained, rel=0.5)
+    with pytest.raises(ValueError, match="MODEL=FOLDER"):
+        toy.main(["--output_dir", str(tmp_path / "bad"), "--init_from", f"critic={first['final_dir']}", *fresh])
+    with pytest.raises(ValueError, match="cannot grow"):  # 16 channels do not fit in 8
+        toy.main(["--output_dir", str(tmp_path / "small"), "--channels", "8", "--init_from",
+                  f"model={first['final_dir']}", *fresh])
+
+
 def test_kebab_case_flags_work_too(tmp_path):
     args = toy.parse_args(["--output-dir", str(tmp_path), "--max-steps", "3", "--push-to-hub", "me/toy",
                            "--mixed-precision", "bf16"])

@@ -46,6 +46,9 @@ def common_parser(description: str) -> FlagParser:
     saving.add_argument("--checkpoint_every", type=int, default=500, help="save resumable state every N steps")
     saving.add_argument("--checkpoints_total_limit", type=int, default=2, help="keep only the newest N checkpoints")
     saving.add_argument("--resume", default=None, help="'latest' or a checkpoint folder to continue from")
+    saving.add_argument("--init_from", action="append", default=[], metavar="MODEL=FOLDER",
+                        help="start a fresh run from released weights, e.g. generator=core/bundled_weights/dcgan-faces "
+                             "(repeatable; a checkpoint found by --resume takes precedence)")
     saving.add_argument("--sample_every", type=int, default=250, help="save a sample grid PNG every N steps")
     saving.add_argument("--log_every", type=int, default=10, help="write metrics every N steps")
     saving.add_argument("--report_to", default="jsonl", choices=["jsonl", "tensorboard"], help="extra logger")

@@ -80,3 +80,33 @@ def model_from_checkpoint(model_class, checkpoint: Path, config_dir: Path):
         raise ValueError(f"{checkpoint} keeps no EMA weights (train with --ema_decay)")
     model.load_state_dict(weights, strict=True)
     return model.eval()
+
+
+def warm_start(model: torch.nn.Module, folder: Path) -> list[str]:
+    """Load a released model's weights (folder/model.safetensors) into `model`, which may have grown since.
+
+    A tensor that grew (say a convolution given one more input channel) gets the old values in its leading
+    slice and zeros elsewhere, so the grown model starts out computing what the released one did. Returns the
+    names of the tensors that grew or are new (they keep their fresh initialisation when new)."""
+    from safetensors.torch import load_file
+
+    source = load_file(str(Path(folder) / "model.safetensors"))
+    target = model.state_dict()
+    unknown = sorted(set(source) - set(target))
+    if unknown:
+        raise ValueError(f"{folder}: weights {unknown[:3]} have no place in {type(model).__name__}")
+    changed = []
+    with torch.no_grad():
+        for name, tensor in target.items():
+            old = source.get(name)
+            if old is None:
+                changed.append(name)
+            elif old.shape == tensor.shape:
+                tensor.copy_(old)
+            elif old.ndim == tensor.ndim and all(a <= b for a, b in zip(old.shape, tensor.shape, strict=True)):
+                tensor.zero_()
+                tensor[tuple(slice(0, n) for n in old.shape)] = old
+                changed.append(name)
+            else:
+                raise ValueError(f"{folder}: {name} is {tuple(old.shape)}, cannot grow into {tuple(tensor.shape)}")
+    return changed

@@ -75,7 +75,8 @@ class GanRecipe(Recipe):
             return {"generator": FastGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                     "discriminator": FastGANDiscriminator(image_size=size, base_channels=width)}
         return {"generator": DCGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
-                "discriminator": DCGANDiscriminator(image_size=size, base_channels=width)}
+                "discriminator": DCGANDiscriminator(image_size=size, base_channels=width,
+                                                    stddev_group=self.args.stddev_group)}
 
     def generate(self, generator, z):
         if self.args.arch == "stylegan":
@@ -147,6 +148,8 @@ def parse_args(argv=None):
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
     group.add_argument("--latent_dim", type=int, default=128, help="size of z")
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
+    group.add_argument("--stddev_group", type=int, default=0,
+                       help="dcgan: minibatch standard deviation in D over groups of this size (0: off; StyleGAN's D: 4)")
     group.add_argument("--channel_base", type=int, default=1024,
                        help="stylegan: width at resolution r is min(channel_base / 4, channel_base / r)")
     group.add_argument("--d_channel_base", type=int, default=None, help="stylegan: D's channel_base (default: G's)")

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from core.common.images import make_grid, to_pil
 from train.card import render_card
-from train.checkpoints import find_checkpoint, previous_wall_time, save_checkpoint, truncate_log
+from train.checkpoints import find_checkpoint, previous_wall_time, save_checkpoint, truncate_log, warm_start
 from train.ema import EMA
 
 Update = Callable[[str, torch.Tensor], None]
@@ -154,6 +154,12 @@ def train(recipe: Recipe) -> dict:
 
     # 1. Models, optimizers, data, all placed by Accelerate.
     models = recipe.build_models()
+    for spec in args.init_from:  # before the optimizers and the EMA see the weights
+        name, _, folder = spec.partition("=")
+        if name not in models or not folder:
+            raise ValueError(f"--init_from {spec}: expected MODEL=FOLDER with MODEL one of {sorted(models)}")
+        grown = warm_start(models[name], Path(folder))
+        accelerator.print(f"{name}: weights from {folder}" + (f" (grown or new: {', '.join(grown)})" if grown else ""))
     optimizers = recipe.build_optimizers(models)
     for optimizer in optimizers.values():
         for group in optimizer.param_groups:

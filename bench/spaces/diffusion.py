@@ -1,6 +1,6 @@
 """Diffusion Space: 25 DDIM steps of one image (the issue's figure), handlers, and one GAN sample for scale."""
 
-from bench.harness import Case
+from bench.harness import Case, uncached
 from core.diffusion.model import sample
 
 
@@ -13,8 +13,8 @@ def cases(app):
              baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
         Case("faces: 25 DDIM steps, 8 images (batched)", lambda: sample(app.models["faces"], list(range(8)), steps=25),
              repeats=5),
-        Case("Generate tab: 8 digits, 25 steps, strip + GIF", lambda: app.generate("Digits (MNIST)", "0-7", 25,
+        Case("Generate tab: 8 digits, 25 steps, strip + GIF", lambda: uncached(app.generate)("Digits (MNIST)", "0-7", 25,
                                                                              "DDIM (deterministic)"), repeats=5),
-        Case("Denoiser tab: one step + 50-step walk from t=500", lambda: app.one_step("Faces (FFHQ)", 3, 500, 0),
+        Case("Denoiser tab: one step + 50-step walk from t=500", lambda: uncached(app.one_step)("Faces (FFHQ)", 3, 500, 0),
              repeats=5),
     ]

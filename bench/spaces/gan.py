@@ -1,6 +1,6 @@
 """GAN Space: face sampling (targets: one 64x64 sample < 30 ms, a 4x4 grid < 200 ms) and the 2-D lab."""
 
-from bench.harness import Case
+from bench.harness import Case, uncached
 
 
 def cases(app):
@@ -9,9 +9,9 @@ def cases(app):
 
     return [
         Case("StyleGAN2-style: one 64x64 face", lambda: app.stylegan.sample([3])),
-        Case("StyleGAN2-style: 4x4 grid, handler (PNG-ready)", lambda: app.sample_faces("0-15", 1.0, "StyleGAN2-style")),
-        Case("StyleGAN2-style: style mixing, 6 faces", lambda: app.mix_styles(3, 11, 0.8)),
+        Case("StyleGAN2-style: 4x4 grid, handler (PNG-ready)", lambda: uncached(app.sample_faces)("0-15", 1.0, "StyleGAN2-style")),
+        Case("StyleGAN2-style: style mixing, 6 faces", lambda: uncached(app.mix_styles)(3, 11, 0.8)),
         Case("DCGAN: one 64x64 face", lambda: app.dcgan.sample([3])),
-        Case("DCGAN: 4x4 grid, handler (PNG-ready)", lambda: app.sample_faces("0-15", 1.0, "DCGAN (baseline)")),
+        Case("DCGAN: 4x4 grid, handler (PNG-ready)", lambda: uncached(app.sample_faces)("0-15", 1.0, "DCGAN (baseline)")),
         Case("2-D GAN lab: 500 steps, 6 streamed snapshots", run(500), repeats=5),
     ]

@@ -112,11 +112,23 @@ def remember(maxsize: int = 32):
     """Memoize a deterministic handler on its arguments: a page's default view is computed once, not per visitor.
 
     Only for handlers whose outputs follow from their inputs (seeded); a cached result that names a file
-    which has since been removed is computed again.
+    which has since been removed is computed again. Single-flight: visitors who ask for the same arguments while
+    they are being computed wait for that one computation instead of repeating it (a cold start's first page
+    view arrives from many browsers at once).
     """
     def decorate(handler):
         cache: dict = {}
+        computing: dict = {}  # key -> the lock its one computation holds
         lock = threading.Lock()
+
+        def cached(key):
+            with lock:
+                result = cache.pop(key, None)
+                if result is not None:
+                    cache[key] = result  # most recently used last
+            if result is not None and all(Path(v).exists() for v in _paths(result)):
+                return result
+            return None
 
         @functools.wraps(handler)
         def wrapped(*args):
@@ -125,18 +137,25 @@ def remember(maxsize: int = 32):
                 hash(key)
             except TypeError:  # an unhashable input (an upload's array): no caching
                 return handler(*args)
-            with lock:
-                result = cache.pop(key, None)
-                if result is not None:
-                    cache[key] = result  # most recently used last
-            if result is not None and all(Path(v).exists() for v in _paths(result)):
+            result = cached(key)
+            if result is not None:
                 return result
-            result = handler(*args)
             with lock:
-                cache.pop(key, None)
-                cache[key] = result
-                while len(cache) > maxsize:
-                    cache.pop(next(iter(cache)))
+                flight = computing.setdefault(key, threading.Lock())
+            with flight:
+                result = cached(key)  # computed while this caller waited
+                if result is not None:
+                    return result
+                try:
+                    result = handler(*args)
+                finally:
+                    with lock:
+                        computing.pop(key, None)
+                with lock:
+                    cache.pop(key, None)
+                    cache[key] = result
+                    while len(cache) > maxsize:
+                        cache.pop(next(iter(cache)))
             return result
         return wrapped
     return decorate

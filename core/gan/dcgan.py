@@ -13,6 +13,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from core.adversarial.minibatch import minibatch_stddev
 from core.common.seeds import seed_noise
 
 
@@ -54,18 +55,27 @@ class DCGANGenerator(nn.Module, PyTorchModelHubMixin):
 
 
 class DCGANDiscriminator(nn.Module, PyTorchModelHubMixin):
-    """images (B, channels, S, S) in [-1, 1] -> logits (B,)."""
+    """images (B, channels, S, S) in [-1, 1] -> logits (B,).
 
-    def __init__(self, image_size: int = 64, base_channels: int = 64, channels: int = 3):
+    `stddev_group` > 0 appends the minibatch standard deviation (core.adversarial.minibatch) before the last
+    strided convolution, so D can see a batch of look-alikes; that convolution then takes one more input
+    channel, the last one (a D grown from one without it starts identical when that channel's weights are 0).
+    """
+
+    def __init__(self, image_size: int = 64, base_channels: int = 64, channels: int = 3, stddev_group: int = 0):
         super().__init__()
-        self.image_size = image_size
+        self.image_size, self.stddev_group = image_size, stddev_group
         stages = _stages(image_size)
         layers, width = [nn.Conv2d(channels, base_channels, 3, padding=1), nn.LeakyReLU(0.2)], base_channels
-        for _ in range(stages):
-            layers += [nn.Conv2d(width, width * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]  # size / 2
+        for stage in range(stages):
+            extra = 1 if stddev_group and stage == stages - 1 else 0
+            layers += [nn.Conv2d(width + extra, width * 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]  # size / 2
             width *= 2
         self.body = nn.Sequential(*layers)  # (B, w, 4, 4)
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(width * 16, 1))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.body(images)).squeeze(1)
+        if not self.stddev_group:
+            return self.head(self.body(images)).squeeze(1)
+        x = minibatch_stddev(self.body[:-2](images), self.stddev_group)  # at 2x the final 4x4
+        return self.head(self.body[-2:](x)).squeeze(1)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
+from core.adversarial.minibatch import minibatch_stddev
 from core.common.seeds import seed_noise
 
 GAIN = math.sqrt(2)  # leaky ReLU(0.2) with this gain keeps activations at unit variance
@@ -243,18 +244,7 @@ class StyleGANDiscriminator(nn.Module, PyTorchModelHubMixin):
         self.fc = EqualLinear(width[4] * 16, width[4], activation=True)
         self.out = EqualLinear(width[4], 1)
 
-    def minibatch_stddev(self, x: torch.Tensor) -> torch.Tensor:
-        """Append the std of features across a group of samples: lets D see a lack of variety (collapse)."""
-        batch, channels, height, width = x.shape
-        group = min(self.stddev_group, batch)
-        if batch % group:
-            group = 1
-        y = x.float().reshape(group, -1, channels, height, width)
-        y = (y.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (B / group,)
-        y = y.repeat(group)[:, None, None, None].expand(-1, 1, height, width).to(x.dtype)
-        return torch.cat([x, y], dim=1)
-
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = self.blocks(self.from_rgb(images))  # (B, C, 4, 4)
-        x = self.conv(self.minibatch_stddev(x))
+        x = self.conv(minibatch_stddev(x, self.stddev_group))
         return self.out(self.fc(x.flatten(1))).squeeze(1)

@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import threading
 from pathlib import Path
 
 import gradio as gr
@@ -12,7 +11,7 @@ from gradio.utils import get_upload_folder
 from core.common import edge
 from core.common.data import image_source
 from core.common.display import weights_note
-from core.diffusion.model import DiffusionModel, sample
+from core.diffusion.model import DiffusionModel, sample_images
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
 from core.hub import load_pretrained
 from core.which_face_is_real.evidence import TIPS, fake_evidence, overlay, strongest_region
@@ -68,7 +67,7 @@ def make_round(game, truncation):
 
 def diffusion_faces(seeds):
     """(B, 3, S, S) in [0, 1]: one deterministic DDIM walk per seed."""
-    return (sample(diffusion, seeds, steps=DIFFUSION_STEPS).final.clamp(-1, 1) + 1) / 2
+    return sample_images(diffusion, seeds, steps=DIFFUSION_STEPS)
 
 
 def score_line(game):
@@ -123,23 +122,16 @@ def guess(game, side):
 JUDGE_PAIRS = {OUR_GAN: 100, DIFFUSION: 32, STYLEGAN: 100}  # 32 diffusion faces: 25 network calls each
 
 
-judge_lock, judge_results = threading.Lock(), {}
-
-
+@edge.remember(maxsize=1)
 @torch.inference_mode()
 def judge_record() -> dict[str, float]:
     """How good a judge the discriminator is, on JUDGE_PAIRS pairs of each kind: measured once, for these weights,
-    by the first caller; players who finish meanwhile wait for that one measurement rather than repeat it."""
-    with judge_lock:
-        if not judge_results:
-            fakes = list(generator.sample(list(range(10_000, 10_000 + JUDGE_PAIRS[OUR_GAN])), truncation=1.0))
-            diffused = list(diffusion_faces(list(range(10_000, 10_000 + JUDGE_PAIRS[DIFFUSION]))))
-            judge_results.update({
-                OUR_GAN: judge_accuracy(discriminator, real_faces, fakes),
-                DIFFUSION: judge_accuracy(discriminator, real_faces, diffused),
-                STYLEGAN: judge_accuracy(discriminator, real_faces, stylegan_pool[: JUDGE_PAIRS[STYLEGAN]])})
-        return dict(judge_results)
-
+    by the first caller; players who finish meanwhile wait for that one measurement (remember is single-flight)."""
+    fakes = list(generator.sample(list(range(10_000, 10_000 + JUDGE_PAIRS[OUR_GAN])), truncation=1.0))
+    diffused = list(diffusion_faces(list(range(10_000, 10_000 + JUDGE_PAIRS[DIFFUSION]))))
+    return {OUR_GAN: judge_accuracy(discriminator, real_faces, fakes),
+            DIFFUSION: judge_accuracy(discriminator, real_faces, diffused),
+            STYLEGAN: judge_accuracy(discriminator, real_faces, stylegan_pool[: JUDGE_PAIRS[STYLEGAN]])}
 
 
 def measure_judge():
