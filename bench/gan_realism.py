@@ -3,7 +3,8 @@
     python -m bench.gan_realism                                   # the bundled releases
     python -m bench.gan_realism --source pilot=stylegan:outputs/pilot/final --grids outputs/bench-grids
 
-Every source gives the same number of images (default 100): samples of each generator (seeds 10,000 on),
+Every source gives the same number of images (default 100): samples of each generator (seeds 10,000 on, or
+--first_seed: choosing among checkpoints on one draw and confirming on another keeps the choice honest),
 and, in the same run, a real-vs-real floor (held-out FFHQ faces against as many training faces) and NVIDIA's
 StyleGAN pool; with --ceilings 32,64, also other real faces shrunk to those sizes: what a perfect generator of
 that resolution would score. Per source: `detected` (dlib's HOG detector finds a face at 256 px), face-FD and
@@ -69,9 +70,10 @@ def load_source(spec: str):
 
 
 @torch.no_grad()
-def sample_faces(kind: str, model, count: int, psi: float, steps: int = 50) -> tuple[torch.Tensor, float]:
-    """(count, 3, S, S) in [0, 1] from seeds 10,000 on, and milliseconds per image."""
-    seeds = list(range(10_000, 10_000 + count))
+def sample_faces(kind: str, model, count: int, psi: float, steps: int = 50,
+                 first_seed: int = 10_000) -> tuple[torch.Tensor, float]:
+    """(count, 3, S, S) in [0, 1] from seeds `first_seed` on, and milliseconds per image."""
+    seeds = list(range(first_seed, first_seed + count))
     started = time.perf_counter()
     if kind == "diffusion":
         from core.diffusion.model import sample_images
@@ -142,6 +144,8 @@ def main(argv=None) -> None:
                         help=f"a generator to judge (repeatable); default: the releases ({'; '.join(RELEASES)})")
     parser.add_argument("--ceilings", type=lambda text: tuple(int(x) for x in text.split(",") if x), default=(),
                         metavar="32,64", help="also judge real faces shrunk to these sizes (a generator's ceiling)")
+    parser.add_argument("--first_seed", type=int, default=10_000,
+                        help="generators' seeds start here: a fresh draw confirms a checkpoint picked on the default")
     parser.add_argument("--critic_repeats", type=int, default=3, help="critic splits per source (0: no critic)")
     parser.add_argument("--grids", metavar="DIR", help="also write each source's first 32 images as a PNG grid")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
@@ -153,7 +157,7 @@ def main(argv=None) -> None:
     notes.update({ceiling_label(side): f"the best a {side} px generator can do" for side in args.ceilings})
     for spec in args.source or RELEASES:
         label, kind, model, psi = load_source(spec)
-        sources[label], ms = sample_faces(kind, model, len(held_out), psi)
+        sources[label], ms = sample_faces(kind, model, len(held_out), psi, first_seed=args.first_seed)
         notes[label] = f"{ms:.1f} ms/image"
     rows = judge_sources(sources, held_out, args.critic_repeats)
     print(f"Face realism against {len(held_out)} held-out FFHQ faces; every source {len(held_out)} images, at 256 px\n")

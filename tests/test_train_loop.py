@@ -131,6 +131,8 @@ def test_init_from_starts_a_fresh_run_where_a_release_left_off_and_refuses_what_
     toy.main(["--output_dir", str(tmp_path / "warm"), "--init_from", f"model={first['final_dir']}", *fresh])
     cold, warm = metrics(tmp_path / "cold")[0]["loss"], metrics(tmp_path / "warm")[0]["loss"]
     assert warm < 0.5 * cold and warm == pytest.approx(trained, rel=0.5)
+    card = (tmp_path / "warm" / "final" / "README.md").read_text()
+    assert "Started from released weights" in card and str(first["final_dir"]) in card
     with pytest.raises(ValueError, match="MODEL=FOLDER"):
         toy.main(["--output_dir", str(tmp_path / "bad"), "--init_from", f"critic={first['final_dir']}", *fresh])
     with pytest.raises(ValueError, match="cannot grow"):  # 16 channels do not fit in 8

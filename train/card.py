@@ -85,12 +85,15 @@ def render_card(
     config: dict,
     command: list[str] | None = None,
     hardware: str = "",
+    started_from: list[str] | None = None,
     extra: str = "",
 ) -> str:
     """A Hub model card (README.md) with front matter, the training command and final metrics."""
     command = command or [sys.executable.rsplit("/", 1)[-1], "-m", f"train.{recipe}", *sys.argv[1:]]
     metric_rows = "\n".join(f"| {name} | {value:.6g} |" for name, value in sorted(metrics.items()))
     minutes = wall_time_s / 60
+    lineage = ("\n- Started from released weights (`--init_from`): " + ", ".join(f"`{spec}`" for spec in started_from)
+               + "; the steps and time above are this run's alone") if started_from else ""
     front = card_data(title=title, recipe=recipe, data=data, license=license, metrics=metrics)
     body = f"""
 # {title}
@@ -104,7 +107,7 @@ Load it with `core.hub.load_pretrained` (safetensors only) or the class's `from_
 
 - Recipe: `train/{recipe}.py` on the shared Accelerate loop (`train/loop.py`)
 - Data: {data}
-- Steps: {steps} optimizer steps in {minutes:.1f} min wall time{f" on {hardware}" if hardware else ""}
+- Steps: {steps} optimizer steps in {minutes:.1f} min wall time{f" on {hardware}" if hardware else ""}{lineage}
 - Command:
 
 ```bash

@@ -318,7 +318,7 @@ def release_weights(recipe, models, ema, accelerator, output_dir: Path, step: in
         metrics = {**metrics, **({"ema_decay": args.ema_decay} if ema else {})}
         card = dict(description=recipe.description, recipe=recipe.name, data=recipe.data_description,
                     license=recipe.license, steps=step, wall_time_s=wall_time_s, metrics=metrics,
-                    hardware=_hardware(accelerator))
+                    hardware=_hardware(accelerator), started_from=list(args.init_from))
         write_card(final_dir, title=recipe.title, **card)
         for name in recipe.also_release:  # e.g. a GAN's D, in its own folder and Hub repo `<repo>-<name>`
             accelerator.unwrap_model(models[name]).save_pretrained(final_dir / name)
