@@ -135,6 +135,8 @@ def test_init_from_starts_a_fresh_run_where_a_release_left_off_and_refuses_what_
     assert "Started from released weights" in card and str(first["final_dir"]) in card
     with pytest.raises(ValueError, match="MODEL=FOLDER"):
         toy.main(["--output_dir", str(tmp_path / "bad"), "--init_from", f"critic={first['final_dir']}", *fresh])
+    with pytest.raises(FileNotFoundError, match="no released model"):
+        toy.main(["--output_dir", str(tmp_path / "none"), "--init_from", f"model={tmp_path / 'nope'}", *fresh])
     with pytest.raises(ValueError, match="cannot grow"):  # 16 channels do not fit in 8
         toy.main(["--output_dir", str(tmp_path / "small"), "--channels", "8", "--init_from",
                   f"model={first['final_dir']}", *fresh])

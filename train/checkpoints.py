@@ -83,14 +83,16 @@ def model_from_checkpoint(model_class, checkpoint: Path, config_dir: Path):
 
 
 def warm_start(model: torch.nn.Module, folder: Path) -> list[str]:
-    """Load a released model's weights (folder/model.safetensors) into `model`, which may have grown since.
+    """Load a released model's weights into `model`, which may have grown since.
 
-    A tensor that grew (say a convolution given one more input channel) gets the old values in its leading
-    slice and zeros elsewhere, so the grown model starts out computing what the released one did. Returns the
-    names of the tensors that grew or are new (they keep their fresh initialisation when new)."""
-    from safetensors.torch import load_file
-
-    source = load_file(str(Path(folder) / "model.safetensors"))
+    The release is read by its class's own `from_pretrained` (with the release's config: any layout and dtype
+    that loader knows, diffusers' included). A tensor that grew (say a convolution given one more input channel)
+    gets the old values in its leading slice and zeros elsewhere, so the grown model starts out computing what
+    the released one did. Returns the names of the tensors that grew or are new (new ones keep their fresh
+    initialisation)."""
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"--init_from: no released model in {folder}")
+    source = type(model).from_pretrained(str(folder)).state_dict()
     target = model.state_dict()
     unknown = sorted(set(source) - set(target))
     if unknown:
