@@ -89,11 +89,16 @@ def warm_start(model: torch.nn.Module, folder: Path) -> list[str]:
     that loader knows, diffusers' included). A tensor that grew (say a convolution given one more input channel)
     gets the old values in its leading slice and zeros elsewhere, so the grown model starts out computing what
     the released one did. Returns the names of the tensors that grew or are new (new ones keep their fresh
-    initialisation)."""
+    initialisation). A model with a `widen_from(narrow)` method (the DCGAN generator) grows wider through it
+    instead, since zero weights in new channels would never learn."""
     if not Path(folder).is_dir():
         raise FileNotFoundError(f"--init_from: no released model in {folder}")
-    source = type(model).from_pretrained(str(folder)).state_dict()
-    target = model.state_dict()
+    released = type(model).from_pretrained(str(folder))
+    source, target = released.state_dict(), model.state_dict()
+    widen = getattr(model, "widen_from", None)  # a model that knows how to grow wider while computing the same
+    if widen is not None and any(source[name].shape != tensor.shape for name, tensor in target.items() if name in source):
+        widen(released)
+        return sorted(name for name, tensor in target.items() if name not in source or source[name].shape != tensor.shape)
     unknown = sorted(set(source) - set(target))
     if unknown:
         raise ValueError(f"{folder}: weights {unknown[:3]} have no place in {type(model).__name__}")

@@ -75,7 +75,7 @@ class GanRecipe(Recipe):
             return {"generator": FastGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                     "discriminator": FastGANDiscriminator(image_size=size, base_channels=width)}
         return {"generator": DCGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
-                "discriminator": DCGANDiscriminator(image_size=size, base_channels=width,
+                "discriminator": DCGANDiscriminator(image_size=size, base_channels=self.args.d_base_channels or width,
                                                     stddev_group=self.args.stddev_group)}
 
     def generate(self, generator, z):
@@ -148,6 +148,7 @@ def parse_args(argv=None):
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
     group.add_argument("--latent_dim", type=int, default=128, help="size of z")
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
+    group.add_argument("--d_base_channels", type=int, default=None, help="dcgan: D's width (default: G's)")
     group.add_argument("--stddev_group", type=int, default=0,
                        help="dcgan: minibatch standard deviation in D over groups of this size (0: off; StyleGAN's D: 4)")
     group.add_argument("--channel_base", type=int, default=1024,

@@ -53,6 +53,51 @@ class DCGANGenerator(nn.Module, PyTorchModelHubMixin):
         codes = seed_noise(seeds, self.latent_dim).to(self.to_rgb.weight.device)
         return (self(codes * truncation) + 1) / 2
 
+    @torch.no_grad()
+    def widen_from(self, narrow: DCGANGenerator, seed: int = 0) -> None:
+        """Become a wider copy of `narrow` that computes exactly its images (Net2WiderNet, Chen et al. 2016).
+
+        Every feature channel of `narrow` is repeated `factor` times (weights, biases and batch-norm statistics
+        copied, so the copies stay equal in train and eval mode), and the next layer's weights on the copies are
+        random shares of the old weight that sum to it: the output is unchanged, yet the copies get different
+        gradients and grow apart as training goes on (equal shares, or zeros in new channels, would never)."""
+        layers = lambda g: [m for m in g.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))]  # noqa: E731
+        norms = lambda g: [m for m in g.modules() if isinstance(m, nn.BatchNorm2d)]  # noqa: E731
+        mine, theirs = layers(self), layers(narrow)
+        if (self.latent_dim, self.image_size) != (narrow.latent_dim, narrow.image_size) or len(mine) != len(theirs):
+            raise ValueError("widen_from: the narrow generator needs the same latent_dim and image_size")
+        factor = self.to_rgb.in_channels // narrow.to_rgb.in_channels
+        if factor < 1 or self.to_rgb.in_channels != factor * narrow.to_rgb.in_channels:
+            raise ValueError(f"widen_from: base_channels must be a whole multiple of the narrow one's, got "
+                             f"{self.to_rgb.in_channels} from {narrow.to_rgb.in_channels}")
+        rng = torch.Generator().manual_seed(seed)
+
+        def repeat_out(tensor, dim, spatial=1):  # channel c of the wide layer is channel c % old of the narrow one
+            shape = list(tensor.shape)
+            grouped = tensor.reshape(shape[:dim] + [shape[dim] // spatial, spatial] + shape[dim + 1:])
+            grouped = torch.cat([grouped] * factor, dim=dim)
+            return grouped.reshape(shape[:dim] + [shape[dim] * factor] + shape[dim + 1:])
+
+        def share_in(tensor, dim):  # split each old input weight into `factor` random positive shares
+            wide = torch.cat([tensor] * factor, dim=dim)
+            shares = torch.rand(wide.shape, generator=rng) + 0.5
+            total = sum(shares.narrow(dim, i * tensor.shape[dim], tensor.shape[dim]) for i in range(factor))
+            return wide * shares / torch.cat([total] * factor, dim=dim)
+
+        for index, (wide, old) in enumerate(zip(mine, theirs, strict=True)):
+            weight, bias = old.weight, old.bias
+            if index > 0:  # its input channels are the previous layer's repeated ones
+                weight = share_in(weight, 0 if isinstance(old, nn.ConvTranspose2d) else 1)
+            if index < len(mine) - 1:  # its output channels get repeated (the Linear's come in 4x4 blocks)
+                out_dim, spatial = (1, 1) if isinstance(old, nn.ConvTranspose2d) else (0, 16 if index == 0 else 1)
+                weight, bias = repeat_out(weight, out_dim, spatial), repeat_out(bias, 0, spatial)
+            wide.weight.copy_(weight)
+            wide.bias.copy_(bias)
+        for wide, old in zip(norms(self), norms(narrow), strict=True):
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                getattr(wide, name).copy_(torch.cat([getattr(old, name)] * factor))
+            wide.num_batches_tracked.copy_(old.num_batches_tracked)
+
 
 class DCGANDiscriminator(nn.Module, PyTorchModelHubMixin):
     """images (B, channels, S, S) in [-1, 1] -> logits (B,).
