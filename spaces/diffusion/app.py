@@ -20,10 +20,10 @@ from core.hub import load_pretrained
 
 DIGITS_REPO, FACES_REPO = "manifold-lab/digits-diffusion", "manifold-lab/faces-diffusion"
 GAN_REPO = "manifold-lab/dcgan-faces"  # the gan Space's default faces: the best of ours by the face judge
-# `python -m bench.gan_realism` (2026-12-02, 100 samples vs 100 held-out FFHQ faces): how often dlib's detector
+# `python -m bench.gan_realism` (2026-12-03, 100 samples vs 100 held-out FFHQ faces): how often dlib's detector
 # finds a face, and the gap of dlib's face-embedding FD (0 = real photos, 1 = NVIDIA's StyleGAN).
 FACE_JUDGE = {"diffusion": "a face detected in 96% of samples, gap 1.34 (50 DDIM steps)",
-              "gan": "a face detected in 99% of samples, gap 2.09"}
+              "gan": "a face detected in 97% of samples, gap 1.49"}
 MAX_SEEDS, MAX_STEPS = 16, 250
 SAMPLERS = {"DDIM (deterministic)": "ddim", "DDPM (ancestral, fresh noise each step)": "ddpm"}
 

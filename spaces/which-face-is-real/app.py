@@ -19,7 +19,7 @@ from core.which_face_is_real.game import LABELS, ROUNDS_PER_GAME, Game, RoundMak
 from core.which_face_is_real.stats import AnswerLog
 
 # Our fakes come from the DCGAN, the better of our two face GANs by the face judge (bench.gan_realism: dlib
-# finds a face in 99% of its samples, 2% of the StyleGAN2-style one's), with its own discriminator as the judge.
+# finds a face in 97% of its samples, 2% of the StyleGAN2-style one's), with its own discriminator as the judge.
 GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/dcgan-faces", "manifold-lab/dcgan-faces-discriminator"
 # The diffusion Space's face DDPM: by the same judge, the nearest of all our models to real faces.
 DIFFUSION_REPO, DIFFUSION_STEPS = "manifold-lab/faces-diffusion", 25
@@ -32,7 +32,7 @@ CSS = ".quiz-face img { width: 100% !important; height: 100% !important; object-
 DESCRIPTION = f"""# 🕵️ Which face is real?
 Each round shows two faces, **A** and **B**: one is a photo from FFHQ, the other was generated. Pick the
 real one. After each guess, see where the GAN's discriminator found a fake, and what to look for there.
-**{OUR_GAN}**: our DCGAN, trained here on 900 faces for 22,600 steps on a CPU, shown at its 64x64.
+**{OUR_GAN}**: our DCGAN, trained here on 900 faces for 39,200 steps on a CPU, shown at its 64x64.
 **{DIFFUSION}**: our face DDPM (the **Diffusion** Space's), trained on the same faces, {DIFFUSION_STEPS} DDIM steps
 per face: no discriminator was ever trained against it, so the GAN's discriminator meets its faces as strangers.
 **{STYLEGAN}**: faces from NVIDIA's StyleGAN, shown at 256x256. Both faces of a round always have the same size
