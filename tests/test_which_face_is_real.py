@@ -232,3 +232,18 @@ def test_the_overlay_shows_both_faces_on_one_scale():
     left, right = image[:, :192].astype(int), image[:, 200:].astype(int)
     assert (left[..., 0] - left[..., 1]).max() <= 1  # no evidence: gray
     assert (right[96, 96, 0] - right[96, 96, 1]) > 100  # the hot spot: red
+
+
+def test_the_judge_verdict_follows_the_measured_numbers():
+    from core.which_face_is_real.game import judge_verdict
+
+    pairs = {"own": 100, "diffusion": 32, "nvidia": 100}
+    names = {"own": "our GAN's fakes", "diffusion": "our diffusion model's", "nvidia": "NVIDIA's"}
+    mixed = judge_verdict({"own": 0.95, "diffusion": 0.97, "nvidia": 0.66}, pairs, "own", names)
+    assert "**95%** of the time against our GAN's fakes (100 pairs)" in mixed
+    assert "**97%** against our diffusion model's (32 pairs)" in mixed
+    assert "Against NVIDIA's it is a much weaker judge" in mixed and "diffusion model's it is" not in mixed
+    both = judge_verdict({"own": 0.98, "diffusion": 0.37, "nvidia": 0.48}, pairs, "own", names)
+    assert "Against our diffusion model's and NVIDIA's it is a much weaker judge" in both
+    neither = judge_verdict({"own": 0.9, "diffusion": 0.85, "nvidia": 0.95}, pairs, "own", names)
+    assert "weaker" not in neither and "about as often as its own" in neither

@@ -181,3 +181,20 @@ def judge_accuracy(discriminator: torch.nn.Module, real_faces: list, fake_faces:
         return torch.cat([discriminator(chunk.float() / 127.5 - 1) for chunk in batch.split(64)])
 
     return float((logits(real_faces) > logits(fake_faces)).float().mean())
+
+
+def judge_verdict(record: dict[str, float], pairs: dict[str, int], own: str, names: dict[str, str] | None = None) -> str:
+    """What the judge's record says, in words that follow the measured numbers: how often it picks the real face
+    against its own generator's fakes and against each stranger's, and which strangers it catches far less often
+    (10 points or more below its own: where a discriminator shows it is no general fake detector).
+    `names` turns a record's keys into words ("our diffusion model's faces")."""
+    names = {key: (names or {}).get(key, key) for key in record}
+    strangers = [key for key in record if key != own]
+    listed = "; ".join(f"**{record[key]:.0%}** against {names[key]} ({pairs[key]} pairs)" for key in strangers)
+    text = (f"How good a judge is it? It picks the real face **{record[own]:.0%}** of the time against "
+            f"{names[own]} ({pairs[own]} pairs), the fakes it was trained to catch; {listed} (50% is a coin).")
+    weaker = [names[key] for key in strangers if record[key] <= record[own] - 0.10]
+    if weaker:
+        return text + (f" Against {' and '.join(weaker)} it is a much weaker judge: a discriminator learns its own "
+                       "generator's mistakes, and is no general fake detector.")
+    return text + " Here it catches the strangers' fakes about as often as its own."

@@ -15,7 +15,14 @@ from core.diffusion.model import DiffusionModel, sample_images
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
 from core.hub import load_pretrained
 from core.which_face_is_real.evidence import TIPS, fake_evidence, overlay, strongest_region
-from core.which_face_is_real.game import LABELS, ROUNDS_PER_GAME, Game, RoundMaker, judge_accuracy
+from core.which_face_is_real.game import (
+    LABELS,
+    ROUNDS_PER_GAME,
+    Game,
+    RoundMaker,
+    judge_accuracy,
+    judge_verdict,
+)
 from core.which_face_is_real.stats import AnswerLog
 
 # Our fakes come from the DCGAN, the better of our two face GANs by the face judge (bench.gan_realism: dlib
@@ -120,6 +127,7 @@ def guess(game, side):
 
 
 JUDGE_PAIRS = {OUR_GAN: 100, DIFFUSION: 32, STYLEGAN: 100}  # 32 diffusion faces: 25 network calls each
+JUDGE_NAMES = {OUR_GAN: "our GAN's fakes", DIFFUSION: "our diffusion model's", STYLEGAN: "NVIDIA's"}
 
 
 @edge.remember(maxsize=1)
@@ -149,10 +157,7 @@ def summary(game):
 | the GAN's discriminator, on your {ROUNDS_PER_GAME} pairs | {game.discriminator_score / ROUNDS_PER_GAME:.0%} |
 
 {"You beat the discriminator!" if game.score > game.discriminator_score else "The discriminator did at least as well as you."}
-How good a judge is it? It picks the real face **{judge[OUR_GAN]:.0%}** of the time against our GAN's fakes
-({JUDGE_PAIRS[OUR_GAN]} pairs), the ones it was trained to catch, but **{judge[DIFFUSION]:.0%}** against our diffusion
-model's ({JUDGE_PAIRS[DIFFUSION]} pairs) and **{judge[STYLEGAN]:.0%}** against NVIDIA's ({JUDGE_PAIRS[STYLEGAN]} pairs;
-50% is a coin): a discriminator only knows its own generator's mistakes, it is no general fake detector."""
+{judge_verdict(judge, JUDGE_PAIRS, OUR_GAN, JUDGE_NAMES)}"""
 
 
 with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.common.edge.CACHE_EXPIRY)
