@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from core.gan.stylegan import StyleGANDiscriminator
-from core.which_face_is_real.game import ROUNDS_PER_GAME, SIDES, Game, RoundMaker, face_array
+from core.which_face_is_real.game import ROUNDS_PER_GAME, SIDES, Game, RoundMaker, face_array, judge_verdict
 from core.which_face_is_real.stats import AnswerLog
 from spaces.registry import discover, load_app_module
 
@@ -235,8 +235,6 @@ def test_the_overlay_shows_both_faces_on_one_scale():
 
 
 def test_the_judge_verdict_follows_the_measured_numbers():
-    from core.which_face_is_real.game import judge_verdict
-
     pairs = {"own": 100, "diffusion": 32, "nvidia": 100}
     names = {"own": "our GAN's fakes", "diffusion": "our diffusion model's", "nvidia": "NVIDIA's"}
     mixed = judge_verdict({"own": 0.95, "diffusion": 0.97, "nvidia": 0.66}, pairs, "own", names)

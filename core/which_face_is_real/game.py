@@ -187,7 +187,7 @@ def judge_verdict(record: dict[str, float], pairs: dict[str, int], own: str, nam
     """What the judge's record says, in words that follow the measured numbers: how often it picks the real face
     against its own generator's fakes and against each stranger's, and which strangers it catches far less often
     (10 points or more below its own: where a discriminator shows it is no general fake detector).
-    `names` turns a record's keys into words ("our diffusion model's faces")."""
+    `names` turns a record's keys into words (the quiz: "our diffusion model's")."""
     names = {key: (names or {}).get(key, key) for key in record}
     strangers = [key for key in record if key != own]
     listed = "; ".join(f"**{record[key]:.0%}** against {names[key]} ({pairs[key]} pairs)" for key in strangers)

@@ -27,8 +27,8 @@ SCALE = 2  # 64x64 samples are shown at 2x, nearest neighbour, so pixels stay pi
 DESCRIPTION = """# 🎭 GANs: the discriminator is a learned loss
 A generator G turns random codes into images; a discriminator D learns to tell them from real data, and G
 follows D's gradient. The faces come from a small **StyleGAN2-style** generator (mapping network z → w,
-modulated convolutions, noise inputs; 25 minutes of training here) and a **DCGAN** (39,200 steps, about 7.5 hours
-of CPU), both on 900 FFHQ faces. Judged by a face detector, the DCGAN is the better one here (a face
+modulated convolutions, noise inputs; 25 minutes of training here) and a **DCGAN** (39,200 steps: 5.2 hours of one
+CPU thread, then 2.3 of two), both on 900 FFHQ faces. Judged by a face detector, the DCGAN is the better one here (a face
 in 97% of its samples against 2%): the StyleGAN2-style model is what its tabs explain (w, style mixing,
 projection, GANSpace), not yet a good face model. In the **2-D lab** the data are points, so you can watch
 the whole game."""
