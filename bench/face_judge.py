@@ -12,31 +12,18 @@ Install: `pip install -r bench/requirements.txt` (dlib-bin, face-recognition-mod
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from core.common.distribution_metrics import bootstrap_interval, feature_fd, kernel_distance
+from core.common.face_alignment import dlib_models
 
 JUDGE_SIZE = 256  # samples are upscaled (bicubic) to this before the detector and the embedding
 
 
-@cache
-def models():
-    """(detector, 68-landmark predictor, face-recognition ResNet), loaded once from face-recognition-models."""
-    import dlib
-
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None:
-        raise ModuleNotFoundError("pip install -r bench/requirements.txt (face-recognition-models, dlib-bin)")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"  # its __init__ needs pkg_resources
-    return (dlib.get_frontal_face_detector(),
-            dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat")),
-            dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat")))
+models = dlib_models  # (detector, 68-landmark predictor, face-recognition ResNet), loaded once
 
 
 def to_judge(image) -> np.ndarray:
@@ -102,3 +89,36 @@ def with_gaps(scores: list[FaceScore], floor: str, nvidia: str) -> list[FaceScor
     by_name = {s.source: s for s in scores}
     low, high = by_name[floor].fd, by_name[nvidia].fd
     return [FaceScore(**{**s.__dict__, "gap": (s.fd - low) / (high - low)}) for s in scores]
+
+
+def box_landmarks(image) -> np.ndarray:
+    """68 landmarks (68, 2) in units of the face box (0..1 across the detected box; the fixed FFHQ box if none)."""
+    _, predictor, _ = models()
+    pixels = to_judge(image)
+    box = find_face(pixels) or fixed_box()
+    shape = predictor(pixels, box)
+    points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
+    return (points - [box.left(), box.top()]) / [max(box.width(), 1), max(box.height(), 1)]
+
+
+def mixing_keeps_coarse(coarse, fine, mixed) -> bool:
+    """Style mixing's test: do the mix's landmarks (face geometry) lie closer to the coarse source's than the fine's?"""
+    a, b, m = (box_landmarks(image) for image in (coarse, fine, mixed))
+    return float(np.linalg.norm(m - a, axis=1).mean()) < float(np.linalg.norm(m - b, axis=1).mean())
+
+
+def nearest_distances(features: np.ndarray, bank: np.ndarray) -> np.ndarray:
+    """Each row's Euclidean distance to its nearest row of `bank` (face embeddings), in blocks."""
+    bank_norms = (bank**2).sum(1)
+    out = []
+    for start in range(0, len(features), 512):
+        block = features[start : start + 512]
+        squared = (block**2).sum(1)[:, None] + bank_norms[None] - 2 * block @ bank.T
+        out.append(np.sqrt(np.maximum(squared.min(1), 0)))
+    return np.concatenate(out)
+
+
+def copying_ratio(samples: np.ndarray, held_out: np.ndarray, training: np.ndarray) -> float:
+    """Median nearest-training-face distance of the samples over that of held-out real faces (Kynkäänniemi-style
+    memorisation check): below 1, samples sit closer to the training faces than new real faces do."""
+    return float(np.median(nearest_distances(samples, training)) / np.median(nearest_distances(held_out, training)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import shutil
@@ -82,6 +83,13 @@ def model_from_checkpoint(model_class, checkpoint: Path, config_dir: Path):
     return model.eval()
 
 
+def _config_fits(model_class, folder: Path) -> bool:
+    """Does the release's config.json name exactly the arguments of `model_class`? (else it is another kind of model:
+    a release's config holds every argument, so a DCGAN's lacks the style-based one's w_dim)"""
+    config = json.loads((folder / "config.json").read_text()) if (folder / "config.json").exists() else {}
+    return set(config) == set(inspect.signature(model_class.__init__).parameters) - {"self"}
+
+
 def warm_start(model: torch.nn.Module, folder: Path) -> list[str]:
     """Load a released model's weights into `model`, which may have grown since.
 
@@ -90,9 +98,14 @@ def warm_start(model: torch.nn.Module, folder: Path) -> list[str]:
     gets the old values in its leading slice and zeros elsewhere, so the grown model starts out computing what
     the released one did. Returns the names of the tensors that grew or are new (new ones keep their fresh
     initialisation). A model with a `widen_from(narrow)` method (the DCGAN generator) grows wider through it
-    instead, since zero weights in new channels would never learn."""
+    instead, since zero weights in new channels would never learn. A model with `adopts` (a class) and
+    `adopt(other)` starts from a release of that other class when the folder's config is not its own."""
     if not Path(folder).is_dir():
         raise FileNotFoundError(f"--init_from: no released model in {folder}")
+    adopts = getattr(model, "adopts", None)  # a model that can start as a copy of another kind (style-based DCGAN)
+    if adopts is not None and not _config_fits(type(model), Path(folder)):
+        model.adopt(adopts.from_pretrained(str(folder)))
+        return sorted(model.state_dict())
     released = type(model).from_pretrained(str(folder))
     source, target = released.state_dict(), model.state_dict()
     widen = getattr(model, "widen_from", None)  # a model that knows how to grow wider while computing the same

@@ -1,8 +1,11 @@
-"""GAN recipe: DCGAN, StyleGAN2-style or FastGAN, with differentiable augmentation; the non-saturating loss and
+"""GAN recipe: DCGAN, style-based DCGAN, StyleGAN2-style or FastGAN, with differentiable augmentation; the non-saturating loss and
 lazy R1 (DCGAN, StyleGAN), or the hinge loss and D's self-supervised reconstruction (FastGAN).
 
     python -m train.gan --arch stylegan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/stylegan-faces
     python -m train.gan --arch fastgan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/fastgan-faces
+    python -m train.gan --arch style-dcgan --data outputs/data/faces64.npz --init_from generator=core/bundled_weights/dcgan-faces \
+        --init_from discriminator=core/bundled_weights/dcgan-faces-discriminator --base_channels 64 --d_base_channels 32 \
+        --z_fade_steps 3000 --output_dir outputs/style-dcgan-faces
 
 The release is the EMA of G in final/, and D (live weights) in final/discriminator/ for the quiz.
 """
@@ -17,6 +20,7 @@ from core.adversarial.realism import realism_accuracy
 from core.common.data import ImageFolder, image_source
 from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
 from core.gan.fastgan import FastGANDiscriminator, FastGANGenerator, reconstruction_loss
+from core.gan.style_dcgan import StyleDCGANGenerator
 from core.gan.stylegan import StyleGANDiscriminator, StyleGANGenerator
 from train.args import common_parser
 from train.loop import Recipe, train
@@ -47,9 +51,12 @@ class GanRecipe(Recipe):
         model = {"dcgan": "A DCGAN (`core.gan.dcgan`)",
                  "stylegan": "A StyleGAN2-style generator and residual discriminator (`core.gan.stylegan`), with "
                              f"style mixing (p {args.style_mixing_prob:g}),",
+                 "style-dcgan": "A style-based DCGAN (`core.gan.style_dcgan`: a mapping network z -> w, a 4x4 constant, "
+                                f"every batch norm's scale and bias from its layer's w; style mixing p {args.style_mixing_prob:g}) "
+                                "and DCGAN's discriminator,",
                  "fastgan": "A FastGAN (`core.gan.fastgan`: skip-layer excitation in G, spectral norm, a "
                             f"self-supervised reconstruction loss on D, weight {args.reconstruction_weight:g})"}[args.arch]
-        names = {"dcgan": "DCGAN", "stylegan": "StyleGAN2-style GAN", "fastgan": "FastGAN"}
+        names = {"dcgan": "DCGAN", "style-dcgan": "Style-based DCGAN", "stylegan": "StyleGAN2-style GAN", "fastgan": "FastGAN"}
         self.title = f"{names[args.arch]}, {args.image_size}x{args.image_size} faces"
         loss = {"vanilla": "the non-saturating loss", "hinge": "the hinge loss", "lsgan": "the least-squares loss"}
         penalty = f", lazy R1 (gamma {args.r1_gamma:g} every {args.r1_every} steps)" if args.r1_gamma > 0 else ""
@@ -71,6 +78,12 @@ class GanRecipe(Recipe):
                     "discriminator": StyleGANDiscriminator(image_size=size, channel_base=self.args.d_channel_base or base,
                                                            max_channels=(self.args.d_channel_base or base) // 4)}
         width = self.args.base_channels
+        if self.args.arch == "style-dcgan":  # z_input: the DCGAN's z layer, faded out as the styles take over
+            return {"generator": StyleDCGANGenerator(latent_dim=self.args.latent_dim, w_dim=self.args.latent_dim,
+                                                     mapping_layers=self.args.mapping_layers, image_size=size,
+                                                     base_channels=width, z_input=self.args.z_fade_steps > 0),
+                    "discriminator": DCGANDiscriminator(image_size=size, base_channels=self.args.d_base_channels or width,
+                                                        stddev_group=self.args.stddev_group)}
         if self.args.arch == "fastgan":
             return {"generator": FastGANGenerator(latent_dim=self.args.latent_dim, image_size=size, base_channels=width),
                     "discriminator": FastGANDiscriminator(image_size=size, base_channels=width)}
@@ -79,12 +92,12 @@ class GanRecipe(Recipe):
                                                     stddev_group=self.args.stddev_group)}
 
     def generate(self, generator, z):
-        if self.args.arch == "stylegan":
+        if self.args.arch in ("stylegan", "style-dcgan"):
             return generator(z, style_mixing_prob=self.args.style_mixing_prob)
         return generator(z)
 
     def build_optimizers(self, models):
-        betas = {"stylegan": (0.0, 0.99), "dcgan": (0.5, 0.99), "fastgan": (0.5, 0.999)}[self.args.arch]  # StyleGAN2: no momentum
+        betas = {"stylegan": (0.0, 0.99), "dcgan": (0.5, 0.99), "style-dcgan": (0.5, 0.99), "fastgan": (0.5, 0.999)}[self.args.arch]  # StyleGAN2: no momentum
         return {name: torch.optim.Adam(model.parameters(), lr=self.args.learning_rate, betas=betas)
                 for name, model in models.items()}
 
@@ -93,6 +106,9 @@ class GanRecipe(Recipe):
 
     def training_step(self, models, real, update):
         generator, discriminator = models["generator"], models["discriminator"]
+        if self.args.arch == "style-dcgan" and self.args.z_fade_steps:  # z's share of the 4x4 input only falls
+            share = getattr(generator, "module", generator).z_share  # (a resumed or continued run keeps its fade)
+            share.fill_(min(int(share), round(1000 * max(0.0, 1 - self.step / self.args.z_fade_steps))))
         z = torch.randn(real.shape[0], self.args.latent_dim, device=real.device)
         loss = self.args.loss
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))), on augmented images
@@ -135,7 +151,7 @@ class GanRecipe(Recipe):
 def parse_args(argv=None):
     parser = common_parser(__doc__)
     group = parser.add_argument_group("gan")
-    group.add_argument("--arch", default="dcgan", choices=["dcgan", "stylegan", "fastgan"],
+    group.add_argument("--arch", default="dcgan", choices=["dcgan", "style-dcgan", "stylegan", "fastgan"],
                        help="generator and discriminator")
     group.add_argument("--loss", default=None, choices=["vanilla", "hinge", "lsgan"],
                        help="GAN loss (default: hinge for fastgan, else vanilla, i.e. non-saturating)")
@@ -148,13 +164,18 @@ def parse_args(argv=None):
     group.add_argument("--image_size", type=int, default=64, help="training resolution (a power of two)")
     group.add_argument("--latent_dim", type=int, default=128, help="size of z")
     group.add_argument("--base_channels", type=int, default=32, help="width at the highest resolution")
-    group.add_argument("--d_base_channels", type=int, default=None, help="dcgan: D's width (default: G's)")
+    group.add_argument("--d_base_channels", type=int, default=None, help="dcgan, style-dcgan: D's width (default: G's)")
     group.add_argument("--stddev_group", type=int, default=0,
                        help="dcgan: minibatch standard deviation in D over groups of this size (0: off; StyleGAN's D: 4)")
     group.add_argument("--channel_base", type=int, default=1024,
                        help="stylegan: width at resolution r is min(channel_base / 4, channel_base / r)")
     group.add_argument("--d_channel_base", type=int, default=None, help="stylegan: D's channel_base (default: G's)")
-    group.add_argument("--mapping_layers", type=int, default=4, help="stylegan: depth of the mapping network z -> w")
+    group.add_argument("--mapping_layers", type=int, default=None,
+                       help="stylegan, style-dcgan: depth of the mapping network z -> w (default 4; style-dcgan 2, "
+                            "as StyleGAN2-ADA's setting for new data sets)")
+    group.add_argument("--z_fade_steps", type=int, default=0,
+                       help="style-dcgan: keep DCGAN's z input (to start from a DCGAN release) and fade it out over "
+                            "this many steps, so the styles alone make the face (0: no z input)")
     group.add_argument("--noise", default="on", choices=["on", "off"], help="stylegan: per-pixel noise inputs")
     group.add_argument("--style_mixing_prob", type=float, default=0.9, help="stylegan: style mixing regularisation")
     group.add_argument("--r1_gamma", type=float, default=None,
@@ -166,6 +187,8 @@ def parse_args(argv=None):
         args.loss = "hinge" if args.arch == "fastgan" else "vanilla"
     if args.augment is None:
         args.augment = ("color", "translation") if args.arch == "fastgan" else ("color", "translation", "cutout")
+    if args.mapping_layers is None:
+        args.mapping_layers = 2 if args.arch == "style-dcgan" else 4
     if args.r1_gamma is None:
         args.r1_gamma = 0.0 if args.arch == "fastgan" else 0.1
     return args

@@ -1,6 +1,7 @@
 """Image data sources for trainers, one `--data` grammar for every recipe; a stable split.
 
     ../shared/data/faces/ffhq256    a folder of images (recursive)
+    outputs/data/faces64.npz        an aligned face set (train.face_data): its own train/val split
     mnist:../shared/data/mnist      MNIST's idx files (split "val" is MNIST's test set)
     hub:user/dataset                a Hub dataset stored as image files
     synthetic:discs                 a tiny seeded set made on the spot (core.common.synthetic), for tests
@@ -201,8 +202,22 @@ def mnist_images(root: str, split: str, **kwargs) -> TensorImages:
     return TensorImages(torch.from_numpy(images.copy()).float().div(255)[:, None], mode=kwargs.pop("mode", "L"), **kwargs)
 
 
+def face_set(path: str, split: str = "all", **kwargs) -> TensorImages:
+    """An aligned face set written by `train.face_data`, with the split it was written with (not re-drawn)."""
+    with np.load(path) as arrays:
+        images, splits = arrays["images"], arrays["split"]
+    if split != "all":
+        if split not in ("train", "val"):
+            raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+        images = images[splits == split]
+    kwargs.pop("val_fraction", None)
+    return TensorImages(torch.from_numpy(images).permute(0, 3, 1, 2).float().div(255), **kwargs)
+
+
 def image_source(spec: str, **folder_kwargs) -> ImageFolder | TensorImages:
     """A trainer's `--data` argument (the grammar in the module docstring) -> a data set of images."""
+    if spec.endswith(".npz"):
+        return face_set(spec, **folder_kwargs)
     if spec.startswith("hub:"):
         return hub_image_folder(spec.removeprefix("hub:"), **folder_kwargs)
     if spec.startswith("mnist:"):

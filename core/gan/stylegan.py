@@ -55,12 +55,13 @@ class EqualConv2d(nn.Module):
 
 
 class MappingNetwork(nn.Module):
-    """z (B, latent_dim) -> w (B, w_dim): normalise z, then an MLP that learns at 1% of the rate."""
+    """z (B, latent_dim) -> w (B, w_dim): normalise z, then an MLP that learns at `lr_multiplier` of the rate
+    (StyleGAN: 1% of its 0.0025; a recipe with a 10x smaller rate gives it 10%)."""
 
-    def __init__(self, latent_dim: int, w_dim: int, layers: int):
+    def __init__(self, latent_dim: int, w_dim: int, layers: int, lr_multiplier: float = 0.01):
         super().__init__()
         widths = [latent_dim] + [w_dim] * layers
-        self.layers = nn.Sequential(*[EqualLinear(a, b, lr_multiplier=0.01, activation=True)
+        self.layers = nn.Sequential(*[EqualLinear(a, b, lr_multiplier=lr_multiplier, activation=True)
                                       for a, b in zip(widths[:-1], widths[1:], strict=True)])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
