@@ -16,7 +16,7 @@ def test_shapes_at_each_resolution(size):
     images = generator(torch.randn(3, 8))
     assert images.shape == (3, 3, size, size) and images.abs().max() <= 1
     assert discriminator(images).shape == (3,)
-    logits, (whole, whole_target), (part, part_target) = discriminator.reconstruct(images, quarter=3)
+    logits, (whole, whole_target), (part, part_target) = discriminator(images, output="reconstruct", quarter=3)
     assert logits.shape == (3, 25) and whole.shape == whole_target.shape == part.shape == part_target.shape == (3, 3, 32, 32)
     # quarter 3 is the bottom-right quarter of the image, brought to the decoder's size
     expected = torch.nn.functional.interpolate(images[:, :, size // 2 :, size // 2 :], size=32, mode="area")
@@ -25,6 +25,31 @@ def test_shapes_at_each_resolution(size):
         FastGANGenerator(image_size=48)
     with pytest.raises(ValueError, match=">= 32"):
         FastGANDiscriminator(image_size=16)
+
+
+def test_every_output_of_d_goes_through_forward_and_the_logit_is_the_mean_patch(tmp_path):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    torch.manual_seed(0)
+    discriminator = FastGANDiscriminator(image_size=32, base_channels=4).eval()
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    patches = discriminator(images, output="patches")
+    assert patches.shape == (2, 25) and torch.allclose(discriminator(images), patches.mean(dim=1))
+    assert torch.equal(discriminator(images, output="reconstruct", quarter=1)[0], patches)
+    with pytest.raises(ValueError, match="output must be one of"):
+        discriminator(images, output="features")
+    with pytest.raises(ValueError, match="quarter must be 0..3"):
+        discriminator(images, output="reconstruct", quarter=4)
+    # the wrapper used on several processes has only forward: the recipe's calls all reach D through it
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        wrapped = DistributedDataParallel(discriminator.train())
+        logits, *pairs = wrapped(images, output="reconstruct", quarter=2)
+        (reconstruction_loss(pairs) + wrapped(images, output="patches").mean() + logits.mean()).backward()
+        assert all(p.grad is not None for p in discriminator.parameters())
+    finally:
+        dist.destroy_process_group()
 
 
 def test_the_excitation_gates_every_channel_of_the_high_resolution_map_by_the_low_one():

@@ -53,6 +53,8 @@ def common_parser(description: str) -> FlagParser:
     saving.add_argument("--log_every", type=int, default=10, help="write metrics every N steps")
     saving.add_argument("--report_to", default="jsonl", choices=["jsonl", "tensorboard"], help="extra logger")
     saving.add_argument("--push_to_hub", default=None, metavar="REPO", help="upload the final weights + card here")
+    saving.add_argument("--log_batches", action="store_true",
+                        help="debug: each process writes a hash of every sample it trains on to batches-<process>.jsonl")
     saving.add_argument("--dry_run", action="store_true",
                         help="2 steps, checkpoint and release: checks the plumbing (pass small size flags and "
                              "--data synthetic:<kind> for a run of seconds)")

@@ -114,9 +114,11 @@ class GanRecipe(Recipe):
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))), on augmented images
         fake = self.generate(generator, z).detach()
         if self.args.arch == "fastgan":  # D also rebuilds the real image and a random quarter from its features
-            real_logits, *rebuilt = discriminator.reconstruct(self.augment(real), int(torch.randint(4, ())))
+            # (through D's forward, with output=: the only way into a module wrapped for several processes)
+            real_logits, *rebuilt = discriminator(self.augment(real), output="reconstruct",
+                                                  quarter=int(torch.randint(4, ())))
             reconstruction = reconstruction_loss(rebuilt)
-            d_loss = (discriminator_loss(real_logits, discriminator.patch_logits(self.augment(fake)), loss)
+            d_loss = (discriminator_loss(real_logits, discriminator(self.augment(fake), output="patches"), loss)
                       + self.args.reconstruction_weight * reconstruction)
             metrics = {"d_loss": d_loss.detach(), "reconstruction": reconstruction.detach()}
         else:

@@ -8,6 +8,7 @@ atomic resumable checkpoints, SIGTERM handling, and the release (`save_pretraine
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -165,22 +166,31 @@ def train(recipe: Recipe) -> dict:
         for group in optimizer.param_groups:
             group.setdefault("peak_lr", group["lr"])
     dataset = recipe.build_dataset()
-    sampler = EpochSampler(len(dataset), args.seed)
+    # Every process draws the same seeded order; `prepare` deals its batches out in turn (process i gets batches
+    # i, i + P, ...), so an epoch is `batch_size * num_processes` items. A set smaller than that is one short
+    # batch, completed from its start on the processes that lack one, rather than no batch at all.
+    global_batch = args.batch_size * accelerator.num_processes
     loader = DataLoader(
         dataset,
         batch_size=args.batch_size,
-        sampler=sampler,
-        drop_last=len(dataset) >= args.batch_size,
+        sampler=EpochSampler(len(dataset), args.seed),
+        drop_last=len(dataset) >= global_batch,
         num_workers=args.num_workers,
         generator=torch.Generator().manual_seed(args.seed),  # keeps the global RNG untouched by new epochs
     )
-    if len(loader) == 0:
-        raise ValueError(f"dataset has {len(dataset)} items: too few for batch size {args.batch_size}")
     names = list(models)
     prepared = accelerator.prepare(*models.values(), *optimizers.values(), loader)
     models = dict(zip(names, prepared[: len(names)], strict=True))
     optimizers = dict(zip(optimizers, prepared[len(names) : -1], strict=True))
     loader = prepared[-1]
+    if len(loader) == 0:  # this process's share, after the split
+        raise ValueError(f"dataset has {len(dataset)} items: too few for batch size {args.batch_size}")
+    if accelerator.num_processes > 1:
+        # Weights and data order came from the shared seed; from here each process draws its own noise, latents,
+        # augmentations and random crops (the same draws on every process would repeat one batch's randomness P
+        # times; with RandomCrops, which draws its crops from the global RNG, the processes would train on the
+        # very same crops). A resumed run restores each process's own RNG state.
+        set_seed(args.seed, device_specific=True)  # seed + process index
 
     release = accelerator.unwrap_model(models[recipe.release])
     ema = EMA(release, args.ema_decay) if args.ema_decay > 0 else None
@@ -215,17 +225,19 @@ def train(recipe: Recipe) -> dict:
     start_step, started = progress.step, clock()
     wall_before = previous_wall_time(metrics_path) if progress.step else 0.0
     last_metrics: dict[str, float] = {}
-    stopped_early, last = False, False
+    stopped_early, last, stopping = False, False, False
     bar = tqdm(total=args.max_steps, initial=start_step, disable=not accelerator.is_local_main_process)
 
     # 3. The loop: optimizer steps, each over `gradient_accumulation_steps` batches.
     with StopFlag() as stop:
-        while progress.step < args.max_steps and not stop.requested:
+        while progress.step < args.max_steps and not stopping:
             seen = progress.step * args.gradient_accumulation_steps
             epoch, skip = divmod(seen, batches_per_epoch)
             loader.set_epoch(epoch)
             batches = accelerator.skip_first_batches(loader, skip) if skip else loader
             for batch in batches:
+                if args.log_batches:
+                    log_batch(output_dir, accelerator.process_index, progress.step + 1, batch)
                 for model in models.values():
                     model.train()
                 factor = learning_rate_factor(progress.step, args)
@@ -244,7 +256,9 @@ def train(recipe: Recipe) -> dict:
                 last_metrics = {k: float(v) for k, v in step_metrics.items()}
                 elapsed = clock() - started
                 last = progress.step >= args.max_steps or out_of_time(accelerator, args, wall_before + elapsed)
+                stopping = stop_agreed(accelerator, stop.requested)
                 if progress.step % args.log_every == 0 or last:
+                    last_metrics = mean_over_processes(accelerator, last_metrics)
                     record = {"step": progress.step, "epoch": epoch, **last_metrics,
                               "wall_time_s": round(wall_before + elapsed, 3),
                               "steps_per_s": round((progress.step - start_step) / max(elapsed, 1e-9), 4)}
@@ -256,13 +270,13 @@ def train(recipe: Recipe) -> dict:
                         accelerator.log(last_metrics, step=progress.step)
                 if progress.step % args.sample_every == 0 or last:
                     save_sample_grid(recipe, models, release, ema, accelerator, output_dir, progress.step)
-                if stop.requested or progress.step % args.checkpoint_every == 0 or last:
+                if stopping or progress.step % args.checkpoint_every == 0 or last:
                     save_checkpoint(accelerator, output_dir, progress.step, args.checkpoints_total_limit)
-                if stop.requested or last:
+                if stopping or last:
                     break
             if last:
                 break
-        stopped_early = stop.requested and progress.step < args.max_steps
+        stopped_early = stopping and progress.step < args.max_steps
     bar.close()
 
     summary = {"step": progress.step, "metrics": last_metrics, "output_dir": str(output_dir),
@@ -274,6 +288,41 @@ def train(recipe: Recipe) -> dict:
                                                    wall_before + clock() - started, last_metrics))
     accelerator.end_training()
     return summary
+
+
+def stop_agreed(accelerator: Accelerator, requested: bool) -> bool:
+    """Did a signal reach any process? A signal reaches each process at its own moment; they must stop after the
+    same step, or one waits in the checkpoint's barrier while another waits for gradients, for ever."""
+    if accelerator.num_processes == 1:
+        return requested
+    flag = torch.tensor([float(requested)], device=accelerator.device)
+    return bool(accelerator.reduce(flag, "sum").item() > 0)
+
+
+def mean_over_processes(accelerator: Accelerator, metrics: dict[str, float]) -> dict[str, float]:
+    """Each metric averaged over the processes (each computed it on its own share of the batch); every process
+    must call this at the same step. The mean of a per-process loss is the loss of the whole batch when the
+    shares are equal, as `prepare` makes them; a nonlinear metric (PSNR of the loss) is averaged as it is."""
+    if accelerator.num_processes == 1 or not metrics:
+        return metrics
+    values = torch.tensor(list(metrics.values()), dtype=torch.float32, device=accelerator.device)
+    return dict(zip(metrics, accelerator.reduce(values, "mean").tolist(), strict=True))
+
+
+def log_batch(output_dir: Path, process: int, step: int, batch) -> None:
+    """--log_batches: a short hash of every sample this process trains on, one line per batch, in
+    batches-<process>.jsonl (to check that processes see different data and a resumed run the same)."""
+    parts = [batch] if isinstance(batch, torch.Tensor) else list(batch.values() if isinstance(batch, dict) else batch)
+    tensors = [t.detach().cpu().contiguous() for t in parts if isinstance(t, torch.Tensor)]
+    samples = []
+    for index in range(len(tensors[0]) if tensors else 0):
+        digest = hashlib.sha1()
+        for tensor in tensors:
+            digest.update(tensor[index].numpy().tobytes())
+        samples.append(digest.hexdigest()[:12])
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with (output_dir / f"batches-{process}.jsonl").open("a") as f:
+        f.write(json.dumps({"step": step, "process": process, "samples": samples}) + "\n")
 
 
 def out_of_time(accelerator: Accelerator, args, wall_time_s: float) -> bool:

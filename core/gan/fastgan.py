@@ -134,7 +134,9 @@ class Decoder(nn.Module):
 
 
 class FastGANDiscriminator(nn.Module, PyTorchModelHubMixin):
-    """images (B, 3, S, S) in [-1, 1] -> logits (B,); `reconstruct` also returns the decoders' images."""
+    """images (B, 3, S, S) in [-1, 1] -> logits (B,); `output=` also gives the patch logits or the reconstructions."""
+
+    outputs = ("logit", "patches", "reconstruct")
 
     def __init__(self, image_size: int = 64, base_channels: int = 32):
         super().__init__()
@@ -159,24 +161,33 @@ class FastGANDiscriminator(nn.Module, PyTorchModelHubMixin):
             maps[x.shape[-1]] = x
         return maps  # {S/2: ..., 16: (B, w16, 16, 16), 8: (B, w8, 8, 8)}
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.patch_logits(images).mean(dim=1)
+    def forward(self, images: torch.Tensor, output: str = "logit", quarter: int = 0):
+        """What D computes, chosen by `output`; every use goes through `forward`, since a DistributedDataParallel
+        wrapper (training on several processes) has no other methods and synchronises only what `forward` runs.
 
-    def patch_logits(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 25): one logit per overlapping patch. The hinge loss is taken per patch, as in the paper's code:
-        on the mean, D stops learning from an image once the mean clears the margin, however wrong one patch is
-        (our first pilot's faces kept a smeared band across the eyes that D never pushed against)."""
-        return self.head(self.features(images)[8]).flatten(1)
-
-    def reconstruct(self, images: torch.Tensor, quarter: int):
-        """Patch logits, and (rebuilt whole image, its target), (rebuilt quarter `quarter` of 0..3, its target)."""
+        "logit": (B,) one logit per image, the mean over patches (what the quiz and the G step read).
+        "patches": (B, 25) one logit per overlapping patch. The hinge loss is taken per patch, as in the paper's
+            code: on the mean, D stops learning from an image once the mean clears the margin, however wrong one
+            patch is (our first pilot's faces kept a smeared band across the eyes that D never pushed against).
+        "reconstruct": the patch logits, then (rebuilt whole image, its target) and (rebuilt quarter `quarter`
+            of 0..3, its target), each (B, 3, 32, 32): D's self-supervised task on real images.
+        """
+        if output not in self.outputs:
+            raise ValueError(f"output must be one of {', '.join(self.outputs)}, got {output!r}")
         maps = self.features(images)
+        patches = self.head(maps[8]).flatten(1)  # (B, 25)
+        if output == "logit":
+            return patches.mean(dim=1)
+        if output == "patches":
+            return patches
+        if quarter not in range(4):
+            raise ValueError(f"quarter must be 0..3 (top left, top right, bottom left, bottom right), got {quarter}")
         top, left = divmod(quarter, 2)
-        part = maps[16][:, :, top * 8 : top * 8 + 8, left * 8 : left * 8 + 8]
+        part = maps[16][:, :, top * 8 : top * 8 + 8, left * 8 : left * 8 + 8]  # (B, w16, 8, 8)
         half = images.shape[-1] // 2
         part_target = images[:, :, top * half : top * half + half, left * half : left * half + half]
-        whole = self.decode_whole(maps[8])
-        return (self.head(maps[8]).flatten(1),
+        whole = self.decode_whole(maps[8])  # (B, 3, 32, 32)
+        return (patches,
                 (whole, F.interpolate(images, size=whole.shape[-1], mode="area")),
                 (self.decode_part(part), F.interpolate(part_target, size=whole.shape[-1], mode="area")))
 
