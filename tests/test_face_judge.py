@@ -74,3 +74,25 @@ def test_the_resolution_ceiling_is_other_training_faces_shrunk(tmp_path):
     # built from training faces the floor does not use
     floor_shrunk = torch.nn.functional.interpolate(sets[FLOOR], size=8, mode="area")
     assert not torch.allclose(floor_shrunk, sets[ceiling_label(8)])
+
+
+def test_copying_ratio_is_below_one_for_samples_that_copy_training_faces():
+    from bench.face_judge import copying_ratio, nearest_distances
+
+    rng = np.random.default_rng(0)
+    training, held_out = rng.normal(size=(300, 8)), rng.normal(size=(100, 8))
+    assert nearest_distances(training[:5], training) == pytest.approx(np.zeros(5), abs=1e-6)
+    copies = training[:100] + 0.01 * rng.normal(size=(100, 8))
+    fresh = rng.normal(size=(100, 8))
+    assert copying_ratio(copies, held_out, training) < 0.1
+    assert copying_ratio(fresh, held_out, training) == pytest.approx(1.0, abs=0.15)
+
+
+def test_style_mixing_is_judged_by_where_the_landmarks_lie():
+    from bench.face_judge import box_landmarks, mixing_keeps_coarse
+
+    head = data.astronaut()[0:256, 128:384]
+    turned = np.ascontiguousarray(head[:, ::-1])  # the same face mirrored: other landmark positions
+    points = box_landmarks(head)
+    assert points.shape == (68, 2) and 0 < points.mean() < 1
+    assert mixing_keeps_coarse(head, turned, head) and not mixing_keeps_coarse(head, turned, turned)

@@ -5,13 +5,16 @@ lazy R1 (DCGAN, StyleGAN), or the hinge loss and D's self-supervised reconstruct
     python -m train.gan --arch fastgan --data ../shared/data/faces/ffhq256 --image_size 64 --output_dir outputs/fastgan-faces
     python -m train.gan --arch style-dcgan --data outputs/data/faces64.npz --init_from generator=core/bundled_weights/dcgan-faces \
         --init_from discriminator=core/bundled_weights/dcgan-faces-discriminator --base_channels 64 --d_base_channels 32 \
-        --z_fade_steps 3000 --output_dir outputs/style-dcgan-faces
+        --output_dir outputs/style-dcgan-faces
 
 The release is the EMA of G in final/, and D (live weights) in final/discriminator/ for the quiz.
 """
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import torch
 
 from core.adversarial.diffaugment import diff_augment
@@ -40,6 +43,16 @@ class InMemoryImages(torch.utils.data.Dataset):
         return image.flip(2) if torch.rand(()) < 0.5 else image  # mirrored faces are faces too
 
 
+def face_set_description(path: str) -> str:
+    """A card's data line for a face set from train.face_data: what is in it, how it was split, under which terms."""
+    with np.load(path) as arrays:
+        manifest = json.loads(str(arrays["manifest"]))
+    parts = [f"{counts['credit']}, {counts['licence']}: {counts['train']:,} training faces, {counts['val']:,} held out"
+             for name, counts in manifest["sources"].items()]
+    return (f"`{path}`, faces framed like FFHQ at {manifest['size']}x{manifest['size']} by `python -m train.face_data` "
+            f"(dlib's 68 landmarks; near-duplicates dropped): " + "; ".join(parts) + ". Non-commercial terms apply.")
+
+
 class GanRecipe(Recipe):
     name = "gan"
     release = "generator"
@@ -51,8 +64,9 @@ class GanRecipe(Recipe):
         model = {"dcgan": "A DCGAN (`core.gan.dcgan`)",
                  "stylegan": "A StyleGAN2-style generator and residual discriminator (`core.gan.stylegan`), with "
                              f"style mixing (p {args.style_mixing_prob:g}),",
-                 "style-dcgan": "A style-based DCGAN (`core.gan.style_dcgan`: a mapping network z -> w, a 4x4 constant, "
-                                f"every batch norm's scale and bias from its layer's w; style mixing p {args.style_mixing_prob:g}) "
+                 "style-dcgan": "A style-based DCGAN (`core.gan.style_dcgan`: a mapping network z -> w, the first w as the "
+                                "4x4 input and every batch norm's scale and bias from its layer's w; style mixing p "
+                                f"{args.style_mixing_prob:g}) "
                                 "and DCGAN's discriminator,",
                  "fastgan": "A FastGAN (`core.gan.fastgan`: skip-layer excitation in G, spectral norm, a "
                             f"self-supervised reconstruction loss on D, weight {args.reconstruction_weight:g})"}[args.arch]
@@ -62,7 +76,8 @@ class GanRecipe(Recipe):
         penalty = f", lazy R1 (gamma {args.r1_gamma:g} every {args.r1_every} steps)" if args.r1_gamma > 0 else ""
         self.description = (f"{model} trained with {loss[args.loss]}{penalty} and differentiable augmentation "
                             f"({', '.join(args.augment)}) on both real and generated images.")
-        self.data_description = f"{args.data} at {args.image_size}x{args.image_size} (10% held out for the realism score)"
+        self.data_description = (face_set_description(args.data) if args.data.endswith(".npz") else
+                                 f"{args.data} at {args.image_size}x{args.image_size} (10% held out for the realism score)")
 
     def augment(self, images):
         return diff_augment(images, self.args.augment)
@@ -78,10 +93,10 @@ class GanRecipe(Recipe):
                     "discriminator": StyleGANDiscriminator(image_size=size, channel_base=self.args.d_channel_base or base,
                                                            max_channels=(self.args.d_channel_base or base) // 4)}
         width = self.args.base_channels
-        if self.args.arch == "style-dcgan":  # z_input: the DCGAN's z layer, faded out as the styles take over
-            return {"generator": StyleDCGANGenerator(latent_dim=self.args.latent_dim, w_dim=self.args.latent_dim,
+        if self.args.arch == "style-dcgan":
+            return {"generator": StyleDCGANGenerator(latent_dim=self.args.latent_dim,
                                                      mapping_layers=self.args.mapping_layers, image_size=size,
-                                                     base_channels=width, z_input=self.args.z_fade_steps > 0),
+                                                     base_channels=width),
                     "discriminator": DCGANDiscriminator(image_size=size, base_channels=self.args.d_base_channels or width,
                                                         stddev_group=self.args.stddev_group)}
         if self.args.arch == "fastgan":
@@ -106,9 +121,6 @@ class GanRecipe(Recipe):
 
     def training_step(self, models, real, update):
         generator, discriminator = models["generator"], models["discriminator"]
-        if self.args.arch == "style-dcgan" and self.args.z_fade_steps:  # z's share of the 4x4 input only falls
-            share = getattr(generator, "module", generator).z_share  # (a resumed or continued run keeps its fade)
-            share.fill_(min(int(share), round(1000 * max(0.0, 1 - self.step / self.args.z_fade_steps))))
         z = torch.randn(real.shape[0], self.args.latent_dim, device=real.device)
         loss = self.args.loss
         # (1) Update D: maximize log D(x) + log(1 - D(G(z))), on augmented images
@@ -175,9 +187,6 @@ def parse_args(argv=None):
     group.add_argument("--mapping_layers", type=int, default=None,
                        help="stylegan, style-dcgan: depth of the mapping network z -> w (default 4; style-dcgan 2, "
                             "as StyleGAN2-ADA's setting for new data sets)")
-    group.add_argument("--z_fade_steps", type=int, default=0,
-                       help="style-dcgan: keep DCGAN's z input (to start from a DCGAN release) and fade it out over "
-                            "this many steps, so the styles alone make the face (0: no z input)")
     group.add_argument("--noise", default="on", choices=["on", "off"], help="stylegan: per-pixel noise inputs")
     group.add_argument("--style_mixing_prob", type=float, default=0.9, help="stylegan: style mixing regularisation")
     group.add_argument("--r1_gamma", type=float, default=None,

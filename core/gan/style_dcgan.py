@@ -1,19 +1,22 @@
 """A style-based DCGAN: StyleGAN's generator idea (Karras et al., CVPR 2019) on DCGAN's layers.
 
-StyleGAN v1 without progressive growing: a mapping network turns z into w; the synthesis network starts from a
-learned 4x4 constant, and every normalisation layer takes its scale and bias from that layer's own w (here
-batch norm, as in DCGAN; StyleGAN normalised per instance, "AdaIN"). So the image is made by the styles alone,
-layer by layer: the 4x4 and 8x8 styles set pose and face shape, the 32x32 and 64x64 ones colour and texture,
-and feeding two ws to different layers (style mixing) combines two faces. Mixing regularisation in training
-(a random crossover layer, p 0.9) keeps neighbouring layers from relying on each other's style.
+A mapping network turns z into w, and w drives every layer: the first w is the 4x4 input (as z is in a DCGAN),
+and each layer's batch norm takes its scale and bias from that layer's own w (StyleGAN's "AdaIN" normalised per
+instance; here batch norm, as in DCGAN). Feeding two ws to different layers (style mixing) combines two faces:
+the coarse ones (4x4 and 8x8) set pose and face shape, the fine ones (32x32, 64x64) colour and texture.
+Mixing regularisation in training (a random crossover layer, p 0.9) keeps neighbouring layers from relying on
+each other's w, so the fine layers must learn to use their own.
 
-It can start from a trained DCGAN (`adopt`): the DCGAN's layers are copied, the styles start at the DCGAN's
-batch-norm scales and biases, and its z input (`project`) is faded out during training (`z_share`, set by the
-recipe) while the styles take over. Once `z_share` is 0 the z path is never computed: the face comes from the
-styles alone, which is what makes style mixing more than cosmetic.
+Why the first w enters as the input rather than StyleGAN's learned constant: this generator starts from the
+trained DCGAN (`adopt`), and the mapping network starts as the identity (w = normalised z), so on its first
+step it makes the DCGAN's faces. A version with the constant input, whose z input was faded out over 2,500
+steps while the styles were to take over, collapsed to one face as the fade ended: the styles had not learned
+to carry identity (measured: README of bench/RESULTS.md, style-based DCGAN).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -21,20 +24,22 @@ from torch import nn
 
 from core.common.seeds import seed_noise
 from core.gan.dcgan import DCGANGenerator, _stages
-from core.gan.stylegan import MappingNetwork
+from core.gan.stylegan import EqualLinear
+
+STYLE_LR_MULTIPLIER = 4.0  # the affines learn 4x faster than the rest: at 1x they barely moved in 3,000 steps
 
 
 class StyledBatchNorm(nn.Module):
-    """Batch norm whose per-channel scale and bias are shifted by an affine map of w (conditional BN), then ReLU.
+    """Batch norm whose per-channel scale and bias are shifted by an affine map of w (conditional BN), then ReLU."""
 
-    `normalize=False` for the 4x4 input: batch statistics of a constant would erase it (every sample alike)."""
-
-    def __init__(self, channels: int, w_dim: int, normalize: bool = True):
+    def __init__(self, channels: int, w_dim: int):
         super().__init__()
-        self.norm = nn.BatchNorm2d(channels, affine=False) if normalize else nn.Identity()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
         self.weight = nn.Parameter(torch.ones(channels))  # the scale and bias when the style says nothing
         self.bias = nn.Parameter(torch.zeros(channels))
-        self.style = nn.Linear(w_dim, 2 * channels, bias=False)
+        # equalized learning rate, as StyleGAN's affines (a plain Linear moves sqrt(w_dim) times faster per Adam
+        # step: it scrambled the DCGAN's faces within 500 steps), sped up by STYLE_LR_MULTIPLIER
+        self.style = EqualLinear(w_dim, 2 * channels, lr_multiplier=STYLE_LR_MULTIPLIER)
         nn.init.zeros_(self.style.weight)  # styles start silent: a warm start computes exactly the DCGAN
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -43,37 +48,57 @@ class StyledBatchNorm(nn.Module):
         return torch.relu(self.norm(x) * scale + shift)
 
 
+class ResidualMapping(nn.Module):
+    """z (B, latent_dim) -> w (B, w_dim): normalised z plus an MLP that starts at zero and learns at 1/10 of the
+    rate (StyleGAN: 1/100 of a 10x larger rate). Starting as the identity is what lets a DCGAN's input layer work on w."""
+
+    def __init__(self, latent_dim: int, w_dim: int, layers: int):
+        super().__init__()
+        if latent_dim != w_dim:
+            raise ValueError(f"the residual mapping needs w_dim == latent_dim, got {w_dim} and {latent_dim}")
+        self.layers = nn.ModuleList([EqualLinear(latent_dim, w_dim, lr_multiplier=0.1, activation=i < layers - 1)
+                                     for i in range(layers)])
+        nn.init.zeros_(self.layers[-1].weight)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = z * torch.rsqrt(z.pow(2).mean(dim=1, keepdim=True) + 1e-8)
+        x = z
+        for layer in self.layers:
+            x = layer(x)
+        return z + x
+
+
 class StyleDCGANGenerator(nn.Module, PyTorchModelHubMixin):
     """z (B, latent_dim) -> images (B, channels, S, S) in [-1, 1], with StyleGAN's interface (map, synthesize, mix).
 
     Args:
-        latent_dim: size of z. w_dim: size of w. mapping_layers: depth of the mapping MLP (StyleGAN2-ADA: 2).
+        latent_dim: size of z (and of w). mapping_layers: depth of the mapping MLP (StyleGAN2-ADA: 2).
         image_size: output size, a power of two >= 8. base_channels: DCGAN's width parameter (64: 512 at 4x4).
-        channels: 3 for RGB. z_input: keep DCGAN's z -> 4x4 layer (for a warm start; faded out by `z_share`).
+        channels: 3 for RGB.
     """
 
-    def __init__(self, latent_dim: int = 128, w_dim: int = 128, mapping_layers: int = 2, image_size: int = 64,
-                 base_channels: int = 64, channels: int = 3, z_input: bool = False):
+    def __init__(self, latent_dim: int = 128, mapping_layers: int = 2, image_size: int = 64, base_channels: int = 64,
+                 channels: int = 3):
         super().__init__()
-        self.latent_dim, self.w_dim, self.image_size = latent_dim, w_dim, image_size
+        self.latent_dim = self.w_dim = latent_dim
+        self.image_size = image_size
         stages = _stages(image_size)
         width = base_channels * 2 ** (stages - 1)
-        self.mapping = MappingNetwork(latent_dim, w_dim, mapping_layers, lr_multiplier=0.1)
-        self.register_buffer("w_avg", torch.zeros(w_dim))  # running mean of w: the truncation centre
-        self.constant = nn.Parameter(torch.randn(1, width, 4, 4))
-        if z_input:
-            self.project = nn.Sequential(nn.Linear(latent_dim, width * 16), nn.Unflatten(1, (width, 4, 4)),
-                                         nn.BatchNorm2d(width, affine=False))
-        # thousandths of the 4x4 input that still comes from z (1000 -> 0 while the styles take over)
-        self.register_buffer("z_share", torch.tensor(1000 if z_input else 0))
-        self.norms = nn.ModuleList([StyledBatchNorm(width, w_dim, normalize=False)])  # the input is normalised already
+        self.mapping = ResidualMapping(latent_dim, latent_dim, mapping_layers)
+        self.register_buffer("w_avg", torch.zeros(latent_dim))  # running mean of w: the truncation centre
+        self.project = nn.Sequential(nn.Linear(latent_dim, width * 16), nn.Unflatten(1, (width, 4, 4)))  # the first w
+        self.norms = nn.ModuleList([StyledBatchNorm(width, latent_dim)])
         self.ups = nn.ModuleList()
         for _ in range(stages):
             self.ups.append(nn.ConvTranspose2d(width, width // 2, 4, stride=2, padding=1))  # size x2, width / 2
-            self.norms.append(StyledBatchNorm(width // 2, w_dim))
+            self.norms.append(StyledBatchNorm(width // 2, latent_dim))
             width //= 2
         self.to_rgb = nn.Conv2d(width, channels, 3, padding=1)
-        self.num_ws = len(self.norms)  # one w per resolution: 4, 8, ..., S
+        self.num_ws = len(self.norms)  # one w per resolution: 4 (the input and its style), 8, ..., S
+
+    @property
+    def constant(self) -> torch.Tensor:  # what sampling code reads the device from (StyleGAN's name)
+        return self.to_rgb.weight
 
     def map(self, z: torch.Tensor, truncation: float = 1.0, track_w_avg: bool = False) -> torch.Tensor:
         """z (B, latent_dim) -> w (B, w_dim), pulled towards the mean w by `truncation` (psi)."""
@@ -84,15 +109,12 @@ class StyleDCGANGenerator(nn.Module, PyTorchModelHubMixin):
             self.w_avg.copy_(self.w_avg.lerp(w.detach().float().mean(0), 0.005))
         return self.w_avg.to(w.dtype).lerp(w, truncation) if truncation != 1 else w
 
-    def synthesize(self, ws: torch.Tensor, noise_mode: str = "const", z: torch.Tensor | None = None) -> torch.Tensor:
-        """ws (B, num_ws, w_dim) or w (B, w_dim) for every layer -> images in [-1, 1]. `noise_mode` is accepted
-        for StyleGAN's interface (there is no noise); `z` feeds the fading z input while `z_share` > 0."""
+    def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """ws (B, num_ws, w_dim) or w (B, w_dim) for every layer -> images in [-1, 1] (`noise_mode`: StyleGAN's
+        interface; there is no noise)."""
         if ws.ndim == 2:
             ws = ws[:, None].expand(-1, self.num_ws, -1)
-        x = self.constant.expand(ws.shape[0], -1, -1, -1)  # (B, C, 4, 4)
-        share = float(self.z_share) / 1000
-        if share > 0 and z is not None:
-            x = torch.lerp(x, self.project(z), share)
+        x = self.project(ws[:, 0])  # (B, C, 4, 4)
         for index, norm in enumerate(self.norms):
             if index > 0:
                 x = self.ups[index - 1](x)
@@ -107,55 +129,43 @@ class StyleDCGANGenerator(nn.Module, PyTorchModelHubMixin):
         if style_mixing_prob > 0 and torch.rand(()) < style_mixing_prob:
             crossover = int(torch.randint(1, self.num_ws, ()))
             ws[:, crossover:] = self.map(torch.randn_like(z), truncation)[:, None]
-        return self.synthesize(ws, z=z)
+        return self.synthesize(ws)
 
     def coarse_layers(self, up_to_resolution: int = 8) -> int:
         """How many ws drive resolutions <= `up_to_resolution` (the 'coarse' styles: pose, face shape)."""
-        return int(up_to_resolution).bit_length() - 2
-
-    def _images(self, ws: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
-        return ((self.synthesize(ws, z=codes) + 1) / 2).clamp(0, 1)
+        return int(math.log2(up_to_resolution)) - 1
 
     @torch.no_grad()
     def sample(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
         """One image per seed, in [0, 1]: same seed, same image."""
         codes = seed_noise(seeds, self.latent_dim).to(self.constant.device)
-        return self._images(self.map(codes, truncation), codes)
+        return ((self.synthesize(self.map(codes, truncation)) + 1) / 2).clamp(0, 1)
 
     @torch.no_grad()
     def mix(self, coarse_seed: int, fine_seed: int, crossover: int, truncation: float = 1.0) -> torch.Tensor:
         """Style mixing: layers before `crossover` take w of `coarse_seed`, the rest of `fine_seed`; [0, 1]."""
-        codes = seed_noise([coarse_seed, fine_seed], self.latent_dim).to(self.constant.device)
-        w = self.map(codes, truncation)  # (2, w_dim)
+        w = self.map(seed_noise([coarse_seed, fine_seed], self.latent_dim).to(self.constant.device), truncation)
         ws = w[1].expand(self.num_ws, -1).clone()
         ws[:crossover] = w[0]
-        return self._images(ws[None], codes[:1])
+        return ((self.synthesize(ws[None]) + 1) / 2).clamp(0, 1)
 
     @torch.no_grad()
     def adopt(self, dcgan: DCGANGenerator) -> None:
         """Start as a copy of a trained DCGAN: its layers, its batch-norm statistics, its scales and biases as the
-        styles' starting point, and the 4x4 constant as the DCGAN's input layer at z = 0 (its 'average' face)."""
-        if not hasattr(self, "project"):
-            raise ValueError("adopt: build the generator with z_input=True to start from a DCGAN")
-        linear, first_norm = dcgan.project[0], dcgan.project[2]
+        styles' starting point; its z input layer takes w, which starts as normalised z."""
+        linear = dcgan.project[0]
         if linear.weight.shape != self.project[0].weight.shape or len(dcgan.body) != 3 * len(self.ups):
             raise ValueError("adopt: the DCGAN needs the same latent_dim, image_size and base_channels")
         self.project[0].load_state_dict(linear.state_dict())
-        dcgan_norms = [first_norm] + [m for m in dcgan.body if isinstance(m, nn.BatchNorm2d)]
+        dcgan_norms = [dcgan.project[2]] + [m for m in dcgan.body if isinstance(m, nn.BatchNorm2d)]
         for mine, theirs in zip(self.norms, dcgan_norms, strict=True):
             mine.weight.copy_(theirs.weight)
             mine.bias.copy_(theirs.bias)
-            statistics = mine.norm if isinstance(mine.norm, nn.BatchNorm2d) else self.project[2]  # 4x4: z's own norm
             for name in ("running_mean", "running_var", "num_batches_tracked"):
-                getattr(statistics, name).copy_(getattr(theirs, name))
+                getattr(mine.norm, name).copy_(getattr(theirs, name))
         ups = [m for m in dcgan.body if isinstance(m, nn.ConvTranspose2d)]
         for mine, theirs in zip(self.ups, ups, strict=True):
             mine.load_state_dict(theirs.state_dict())
         self.to_rgb.load_state_dict(dcgan.to_rgb.state_dict())
-        # the DCGAN's normalised 4x4 input at z = 0, with its running statistics: where the fade ends
-        at_zero = linear.bias.view(1, -1, 4, 4)
-        self.constant.copy_((at_zero - first_norm.running_mean.view(1, -1, 1, 1))
-                            * torch.rsqrt(first_norm.running_var.view(1, -1, 1, 1) + first_norm.eps))
-        self.z_share.fill_(1000)
 
     adopts = DCGANGenerator  # what `train.checkpoints.warm_start` reads a release as, when it is not one of ours
