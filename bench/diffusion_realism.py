@@ -3,7 +3,7 @@
     python -m bench.diffusion_realism --faces ../shared/data/faces/ffhq256 --mnist ../shared/data/mnist
 
 Faces: the 10% of FFHQ the trainers held out (same hash split), at 32x32, against 25-step DDIM samples,
-against 250-step DDPM samples, and against our StyleGAN2-style GAN's faces downscaled 64 -> 32 (the same
+against 250-step DDPM samples, and against our DCGAN's faces downscaled 64 -> 32 (the same
 pipeline). Digits: MNIST test digits against samples. 50% = the critic cannot tell; 100% = all caught.
 """
 
@@ -20,7 +20,7 @@ from core.adversarial.realism import realism_accuracy
 from core.common.data import ImageFolder
 from core.diffusion.data import load_images
 from core.diffusion.model import DiffusionModel, sample_images
-from core.gan.stylegan import StyleGANGenerator
+from core.gan.dcgan import DCGANGenerator
 from core.hub import load_pretrained
 
 
@@ -43,7 +43,7 @@ def main(argv=None) -> None:
 
     faces_model, _ = load_pretrained(DiffusionModel, "manifold-lab/faces-diffusion")
     digits_model, _ = load_pretrained(DiffusionModel, "manifold-lab/digits-diffusion")
-    gan, _ = load_pretrained(StyleGANGenerator, "manifold-lab/stylegan-faces")
+    gan, _ = load_pretrained(DCGANGenerator, "manifold-lab/dcgan-faces")
     real_faces = torch.stack(list(ImageFolder(args.faces, size=32, split="val", val_fraction=0.1)))
     real_digits = load_images(args.mnist, 32, "test")[: args.digits_count]
     count = len(real_faces)
@@ -53,7 +53,7 @@ def main(argv=None) -> None:
         rows.append((f"faces: diffusion, {label}", real_faces, faces, f"{ms:.1f} ms/image (batched)"))
     started = time.perf_counter()
     gan_faces = F.interpolate(gan.sample(list(range(10_000, 10_000 + count))), size=(32, 32), mode="area")
-    rows.append(("faces: StyleGAN2-style GAN, 64 -> 32 px", real_faces, gan_faces,
+    rows.append(("faces: DCGAN, 64 -> 32 px", real_faces, gan_faces,
                  f"{(time.perf_counter() - started) / count * 1000:.1f} ms/image (batched)"))
     digits, ms = timed_samples(digits_model, len(real_digits), 25, "ddim")
     rows.append(("digits: diffusion, DDIM, 25 steps", real_digits, digits, f"{ms:.1f} ms/image (batched)"))

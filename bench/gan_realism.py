@@ -40,8 +40,8 @@ from core.common.display import pixel_grid
 from core.hub import load_pretrained
 
 FLOOR, NVIDIA = "real faces (training split)", "NVIDIA StyleGAN"
-RELEASES = ["DCGAN psi 1=dcgan:manifold-lab/dcgan-faces", "StyleGAN2-style psi 1=stylegan:manifold-lab/stylegan-faces",
-            "StyleGAN2-style psi 0.7=stylegan:manifold-lab/stylegan-faces:0.7",
+RELEASES = ["DCGAN psi 1=dcgan:manifold-lab/dcgan-faces", "Style-based DCGAN psi 1=style-dcgan:manifold-lab/style-dcgan-faces",
+            "Style-based DCGAN psi 0.7=style-dcgan:manifold-lab/style-dcgan-faces:0.7",
             "face DDPM, 50 DDIM steps=diffusion:manifold-lab/faces-diffusion"]
 
 
@@ -127,8 +127,13 @@ def real_sets(data: str, reference: str, count: int, size: int = 256,
     training = image_source(data, size=size, split="train", val_fraction=0.1)
     nvidia = ImageFolder(reference, size=size)
     offset = 200  # the quiz shows NVIDIA's first 200: judge others
-    sets = {"held_out": torch.stack([held_out[i] for i in range(min(count, len(held_out)))]),
-            FLOOR: torch.stack([training[i] for i in range(count)]),
+
+    def spread(images, n):  # a face set is ordered by source: take faces evenly over it, so every source is in
+        picks = np.linspace(0, len(images) - 1, n).round().astype(int) if data.endswith(".npz") else range(n)
+        return torch.stack([images[int(i)] for i in picks])
+
+    sets = {"held_out": spread(held_out, min(count, len(held_out))),
+            FLOOR: spread(training, count),
             NVIDIA: torch.stack([nvidia[offset + i] for i in range(count)])}
     if ceilings:
         others = torch.stack([training[count + i] for i in range(min(count, len(training) - count))])

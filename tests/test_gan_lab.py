@@ -33,6 +33,7 @@ def test_mode_count_on_the_ring():
     assert modes_covered(np.tile([[2.0, 0.0]], (100, 1))) == 1  # everything on one mode: collapse
 
 
+@pytest.mark.slow  # 1,500 training steps: the ring's 8 modes are reached only near the end (~10-25 s)
 def test_g_learns_the_ring_with_default_settings():
     snapshots = list(train_lab(LabConfig(steps=1500, snapshot_every=500), clock=lambda: 0.0))  # time stands still
     assert snapshots[0].step == 1 and snapshots[-1].step == 1500
@@ -73,6 +74,7 @@ def lab_outcome(preset: str, seed: int, steps: int | None = None):
     return list(session.run(clock=lambda: 0.0))[-1]
 
 
+@pytest.mark.slow  # two whole lesson runs (2,000 steps) and a third of one: the lesson's claim, ~25 s
 def test_the_minimax_preset_stalls_where_the_non_saturating_one_arrives(seed=0):
     stuck = lab_outcome("Minimax: G's gradient vanishes", seed, steps=500)  # a third of the run: still there
     arrives = lab_outcome("Non-saturating: the same start, G gets there", seed)
@@ -90,6 +92,7 @@ def early_pull(session):
     return last.pull
 
 
+@pytest.mark.slow  # the whole 2,000-step lesson run: collapse shows only at its end (~15 s)
 def test_the_mode_collapse_preset_collapses():
     assert lab_outcome("Mode collapse: D learns too slowly", 0).modes_covered <= 2  # the defaults: 8 (above)
 
@@ -128,7 +131,7 @@ def test_faces_tab_endpoints_and_bad_inputs(served_spaces):
     from PIL import Image
 
     client = Client(f"{served_spaces.url}/gan/", verbose=False)
-    for model in ("StyleGAN2-style", "DCGAN (baseline)"):
+    for model in ("Style-based DCGAN", "DCGAN (baseline)"):
         grid, text = client.predict("10-17", 0.7, model, api_name="/sample_faces")
         assert Image.open(grid).size == (8 * 128 + 7 * 2, 128) and "seeds 10-17" in text  # 128 px tiles, 2 px gaps
     strip = client.predict(1, 7, 5, "spherical in z", api_name="/interpolate")
@@ -138,13 +141,13 @@ def test_faces_tab_endpoints_and_bad_inputs(served_spaces):
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
     for bad, message in (("0-100", "at most 64 seeds"), ("x", "is not a seed"), ("", "no seeds given")):
         with pytest.raises(ValueError, match=message):  # the edge shows it as the message
-            app.sample_faces(bad, 1.0, "StyleGAN2-style")
+            app.sample_faces(bad, 1.0, "Style-based DCGAN")
 
 
 def test_linear_in_w_interpolation_ends_on_the_two_seeds():
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
     strip = np.asarray(app.interpolate_faces(4, 9, 3, "linear in w"), dtype=np.float32)
-    ends = (app.stylegan.sample([4, 9]).permute(0, 2, 3, 1).numpy() * 255)
+    ends = (app.style.sample([4, 9]).permute(0, 2, 3, 1).numpy() * 255)
     first, last = strip[0:128:2, 0:128:2], strip[0:128:2, 260:388:2]  # undo the 2x display, skip the gaps
     assert np.abs(first - ends[0]).max() <= 1 and np.abs(last - ends[1]).max() <= 1
     assert not torch.equal(torch.from_numpy(first), torch.from_numpy(last))

@@ -9,9 +9,9 @@ def cases(app):
         return lambda: list(app.lab_train(None, *settings, False))
 
     return [
-        Case("StyleGAN2-style: one 64x64 face", lambda: app.stylegan.sample([3])),
-        Case("StyleGAN2-style: 4x4 grid, handler (PNG-ready)", lambda: uncached(app.sample_faces)("0-15", 1.0, "StyleGAN2-style")),
-        Case("StyleGAN2-style: style mixing, 6 faces", lambda: uncached(app.mix_styles)(3, 11, 0.8)),
+        Case("Style-based DCGAN: one 64x64 face", lambda: app.style.sample([3])),
+        Case("Style-based DCGAN: 4x4 grid, handler (PNG-ready)", lambda: uncached(app.sample_faces)("0-15", 1.0, "Style-based DCGAN")),
+        Case("Style-based DCGAN: style mixing, 6 faces", lambda: uncached(app.mix_styles)(3, 11, 0.8)),
         Case("DCGAN: one 64x64 face", lambda: app.dcgan.sample([3])),
         Case("DCGAN: 4x4 grid, handler (PNG-ready)", lambda: uncached(app.sample_faces)("0-15", 1.0, "DCGAN (baseline)")),
         Case("2-D GAN lab: 500 steps, streamed snapshots", run(500), repeats=5),

@@ -1,4 +1,4 @@
-"""GANs: a discriminator is a learned loss. StyleGAN-style faces by seed; the 2-D GAN lab trains G and D live."""
+"""GANs: a discriminator is a learned loss. Style-based faces by seed; the 2-D GAN lab trains G and D live."""
 
 from pathlib import Path
 
@@ -16,27 +16,27 @@ from core.gan.lab import DISTRIBUTIONS, LAB_PRESETS, MAX_SECONDS, MAX_STEPS, OPT
 from core.gan.lab_figures import game_figure, loss_figure
 from core.gan.projection import face_guide, interpolate_ws, move_along, project, square_crop, w_pca
 from core.gan.sampling import PATHS, interpolate, style_mixing_row
-from core.gan.stylegan import StyleGANGenerator
+from core.gan.style_dcgan import StyleDCGANGenerator
 from core.hub import load_pretrained
 from core.pca.figures import explained_variance_bars
 
-STYLEGAN_REPO, DCGAN_REPO = "manifold-lab/stylegan-faces", "manifold-lab/dcgan-faces"
+STYLE_REPO, DCGAN_REPO = "manifold-lab/style-dcgan-faces", "manifold-lab/dcgan-faces"
 EXAMPLES = Path(__file__).parent / "examples"
 SCALE = 2  # 64x64 samples are shown at 2x, nearest neighbour, so pixels stay pixels (2 px gaps between)
 
 DESCRIPTION = """# 🎭 GANs: the discriminator is a learned loss
 A generator G turns random codes into images; a discriminator D learns to tell them from real data, and G
-follows D's gradient. The faces come from a small **StyleGAN2-style** generator (mapping network z → w,
-modulated convolutions, noise inputs; 25 minutes of training here) and a **DCGAN** (39,200 steps: 5.2 hours of one
-CPU thread, then 2.3 of two), both on 900 FFHQ faces. Judged by a face detector, the DCGAN is the better one here (a face
-in 97% of its samples against 2%): the StyleGAN2-style model is what its tabs explain (w, style mixing,
-projection, GANSpace), not yet a good face model. In the **2-D lab** the data are points, so you can watch
-the whole game."""
+follows D's gradient. The faces come from two GANs trained here on CPUs, at 64x64: a **DCGAN** (900 FFHQ
+faces) and a **style-based DCGAN** (StyleGAN's idea on DCGAN's layers: a mapping network z → w, and w drives
+every layer, as the 4x4 input and as each layer's scale and bias; 9,700 FFHQ and CelebA faces, non-commercial
+research terms). The style-based one is what the Interpolation, Style mixing, Projection and GANSpace tabs
+explore. In the **2-D lab** the data are points, so you can watch the whole game."""
 
-stylegan, stylegan_source = load_pretrained(StyleGANGenerator, STYLEGAN_REPO)
+style, style_source = load_pretrained(StyleDCGANGenerator, STYLE_REPO)
 dcgan, dcgan_source = load_pretrained(DCGANGenerator, DCGAN_REPO)
-GENERATORS = {"StyleGAN2-style": stylegan, "DCGAN (baseline)": dcgan}
-DEFAULT_GENERATOR = "DCGAN (baseline)"  # the better face model here by the face judge (README: face realism)
+STYLE_NAME = "Style-based DCGAN"
+GENERATORS = {STYLE_NAME: style, "DCGAN (baseline)": dcgan}
+DEFAULT_GENERATOR = "DCGAN (baseline)"  # the better face model here by the face bench (bench/RESULTS.md)
 
 
 @edge.remember()  # seeded: what a page load shows is computed once
@@ -52,19 +52,19 @@ def sample_faces(seeds_text, truncation, model_name):
 @edge.remember()
 @torch.inference_mode()
 def interpolate_faces(seed_a, seed_b, steps, path):
-    return pixel_grid(interpolate(stylegan, int(seed_a), int(seed_b), int(steps), path), scale=SCALE)
+    return pixel_grid(interpolate(style, int(seed_a), int(seed_b), int(steps), path), scale=SCALE)
 
 
 @edge.remember()
 @torch.inference_mode()
 def mix_styles(coarse_seed, fine_seed, truncation):
-    return pixel_grid(style_mixing_row(stylegan, int(coarse_seed), int(fine_seed), float(truncation)), scale=SCALE)
+    return pixel_grid(style_mixing_row(style, int(coarse_seed), int(fine_seed), float(truncation)), scale=SCALE)
 
 
 @edge.remember(maxsize=1)
 def ganspace():
     """PCA of 5,000 sampled w (GANSpace), computed once on first use."""
-    return w_pca(stylegan, samples=5000)
+    return w_pca(style, samples=5000)
 
 
 def crop_preview(photo, left, top, size):
@@ -76,7 +76,7 @@ def crop_preview(photo, left, top, size):
 def project_photo(photo, left, top, size, space, steps, progress=gr.Progress()):
     _, face = crop_preview(photo, left, top, size)
     target = torch.from_numpy(np.array(Image.fromarray(face).resize((64, 64), Image.Resampling.LANCZOS))).permute(2, 0, 1) / 255
-    result = project(stylegan, target.float(), steps=int(steps), plus=space == "w+",
+    result = project(style, target.float(), steps=int(steps), plus=space == "w+",
                      callback=lambda f: progress(f, desc="optimising w"))
     note = (f"{int(steps)} Adam steps in {space}: reconstruction **{result.psnr:.1f} dB** PSNR against your photo at 64x64. "
             f"A face the generator made itself projects back to about {self_projection_psnr():.0f} dB: the rest of the "
@@ -87,20 +87,22 @@ def project_photo(photo, left, top, size, space, steps, progress=gr.Progress()):
 
 @edge.remember(maxsize=1)
 def self_projection_psnr() -> float:
-    return project(stylegan, stylegan.sample([123])[0], steps=150).psnr
+    return project(style, style.sample([123])[0], steps=150).psnr
 
 
+@torch.inference_mode()
 def photo_to_sample(w, seed, steps):
     if w is None:
         raise gr.Error("Project a photo first.")
-    w_seed = stylegan.map(seed_noise([int(seed)], stylegan.latent_dim))[0].expand(stylegan.num_ws, -1)
-    return pixel_grid(interpolate_ws(stylegan, w, w_seed, int(steps)), scale=2)
+    w_seed = style.map(seed_noise([int(seed)], style.latent_dim))[0].expand(style.num_ws, -1)
+    return pixel_grid(interpolate_ws(style, w, w_seed, int(steps)), scale=2)
 
 
+@torch.inference_mode()
 def walk_components(seed, first, second, third):
-    pca, w = ganspace(), stylegan.map(seed_noise([int(seed)], stylegan.latent_dim))[0]
-    face = move_along(stylegan, w, pca, [float(first), float(second), float(third)])
-    rows = [move_along(stylegan, w, pca, [0] * i + [a]) for i in range(3) for a in (-2, -1, 0, 1, 2)]
+    pca, w = ganspace(), style.map(seed_noise([int(seed)], style.latent_dim))[0]
+    face = move_along(style, w, pca, [float(first), float(second), float(third)])
+    rows = [move_along(style, w, pca, [0] * i + [a]) for i in range(3) for a in (-2, -1, 0, 1, 2)]
     return (pixel_grid(face[None], scale=4), pixel_grid(torch.stack(rows), columns=5, scale=2),
             explained_variance_bars(pca, 3))
 
@@ -187,13 +189,13 @@ def lab_preset(name, *values):
 with gr.Blocks(title="GANs") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Faces"):
-        gr.Markdown(weights_note({"StyleGAN2-style": stylegan_source, "DCGAN": dcgan_source}))
+        gr.Markdown(weights_note({STYLE_NAME: style_source, "DCGAN": dcgan_source}))
         with gr.Row():
             seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
             truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
-                                   info="pull w (StyleGAN) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
+                                   info="pull w (style-based) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
             model_name = gr.Radio(list(GENERATORS), value=DEFAULT_GENERATOR, label="Generator",
-                                  info="DCGAN: the better faces here; StyleGAN2-style: what the other tabs explain")
+                                  info="the style-based one is what the other tabs explore")
         show = gr.Button("Show these faces", variant="primary")
         faces = gr.Image(label="samples", format="png")
         faces_text = gr.Markdown()
@@ -204,10 +206,14 @@ with gr.Blocks(title="GANs") as demo:
             path_steps = gr.Slider(2, 16, 8, step=1, label="Steps")
             mode = gr.Radio(list(PATHS), value="linear in w", label="Path",
                             info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
-        path = gr.Image(label="StyleGAN2-style, from one seed to the other", format="png")
+        path = gr.Image(label="the style-based generator, from one seed to the other", format="png")
     with gr.Tab("Style mixing"):
         gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
-                    "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture.")
+                    "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture. "
+                    "What to notice here: the mixes keep A's face almost whole. In this model the first w, the 4x4 "
+                    "input, carries most of the face (swapping it moves pixels by 0.48 on average, swapping any later "
+                    "layer's w by 0.05-0.08), so B's fine styles only shift light and colour a little. StyleGAN's "
+                    "learned constant input is what forces every layer's style to matter.")
         with gr.Row():
             coarse_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed A (coarse styles)")
             fine_seed = gr.Number(11, precision=0, minimum=0, maximum=MAX_SEED, label="Seed B (fine styles)")
