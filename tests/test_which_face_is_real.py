@@ -1,7 +1,13 @@
 """'Which face is real?': rounds carry no hint of the answer, scoring is server-side and replay-proof,
-answers survive restarts and concurrent players."""
+answers survive restarts and concurrent players, classes count their own answers, and the answer's picture and
+words agree. (The pools, the 'seen before' predictor and matched pairs: test_which_face_is_real_pools.py.)"""
 
+import os
+import random
+import sqlite3
+import tempfile
 import threading
+import types
 from pathlib import Path
 
 import gradio as gr
@@ -12,25 +18,44 @@ from PIL import Image
 
 from core.gan.stylegan import StyleGANDiscriminator
 from core.which_face_is_real.game import ROUNDS_PER_GAME, SIDES, Game, RoundMaker, face_array, judge_verdict
-from core.which_face_is_real.stats import AnswerLog
+from core.which_face_is_real.pools import Pool
+from core.which_face_is_real.stats import (
+    CODE_ALPHABET,
+    AnswerLog,
+    default_store,
+    parse_class_code,
+    store_path,
+)
 from spaces.registry import discover, load_app_module
 
 
-def tiny_maker(tmp_path, count=12):
+def tiny_maker(tmp_path):
     torch.manual_seed(0)
-    faces = [Image.new("RGB", (256, 256), (20 * i, 100, 255 - 20 * i)) for i in range(count)]
     discriminator = StyleGANDiscriminator(image_size=16, channel_base=64, max_channels=16).eval()
-    return RoundMaker(faces, discriminator, tmp_path / "rounds")
+    return RoundMaker(discriminator, tmp_path / "rounds")
+
+
+def tiny_pool(count=12, side=32):
+    real = [np.full((side, side, 3), (20 * i, 100, 255 - 20 * i), np.uint8) for i in range(count)]
+    fake = [np.random.default_rng(i).integers(0, 256, (side, side, 3), dtype=np.uint8) for i in range(count)]
+    return Pool("tiny", real, fake)
+
+
+def real_face():
+    return Image.new("RGB", (256, 256), (200, 100, 50))
 
 
 def fake_face():
     return torch.rand(3, 16, 16)
 
 
+def quiz_app():
+    return load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
+
+
 def test_both_faces_of_a_round_look_alike_on_the_wire(tmp_path):
     maker = tiny_maker(tmp_path)
-    game = Game(difficulty="test")
-    current = maker.make(game, fake_face(), size=64)
+    current = maker.make(real_face(), fake_face(), size=64)
     left, right = current.left, current.right
     assert left.stat().st_size == right.stat().st_size  # uncompressed PNG: size follows the dimensions only
     assert left.suffix == right.suffix == ".png" and len(left.stem) == len(right.stem) == 24
@@ -42,16 +67,17 @@ def test_both_faces_of_a_round_look_alike_on_the_wire(tmp_path):
         assert not image.text if hasattr(image, "text") else True
 
 
-def test_sides_are_random_and_no_real_face_repeats_in_a_game(tmp_path):
-    maker = tiny_maker(tmp_path, count=ROUNDS_PER_GAME)
+def test_sides_are_random_and_no_face_repeats_in_a_game(tmp_path):
+    maker, pool = tiny_maker(tmp_path), tiny_pool(count=ROUNDS_PER_GAME)
     game = Game(difficulty="test")
     sides = []
     for _ in range(ROUNDS_PER_GAME):
-        game.start_round(lambda: maker.make(game, fake_face(), size=32))
+        game.start_round(lambda: maker.make(*pool.draw(game, maker.random), size=32))
         sides.append(game.current.real_side)
         game.guess("left")
     assert set(sides) == set(SIDES)  # 10 rounds all on one side: 2 in 1,024
-    assert len({key for key in game.shown if key.startswith("real:")}) == ROUNDS_PER_GAME
+    for kind in ("tiny/real", "tiny/fake"):  # the whole pool of each side, once
+        assert len({key for key in game.shown if key.startswith(f"{kind}:")}) == ROUNDS_PER_GAME
     folders = list((tmp_path / "rounds").iterdir())  # one fresh folder per round: earlier ones were removed
     assert len(folders) == 1 and len(list(folders[0].iterdir())) == 2
 
@@ -61,8 +87,8 @@ def test_a_round_is_scored_once_and_cannot_be_rerolled(tmp_path):
     game = Game(difficulty="test")
     with pytest.raises(ValueError, match="no open round"):
         game.guess("left")
-    first = game.start_round(lambda: maker.make(game, fake_face(), size=32))
-    assert game.start_round(lambda: maker.make(game, fake_face(), size=32)) is first  # asking again: same pair
+    first = game.start_round(lambda: maker.make(real_face(), fake_face(), size=32))
+    assert game.start_round(lambda: maker.make(real_face(), fake_face(), size=32)) is first  # asking again: same pair
     outcome = game.guess(first.real_side)
     assert outcome.correct and game.score == 1 and game.streak == 1
     with pytest.raises(ValueError, match="no open round"):
@@ -76,10 +102,10 @@ def test_a_game_ends_after_its_rounds(tmp_path):
     maker = tiny_maker(tmp_path)
     game = Game(difficulty="test")
     for _ in range(ROUNDS_PER_GAME):
-        game.guess(SIDES[1 - SIDES.index(game.start_round(lambda: maker.make(game, fake_face(), 32)).real_side)])
+        game.guess(SIDES[1 - SIDES.index(game.start_round(lambda: maker.make(real_face(), fake_face(), 32)).real_side)])
     assert game.over and game.score == 0 and game.best_streak == 0
     with pytest.raises(ValueError, match="game is over"):
-        game.start_round(lambda: maker.make(game, fake_face(), 32))
+        game.start_round(lambda: maker.make(real_face(), fake_face(), 32))
 
 
 def test_face_array_brings_every_input_to_the_same_pipeline():
@@ -102,6 +128,129 @@ def test_answers_survive_a_restart_and_a_replay_counts_once(tmp_path):
     assert AnswerLog(tmp_path / "empty.sqlite").aggregate().accuracy is None
 
 
+# -- classes ----------------------------------------------------------------------------------------
+
+def test_class_codes_are_short_unambiguous_and_typed_forgivingly():
+    assert parse_class_code(" k7qx3 ") == parse_class_code("K7Q-X3") == "K7QX3"
+    assert parse_class_code("") is parse_class_code("  ") is parse_class_code(None) is None  # no class
+    for bad in ("K7QX", "K7QX33", "K0QX3", "KOQX3", "K1QX3", "KIQX3", "KLQX3", "KUQX3", "K7QX3; DROP", "é7QX3",
+                "K" * 100):
+        with pytest.raises(ValueError, match="a class code is 5 characters"):
+            parse_class_code(bad)
+    assert not set("01ILOUV") & set(CODE_ALPHABET)
+
+
+def test_a_class_counts_its_own_answers_and_unknown_codes_are_refused(tmp_path):
+    log = AnswerLog(tmp_path / "answers.sqlite")
+    codes = {log.start_class() for _ in range(50)}
+    assert len(codes) == 50 and all(parse_class_code(code) == code for code in codes)
+    code, other = sorted(codes)[:2]
+    assert log.class_code(code.lower()) == code and log.class_code("") is None
+    with pytest.raises(ValueError, match="No class has the code 22222: check it with your teacher"):
+        log.class_code("22222")
+    log.record("g1", 1, "easy", True, False, code)
+    log.record("g1", 2, "easy", True, True, code)
+    log.record("g2", 1, "easy", False, True, other)
+    log.record("g3", 1, "easy", False, False)  # no class
+    mine = log.aggregate("easy", code)
+    assert (mine.answers, mine.correct, mine.games) == (2, 2, 1) and log.aggregate("hard", code).answers == 0
+    assert log.aggregate("easy").answers == 4 and log.aggregate(class_code=other).accuracy == 0
+
+
+def test_an_answer_file_from_before_classes_gains_the_column_and_keeps_its_answers(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the schema before classes
+        db.execute("CREATE TABLE answers (id INTEGER PRIMARY KEY AUTOINCREMENT, game_id TEXT NOT NULL, round INTEGER "
+                   "NOT NULL, difficulty TEXT NOT NULL, correct INTEGER NOT NULL, discriminator_correct INTEGER NOT "
+                   "NULL, answered_at REAL NOT NULL, UNIQUE (game_id, round))")
+        db.execute("INSERT INTO answers (game_id, round, difficulty, correct, discriminator_correct, answered_at) "
+                   "VALUES ('old', 1, 'easy', 1, 0, 0)")
+    db.close()
+    log = AnswerLog(path)
+    code = log.start_class()
+    log.record("new", 1, "easy", False, False, code)
+    assert log.aggregate("easy").answers == 2 and log.aggregate("easy", code).answers == 1
+
+
+def test_new_classes_are_bounded_per_hour(tmp_path, monkeypatch):
+    from core.which_face_is_real import stats
+
+    monkeypatch.setattr(stats, "NEW_CLASSES_PER_HOUR", 3)
+    log = AnswerLog(tmp_path / "answers.sqlite")
+    for _ in range(3):
+        log.start_class()
+    with pytest.raises(ValueError, match="Too many classes"):
+        log.start_class()
+
+
+# -- tests never touch the real answer store ----------------------------------------------------------
+
+def test_tests_write_answers_to_a_temporary_store_never_the_real_one(monkeypatch):
+    """conftest.py points MANIFOLD_QUIZ_DB at a temporary file for the whole session; the app uses it, and
+    without it the store refuses to open the real file while pytest runs (PYTEST_VERSION is set)."""
+    app = quiz_app()
+    real = default_store().resolve()
+    assert app.answers.path == Path(os.environ["MANIFOLD_QUIZ_DB"]) and app.answers.path.resolve() != real
+    assert app.answers.path.resolve().is_relative_to(Path(tempfile.gettempdir()).resolve())
+    assert "PYTEST_VERSION" in os.environ
+    monkeypatch.delenv("MANIFOLD_QUIZ_DB")
+    with pytest.raises(RuntimeError, match="MANIFOLD_QUIZ_DB"):
+        store_path()
+    with pytest.raises(RuntimeError, match="real answer store"):
+        AnswerLog(real)
+    assert store_path({"MANIFOLD_QUIZ_DB": "/tmp/x.sqlite"}) == Path("/tmp/x.sqlite")
+    assert store_path({}) == default_store()  # outside pytest: /data if writable, else ~/.cache/manifold-lab
+
+
+# -- the answer's picture and words agree ---------------------------------------------------------------
+
+def red_gain(picture: np.ndarray, faces: list) -> tuple[np.ndarray, np.ndarray]:
+    """How much redder than the same faces with no evidence each pixel of the overlay is: (A, B) tiles."""
+    from core.which_face_is_real.evidence import overlay
+
+    plain = overlay(faces, np.zeros((2, 8, 8))).astype(int)
+    gain = (picture[..., 0].astype(int) - plain[..., 0]) - (picture[..., 1].astype(int) - plain[..., 1])
+    return gain[:, :192], gain[:, 200:]
+
+
+def test_the_evidence_is_drawn_on_the_fake_only_and_named_where_it_is_red():
+    """The defect: one scale for both maps, so the red often sat on the real photo while the text named a region
+    of the fake. Here the real photo is full of detail (a detail-hating judge's strongest evidence anywhere), the
+    fake has detail in its mouth only: the real tile gets no red, and the text's region is where the red is."""
+    from core.which_face_is_real.evidence import explain_fake, region_masks
+
+    rng = np.random.default_rng(0)
+    real = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    fake = np.full((64, 64, 3), 128, np.uint8)
+    mouth = region_masks(64)["mouth"]
+    fake[mouth] = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)[mouth]
+    for faces, fake_index in (([real, fake], 1), ([fake, real], 0)):
+        picture, region = explain_fake(DetailHater(), faces, fake_index)
+        assert picture.shape == (192, 2 * 192 + 8, 3) and region == "mouth"
+        gains = red_gain(picture, faces)
+        assert (gains[1 - fake_index] == 0).all() and gains[fake_index].max() > 50
+        redness = {name: gains[fake_index][mask].mean() for name, mask in region_masks(192).items()}
+        assert max(redness, key=redness.get) == "mouth"
+
+
+def test_the_quiz_answer_names_the_region_its_picture_marks(monkeypatch):
+    from core.which_face_is_real.evidence import TIPS, region_masks
+
+    app = quiz_app()
+    monkeypatch.setattr(app, "judge_record", lambda: dict.fromkeys(app.DIFFICULTIES, 0.5))
+    monkeypatch.setattr(app.rounds, "random", random.Random(3))  # the same pairs every run
+    for difficulty in (app.OUR_GAN, app.DIFFUSION, app.STYLEGAN):
+        game = app.new_game(difficulty, "", None)[0]
+        _, _, text, picture, *_ = app.guess(game, "left")
+        fake = 1 if "the real photo was **A**" in text else 0
+        assert f"on the fake ({'AB'[fake]}) only" in text
+        gains = red_gain(picture, list(game.current.pixels))
+        assert (gains[1 - fake] == 0).all() and gains[fake].max() > 0  # red on the fake, none on the real photo
+        named = next(region for region in TIPS if f"most at the **{region}**" in text)
+        redness = {name: gains[fake][mask].mean() for name, mask in region_masks(192).items()}
+        assert named == max(redness, key=redness.get)
+
+
 # -- the Space ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -114,17 +263,17 @@ def test_round_payloads_and_api_responses_carry_no_hint(quiz_url):
     from gradio_client import Client
 
     client = Client(quiz_url, verbose=False)
-    app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
-    for difficulty, size in ((app.OUR_GAN, 64), (app.DIFFUSION, app.diffusion.image_size), (app.STYLEGAN, 256)):
-        left, right, score, prompt, evidence, summary, *buttons, player = client.predict(
-            difficulty, 1.0, None, api_name="/new_game")
+    app = quiz_app()
+    for difficulty, size in ((app.OUR_GAN, 64), (app.DIFFUSION, 64), (app.STYLEGAN, 256)):
+        left, right, score, prompt, evidence, summary, *buttons, note, player = client.predict(
+            difficulty, "", None, api_name="/new_game")
         images = [Image.open(path) for path in (left, right)]
         assert [im.size for im in images] == [(size, size)] * 2 and {im.format for im in images} == {"PNG"}
         assert all(set(im.info) <= {"dpi"} for im in images)
         assert Path(left).stat().st_size == Path(right).stat().st_size
         assert "Round 1 of 10" in score and summary == "" and evidence is None  # no evidence before the guess
     # The raw event stream of a round: no state, no side, no source file names.
-    events = httpx.post(f"{quiz_url}gradio_api/call/new_game", json={"data": [app.OUR_GAN, 1.0, None]}).json()
+    events = httpx.post(f"{quiz_url}gradio_api/call/new_game", json={"data": [app.OUR_GAN, "", None]}).json()
     stream = httpx.get(f"{quiz_url}gradio_api/call/new_game/{events['event_id']}").text
     assert "complete" in stream
     for secret in ("real_side", "discriminator_side", "left\"", "right\"", ".jpg", "real", "fake", "stylegan"):
@@ -136,7 +285,7 @@ def test_the_api_cannot_replay_a_guess(quiz_url):
     from gradio_client.exceptions import AppError
 
     client = Client(quiz_url, verbose=False)
-    client.predict("Our GAN (easier)", 1.0, None, api_name="/new_game")
+    client.predict("Our GAN (easier)", "", None, api_name="/new_game")
     score, result, evidence, _, *buttons = client.predict(api_name="/guess_left")
     assert "Round 2 of 10" in score and "the real photo was **" in result and "💡" in result
     assert Image.open(evidence).size == (2 * 192 + 8, 192)  # both faces, the judge's evidence in red
@@ -144,29 +293,30 @@ def test_the_api_cannot_replay_a_guess(quiz_url):
         client.predict(api_name="/guess_left")
     with pytest.raises(AppError, match="no open round"):
         client.predict(api_name="/guess_right")
-    left, right, score, prompt, *_ = client.predict(1.0, api_name="/next_round")
-    again = client.predict(1.0, api_name="/next_round")  # asking twice gives the same pair
+    left, right, score, prompt, *_ = client.predict(api_name="/next_round")
+    again = client.predict(api_name="/next_round")  # asking twice gives the same pair
     assert Path(left).read_bytes() == Path(again[0]).read_bytes() and "Round 2 of 10" in again[2]
 
 
 PLAYERS = 8  # at once, each a whole game; the 30-client load is bench.class_load
 
 
+@pytest.mark.slow  # 8 whole games at once, with the evidence maps and the judge's record (~55 s)
 def test_concurrent_players_lose_no_answers(quiz_url):
     from gradio_client import Client
 
-    app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
+    app = quiz_app()
     before = app.answers.aggregate().answers
     summaries, errors = [], []
 
     def play(index):
         try:
             client = Client(quiz_url, verbose=False)
-            client.predict(app.OUR_GAN, 1.0, None, api_name="/new_game")
+            client.predict(app.OUR_GAN, "", None, api_name="/new_game")
             for round_number in range(ROUNDS_PER_GAME):
                 _, _, _, summary, *_ = client.predict(api_name="/guess_left" if index % 2 else "/guess_right")
                 if round_number < ROUNDS_PER_GAME - 1:
-                    client.predict(1.0, api_name="/next_round")
+                    client.predict(api_name="/next_round")
             summaries.append(summary)
         except Exception as error:  # noqa: BLE001 - reported by the assert below
             errors.append(repr(error))
@@ -181,18 +331,20 @@ def test_concurrent_players_lose_no_answers(quiz_url):
     assert app.answers.aggregate().answers - before == PLAYERS * ROUNDS_PER_GAME
 
 
-def test_next_pair_is_offered_only_between_rounds_and_not_after_the_game():
-    app = load_app_module(next(s for s in discover() if s.name == "which-face-is-real"))
-    game, *_, guess_left, guess_right, next_pair, player = app.new_game(app.OUR_GAN, 1.0, None)
+def test_next_pair_is_offered_only_between_rounds_and_not_after_the_game(monkeypatch):
+    app = quiz_app()
+    # the summary's judge record is measured once per process; the buttons do not need it
+    monkeypatch.setattr(app, "judge_record", lambda: dict.fromkeys(app.DIFFICULTIES, 0.5))
+    game, *_, guess_left, guess_right, next_pair, note, player = app.new_game(app.OUR_GAN, "", None)
     assert guess_left["interactive"] and guess_right["interactive"] and not next_pair["interactive"]
     for round_number in range(ROUNDS_PER_GAME):
         if round_number:
-            app.show_round(game, 1.0)
+            app.show_round(game)
         *_, guess_left, guess_right, next_pair = app.guess(game, "right")
         assert not guess_left["interactive"] and not guess_right["interactive"]
         assert next_pair["interactive"] == (round_number < ROUNDS_PER_GAME - 1)
     with pytest.raises(gr.Error, match="game is over"):
-        app.show_round(game, 1.0)
+        app.show_round(game)
 
 
 class DetailHater(torch.nn.Module):
@@ -245,3 +397,54 @@ def test_the_judge_verdict_follows_the_measured_numbers():
     assert "Against our diffusion model's and NVIDIA's it is a much weaker judge" in both
     neither = judge_verdict({"own": 0.9, "diffusion": 0.85, "nvidia": 0.95}, pairs, "own", names)
     assert "weaker" not in neither and "about as often as its own" in neither
+
+
+# -- the Space: classes ---------------------------------------------------------------------------------
+
+def test_a_class_plays_and_its_summary_compares_you_your_class_and_everyone(monkeypatch):
+    app = quiz_app()
+    monkeypatch.setattr(app, "judge_record", lambda: dict.fromkeys(app.DIFFICULTIES, 0.5))
+    code, banner, note = app.start_class()
+    assert f"class-code'>{code}</div>" in banner and f"?class={code}" in banner and code in note
+    game, *_, note, player = app.new_game(app.STYLEGAN, f" {code.lower()} ", None)
+    assert game.class_code == code and f"Class **{code}**" in note
+    for round_number in range(ROUNDS_PER_GAME):
+        if round_number:
+            app.show_round(game)
+        *_, summary_text, _, _, _ = app.guess(game, "left")
+    assert "| you |" in summary_text and f"| your class {code} (10 answers, 1 games) |" in summary_text
+    assert "| all players so far, NVIDIA StyleGAN (hard) (" in summary_text
+    alone = app.new_game(app.STYLEGAN, "", None)[0]
+    assert alone.class_code is None
+    table = app.class_results(code)
+    assert f"| class {code}, NVIDIA StyleGAN (hard) (10 answers, 1 games) |" in table
+    assert f"| class {code}, Our GAN (easier) (0 answers, 0 games) | – |" in table
+
+
+def test_a_class_code_from_a_client_is_checked(monkeypatch):
+    app = quiz_app()
+    with pytest.raises(ValueError, match="No class has the code 22222"):
+        app.new_game(app.OUR_GAN, "22222", None)
+    with pytest.raises(ValueError, match="a class code is 5 characters"):
+        app.new_game(app.OUR_GAN, "<script>", None)
+    with pytest.raises(ValueError, match="Class code: expected text"):
+        app.new_game(app.OUR_GAN, 1.0, None)
+    with pytest.raises(ValueError, match="at most 20 characters"):
+        app.join_class("K" * 21)
+    with pytest.raises(ValueError, match="No class has the code"):
+        app.join_class("22222")
+    assert app.join_class("") == ""
+
+
+def test_a_class_link_restores_the_code_on_load():
+    app = quiz_app()
+    code = app.start_class()[0]
+
+    def visit(query):
+        return app.read_class_link(types.SimpleNamespace(query_params=query))
+
+    assert visit({"class": code.lower()}) == (code.lower(), f"🏫 Class **{code}**: your answers count for your class too.")
+    text, note = visit({"class": "22222"})
+    assert text == "22222" and note.startswith("⚠️ No class has the code 22222")
+    assert visit({"class": "x" * 500})[0] == "x" * 20 and "a class code is" in visit({"class": "x" * 500})[1]
+    assert visit({}) == ("", "")

@@ -106,3 +106,12 @@ def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, sc
         tiles.append((1 - alpha) * (0.35 * rgb + 0.65 * gray) + alpha * np.array([1.0, 0.1, 0.05]))
     spacer = np.ones((side, gap, 3))
     return (np.concatenate([tiles[0], spacer, tiles[1]], axis=1) * 255).round().astype(np.uint8)
+
+
+def explain_fake(discriminator: torch.nn.Module, faces: list, fake_index: int) -> tuple[np.ndarray, str]:
+    """The answer's picture and words from one map: the fake's evidence in red over the fake only (the real
+    photo beside it in gray, no red), and the region of the fake where that evidence is strongest."""
+    heat = fake_evidence(discriminator, [faces[fake_index]])[0]
+    evidence = np.zeros((len(faces), *heat.shape))
+    evidence[fake_index] = heat
+    return overlay(faces, evidence), strongest_region(heat)

@@ -5,7 +5,9 @@ fresh random dither -> uncompressed PNG with no metadata, under a random name in
 Uncompressed, so even the byte size of the two files is the same; dithered, so a face never gives the same
 bytes twice (a real photo would otherwise be recognisable by its hash, a fake never is). The only tell
 left is the picture. The answer stays on the server, in the player's `Game`; a round can be answered once;
-`Game.seen_before` (kept per player in `AnswerLog`) keeps a player from seeing a face twice across games.
+`Game.seen_before` (kept per player in `AnswerLog`) keeps a player from seeing a face twice across games; the
+faces come from fixed pools of one size on both sides (`core.which_face_is_real.pools`), so a face seen before
+says nothing about the answer.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class Game:
     shown: set[str] = field(default_factory=set)  # faces already used in this game: no face twice
     player: str = ""  # a random id kept in the browser (gr.BrowserState): whose history `seen_before` is
     seen_before: frozenset[str] = frozenset()  # faces this player was shown in earlier games
+    class_code: str | None = None  # the class this game's answers count for (checked when the game starts)
 
     def draw(self, kind: str, count: int, random: secrets.SystemRandom) -> int:
         """An index into a pool of `count` faces of `kind` that this player has not been shown yet.
@@ -144,10 +147,8 @@ class RoundMaker:
     are (no copy under a content-hash folder, which would be stable for a real face) and expires them.
     """
 
-    def __init__(self, real_faces: list[Image.Image], discriminator: torch.nn.Module, folder: Path):
-        if not real_faces:
-            raise ValueError("no real faces to show")
-        self.real_faces, self.discriminator, self.folder = real_faces, discriminator, Path(folder)
+    def __init__(self, discriminator: torch.nn.Module, folder: Path):
+        self.discriminator, self.folder = discriminator, Path(folder)
         self.random = secrets.SystemRandom()  # unpredictable from outside, unlike a seeded generator
 
     @torch.inference_mode()
@@ -158,9 +159,9 @@ class RoundMaker:
         logits = self.discriminator(pair.float() / 127.5 - 1)
         return bool(logits[0] > logits[1])
 
-    def make(self, game: Game, fake: Image.Image | np.ndarray | torch.Tensor, size: int) -> Round:
-        real = face_array(self.real_faces[game.draw("real", len(self.real_faces), self.random)], size)
-        fake = face_array(fake, size)
+    def make(self, real: Image.Image | np.ndarray | torch.Tensor, fake: Image.Image | np.ndarray | torch.Tensor,
+             size: int) -> Round:
+        real, fake = face_array(real, size), face_array(fake, size)
         real_side = self.random.choice(SIDES)
         left, right = (real, fake) if real_side == "left" else (fake, real)
         discriminator_right = self.discriminator_pick(real, fake)

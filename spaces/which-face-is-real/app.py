@@ -1,7 +1,5 @@
 """Which face is real? One real face, one generated; click the real one. Can you beat the discriminator?"""
 
-import os
-import secrets
 from pathlib import Path
 
 import gradio as gr
@@ -9,72 +7,51 @@ import torch
 from gradio.utils import get_upload_folder
 
 from core.common import edge
-from core.common.data import image_source
 from core.common.display import weights_note
-from core.diffusion.model import DiffusionModel, sample_images
-from core.gan.dcgan import DCGANDiscriminator, DCGANGenerator
+from core.gan.dcgan import DCGANDiscriminator
 from core.hub import load_pretrained
-from core.which_face_is_real.evidence import TIPS, fake_evidence, overlay, strongest_region
+from core.which_face_is_real.evidence import TIPS, explain_fake
 from core.which_face_is_real.game import (
     LABELS,
     ROUNDS_PER_GAME,
+    SIDES,
     Game,
     RoundMaker,
     judge_accuracy,
     judge_verdict,
 )
-from core.which_face_is_real.stats import AnswerLog
+from core.which_face_is_real.pools import load_pool
+from core.which_face_is_real.stats import AnswerLog, store_path
 
-# Our fakes come from the DCGAN, the better of our two face GANs by the face judge (bench.gan_realism: dlib
-# finds a face in 97% of its samples, 2% of the StyleGAN2-style one's), with its own discriminator as the judge.
+# The easy level's generator, whose fakes fill faces/our-gan (build_pools.py's EASY_GENERATOR names the same: change
+# both, then rebuild that pool), and the discriminator that judges every level: the GAN's own.
 GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/dcgan-faces", "manifold-lab/dcgan-faces-discriminator"
-# The diffusion Space's face DDPM: by the same judge, the nearest of all our models to real faces.
-DIFFUSION_REPO, DIFFUSION_STEPS = "manifold-lab/faces-diffusion", 25
 FACES = Path(__file__).parent / "faces"
 OUR_GAN, DIFFUSION, STYLEGAN = "Our GAN (easier)", "Our diffusion model", "NVIDIA StyleGAN (hard)"
 DIFFICULTIES = (OUR_GAN, DIFFUSION, STYLEGAN)
+POOL_FOLDERS = {OUR_GAN: "our-gan", DIFFUSION: "diffusion", STYLEGAN: "stylegan"}
 # Both faces are enlarged the same way by the browser; 'pixelated' keeps 64x64 pixels sharp, not smeared.
-CSS = ".quiz-face img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }"
+CSS = (".quiz-face img { width: 100% !important; height: 100% !important; object-fit: contain; "
+       "image-rendering: pixelated; } .class-code { font: 700 5rem monospace; letter-spacing: .3em; text-align: center; }")
 
 DESCRIPTION = f"""# 🕵️ Which face is real?
 Each round shows two faces, **A** and **B**: one is a photo from FFHQ, the other was generated. Pick the
 real one. After each guess, see where the GAN's discriminator found a fake, and what to look for there.
 **{OUR_GAN}**: our DCGAN, trained here on 900 faces for 39,200 steps on a CPU, shown at its 64x64.
-**{DIFFUSION}**: our face DDPM (the **Diffusion** Space's), trained on the same faces, {DIFFUSION_STEPS} DDIM steps
-per face: no discriminator was ever trained against it, so the GAN's discriminator meets its faces as strangers.
-**{STYLEGAN}**: faces from NVIDIA's StyleGAN, shown at 256x256. Both faces of a round always have the same size
-and go through the same pipeline, so only the picture can give it away. After {ROUNDS_PER_GAME} rounds,
-see how you did against everyone else, and against the GAN's own discriminator."""
+**{DIFFUSION}**: our face DDPM (the **Diffusion** Space's), trained on the same faces, 25 DDIM steps per face:
+no discriminator was ever trained against it, so the GAN's discriminator meets its faces as strangers.
+**{STYLEGAN}**: NVIDIA's StyleGAN, 256x256, each fake beside the real photo most like it in colour, brightness,
+background clutter and detail. Every level's fakes come from a fixed pool as large as its real photos' (made ahead, see
+the README), so a face you have seen before says nothing. After {ROUNDS_PER_GAME} rounds, see how you did against
+your class, everyone else, and the GAN's own discriminator. Teachers: start a class below."""
 
-generator, generator_source = load_pretrained(DCGANGenerator, GENERATOR_REPO)
 discriminator, discriminator_source = load_pretrained(DCGANDiscriminator, DISCRIMINATOR_REPO)
-diffusion, diffusion_source = load_pretrained(DiffusionModel, DIFFUSION_REPO)
-real_source = image_source(os.environ.get("MANIFOLD_QUIZ_REAL_FACES", str(FACES / "real")))
-real_faces = [real_source.load(i) for i in range(len(real_source))]
-stylegan_source = image_source(str(FACES / "stylegan"))
-stylegan_pool = [stylegan_source.load(i) for i in range(len(stylegan_source))]  # decoded once, not per round
-POOL_SIZES = {"real": len(real_faces), "stylegan": len(stylegan_pool)}
+pools = {level: load_pool(FACES / folder) for level, folder in POOL_FOLDERS.items()}  # decoded once
+pools[OUR_GAN].require_generator(GENERATOR_REPO)
+POOL_SIZES = {kind: size for pool in pools.values() for kind, size in pool.kinds.items()}
 # Round files go straight into Gradio's cache: served as they are, under random names, and expired by it.
-rounds = RoundMaker(real_faces, discriminator, Path(get_upload_folder()) / "which-face-rounds")
-# On a Space with persistent storage, /data keeps the statistics across restarts; MANIFOLD_QUIZ_DB overrides.
-default_db = Path("/data") if os.access("/data", os.W_OK) else Path.home() / ".cache" / "manifold-lab"
-answers = AnswerLog(os.environ.get("MANIFOLD_QUIZ_DB", default_db / "which-face-is-real.sqlite"))
-
-
-@torch.inference_mode()
-def make_round(game, truncation):
-    if game.difficulty == STYLEGAN:
-        return rounds.make(game, stylegan_pool[game.draw("stylegan", len(stylegan_pool), rounds.random)], size=256)
-    if game.difficulty == DIFFUSION:
-        fake = diffusion_faces([secrets.randbelow(2**31)])[0]
-        return rounds.make(game, fake, size=diffusion.image_size)
-    fake = generator.sample([secrets.randbelow(2**31)], truncation=float(truncation))[0]
-    return rounds.make(game, fake, size=generator.image_size)
-
-
-def diffusion_faces(seeds):
-    """(B, 3, S, S) in [0, 1]: one deterministic DDIM walk per seed."""
-    return sample_images(diffusion, seeds, steps=DIFFUSION_STEPS)
+rounds = RoundMaker(discriminator, Path(get_upload_folder()) / "which-face-rounds")
+answers = AnswerLog(store_path())  # MANIFOLD_QUIZ_DB, else /data (persistent storage), else ~/.cache
 
 
 def score_line(game):
@@ -82,21 +59,25 @@ def score_line(game):
            f"streak {game.streak} (best {game.best_streak})"
 
 
-def new_game(difficulty, truncation, stored_player):
+def class_note(code):
+    return f"🏫 Class **{code}**: your answers count for your class too." if code else ""
+
+
+def new_game(difficulty, class_text, stored_player):
     edge.choice(difficulty, "Difficulty", DIFFICULTIES)
-    edge.number(truncation, "Truncation ψ", 0.3, 1.0)
+    class_code = answers.class_code(edge.text(class_text or "", "Class code", 20))  # unknown: refused, with why
     player = answers.player_id(stored_player)
-    game = Game(difficulty=difficulty, player=player, seen_before=answers.shown_to(player))
-    return *show_round(game, truncation), player
+    game = Game(difficulty=difficulty, player=player, seen_before=answers.shown_to(player), class_code=class_code)
+    return *show_round(game), class_note(class_code), player
 
 
-def show_round(game, truncation):
+def show_round(game):
     if game is None:
         raise gr.Error("Start a game first.")
     if game.over:
         raise gr.Error("This game is over: start a new one.")
-    before = set(game.shown)
-    current = game.start_round(lambda: make_round(game, truncation))
+    pool, before = pools[game.difficulty], set(game.shown)
+    current = game.start_round(lambda: rounds.make(*pool.draw(game, rounds.random), size=pool.size))
     if game.shown != before:
         answers.mark_shown(game.player, game.shown - before, POOL_SIZES)
     return (game, str(current.left), str(current.right), score_line(game), "Which one is the photo, A or B?",
@@ -113,64 +94,96 @@ def guess(game, side):
         raise gr.Error("Start a game first.")
     current = game.current
     outcome = game.guess(side)  # a ValueError (no open round) reaches the player as a message
-    answers.record(game.game_id, game.rounds_played, game.difficulty, outcome.correct, outcome.discriminator_correct)
-    fake_side = "right" if outcome.real_side == "left" else "left"
-    evidence = fake_evidence(discriminator, list(current.pixels))  # only now: the answer is out
-    region = strongest_region(evidence[0 if fake_side == "left" else 1])
-    verdict = "✅ Right" if outcome.correct else "❌ Wrong"
-    text = (f"{verdict}: the real photo was **{LABELS[outcome.real_side]}**. The discriminator "
-            f"{'got it too' if outcome.discriminator_correct else 'was fooled'}. In red, where it sees a fake: "
-            f"blurring those spots makes a face look more real to it. On the fake ({LABELS[fake_side]}) it points "
-            f"most at the **{region}**.\n\n💡 {TIPS[region]}")
-    return (game, score_line(game), text, overlay(list(current.pixels), evidence),
-            summary(game) if outcome.game_over else "", *buttons(guessing=False, over=outcome.game_over))
+    answers.record(game.game_id, game.rounds_played, game.difficulty, outcome.correct, outcome.discriminator_correct,
+                   game.class_code)
+    fake = 1 - SIDES.index(outcome.real_side)
+    picture, region = explain_fake(discriminator, list(current.pixels), fake)  # only now: the answer is out
+    text = (f"{'✅ Right' if outcome.correct else '❌ Wrong'}: the real photo was **{LABELS[outcome.real_side]}**. The "
+            f"discriminator {'got it too' if outcome.discriminator_correct else 'was fooled'}. In red, on the fake "
+            f"({LABELS[SIDES[fake]]}) only: where it sees a fake (blurring those spots makes the face look more real "
+            f"to it). It points most at the **{region}**.\n\n💡 {TIPS[region]}")
+    return (game, score_line(game), text, picture, summary(game) if outcome.game_over else "",
+            *buttons(guessing=False, over=outcome.game_over))
 
 
-JUDGE_PAIRS = {OUR_GAN: 100, DIFFUSION: 32, STYLEGAN: 100}  # 32 diffusion faces: 25 network calls each
+JUDGE_PAIRS = {level: len(pool.real) for level, pool in pools.items()}
 JUDGE_NAMES = {OUR_GAN: "our GAN's fakes", DIFFUSION: "our diffusion model's", STYLEGAN: "NVIDIA's"}
 
 
 @edge.remember(maxsize=1)
 @torch.inference_mode()
 def judge_record() -> dict[str, float]:
-    """How good a judge the discriminator is, on JUDGE_PAIRS pairs of each kind: measured once, for these weights,
+    """How good a judge the discriminator is on each level's whole pool (pairs real i, fake i): measured once,
     by the first caller; players who finish meanwhile wait for that one measurement (remember is single-flight)."""
-    fakes = list(generator.sample(list(range(10_000, 10_000 + JUDGE_PAIRS[OUR_GAN])), truncation=1.0))
-    diffused = list(diffusion_faces(list(range(10_000, 10_000 + JUDGE_PAIRS[DIFFUSION]))))
-    return {OUR_GAN: judge_accuracy(discriminator, real_faces, fakes),
-            DIFFUSION: judge_accuracy(discriminator, real_faces, diffused),
-            STYLEGAN: judge_accuracy(discriminator, real_faces, stylegan_pool[: JUDGE_PAIRS[STYLEGAN]])}
+    return {level: judge_accuracy(discriminator, pool.real, pool.fake) for level, pool in pools.items()}
 
 
 def measure_judge():
-    judge_record()  # ~15 s once, on the first visit, so it is ready by the first game's end
+    judge_record()  # a second or two, once, on the first visit: ready by the first game's end
+
+
+def accuracy_row(label, aggregate):
+    accuracy = f"{aggregate.accuracy:.0%}" if aggregate.answers else "–"
+    return f"| {label} ({aggregate.answers} answers, {aggregate.games} games) | {accuracy} |"
 
 
 def summary(game):
-    everyone, judge = answers.aggregate(game.difficulty), judge_record()
-    return f"""### Game over: {game.score} of {ROUNDS_PER_GAME} ({game.score / ROUNDS_PER_GAME:.0%})
-| | accuracy |
-|---|---|
-| you | {game.score / ROUNDS_PER_GAME:.0%} |
-| chance (a coin flip) | 50% |
-| all players so far ({everyone.answers} answers, {everyone.games} games, {game.difficulty}) | {everyone.accuracy:.0%} |
-| the GAN's discriminator, on your {ROUNDS_PER_GAME} pairs | {game.discriminator_score / ROUNDS_PER_GAME:.0%} |
+    mine = game.score / ROUNDS_PER_GAME
+    rows = [f"| you | {mine:.0%} |", "| chance (a coin flip) | 50% |"]
+    if game.class_code:
+        rows.append(accuracy_row(f"your class {game.class_code}", answers.aggregate(game.difficulty, game.class_code)))
+    rows += [accuracy_row(f"all players so far, {game.difficulty}", answers.aggregate(game.difficulty)),
+             f"| the GAN's discriminator, on your {ROUNDS_PER_GAME} pairs | {game.discriminator_score / ROUNDS_PER_GAME:.0%} |"]
+    beat = "You beat the discriminator!" if game.score > game.discriminator_score else \
+        "The discriminator did at least as well as you."
+    return (f"### Game over: {game.score} of {ROUNDS_PER_GAME} ({mine:.0%})\n| | accuracy |\n|---|---|\n"
+            + "\n".join(rows) + f"\n\n{beat}\n{judge_verdict(judge_record(), JUDGE_PAIRS, OUR_GAN, JUDGE_NAMES)}")
 
-{"You beat the discriminator!" if game.score > game.discriminator_score else "The discriminator did at least as well as you."}
-{judge_verdict(judge, JUDGE_PAIRS, OUR_GAN, JUDGE_NAMES)}"""
 
+def start_class():
+    code = answers.start_class()
+    banner = (f"<div class='class-code'>{code}</div><p style='text-align:center'>Students: type <b>{code}</b> "
+              f"in the class box, or open this page's address, which now ends in <code>?class={code}</code>.</p>")
+    return code, banner, class_note(code)
+
+
+def join_class(class_text):
+    return class_note(answers.class_code(edge.text(class_text or "", "Class code", 20)))
+
+
+def class_results(class_text):
+    code = answers.class_code(edge.text(class_text or "", "Class code", 20))
+    if code is None:
+        raise gr.Error("Enter your class's code first (or start a class).")
+    rows = [accuracy_row(f"class {code}, {level}", answers.aggregate(level, code)) for level in DIFFICULTIES]
+    rows += [accuracy_row(f"all players, {level}", answers.aggregate(level)) for level in DIFFICULTIES]
+    return "| | accuracy |\n|---|---|\n" + "\n".join(rows)
+
+
+def read_class_link(request: gr.Request):
+    """?class=CODE puts the code in the class box; the note says at once whether such a class exists."""
+    text = (dict(request.query_params).get("class", "") if request else "")[:20]
+    try:
+        return text, class_note(answers.class_code(text))
+    except ValueError as error:
+        return text, f"⚠️ {error}"
+
+
+WRITE_LINK = """(code) => {
+  const url = new URL(window.location.href); url.searchParams.set("class", code);
+  window.history.replaceState(null, "", url);
+}"""
 
 with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (core.common.edge.CACHE_EXPIRY)
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(weights_note({"generator": generator_source, "discriminator": discriminator_source,
-                              "diffusion model": diffusion_source}))
+    gr.Markdown(weights_note({"discriminator": discriminator_source}))
     game = gr.State(None)
     player = gr.BrowserState(None, storage_key="manifold-lab-which-face-player")  # a random id, nothing else
     with gr.Row():
         difficulty = gr.Radio(list(DIFFICULTIES), value=OUR_GAN, label="Difficulty")
-        truncation = gr.Slider(0.3, 1.0, 1.0, step=0.05, label="Truncation ψ (our GAN)",
-                               info="lower: more 'average' faces (this DCGAN's also get blurrier)")
+        class_box = gr.Textbox(label="Class code (optional)", placeholder="e.g. K7QX3", max_length=20, max_lines=1)
         start = gr.Button("New game", variant="primary")
+    joined = gr.Markdown()
     score = gr.Markdown()
     with gr.Row(equal_height=True):
         left = gr.Image(label="A", format="png", interactive=False, height=320, buttons=[], elem_classes="quiz-face")
@@ -179,18 +192,31 @@ with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (cor
         left_real = gr.Button("A is real", interactive=False)
         right_real = gr.Button("B is real", interactive=False)
     result = gr.Markdown()
-    evidence = gr.Image(label="where the discriminator sees a fake (red): A | B", format="png", interactive=False,
-                        buttons=[], height=220)
+    evidence = gr.Image(label="where the discriminator sees a fake (red, on the fake only): A | B", format="png",
+                        interactive=False, buttons=[], height=220)
     next_pair = gr.Button("Next pair", interactive=False)
     summary_box = gr.Markdown()
+    with gr.Accordion("For teachers: a class", open=False):
+        gr.Markdown("Start a class and show its code: every answer your students give with it counts for the class, "
+                    "and each game's summary compares the player, the class and everyone.")
+        with gr.Row():
+            start_class_button = gr.Button("Start a class")
+            results_button = gr.Button("Class results")
+        banner = gr.HTML()
+        class_table = gr.Markdown()
 
     round_outputs = [game, left, right, score, result, evidence, summary_box, left_real, right_real, next_pair]
-    start.click(new_game, [difficulty, truncation, player], [*round_outputs, player], api_name="new_game")
-    next_pair.click(show_round, [game, truncation], round_outputs, api_name="next_round")
+    start.click(new_game, [difficulty, class_box, player], [*round_outputs, joined, player], api_name="new_game")
+    next_pair.click(show_round, [game], round_outputs, api_name="next_round")
     for button, image, side in ((left_real, left, "left"), (right_real, right, "right")):
         gr.on([button.click, image.select], lambda state, side=side: guess(state, side), game,
               [game, score, result, evidence, summary_box, left_real, right_real, next_pair], api_name=f"guess_{side}",
               concurrency_limit=2)
+    class_box.submit(join_class, class_box, joined, api_name="join_class")
+    start_class_button.click(start_class, None, [class_box, banner, joined], api_name="start_class").then(
+        None, class_box, None, js=WRITE_LINK)
+    results_button.click(class_results, class_box, class_table, api_name="class_results")
+    demo.load(read_class_link, None, [class_box, joined], api_name=False)
     demo.load(measure_judge, None, None, show_progress="hidden", api_name=False)
 
 if __name__ == "__main__":
