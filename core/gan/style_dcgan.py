@@ -26,6 +26,7 @@ from core.common.seeds import seed_noise
 from core.gan.dcgan import DCGANGenerator, _stages
 from core.gan.stylegan import EqualLinear
 
+
 class StyledBatchNorm(nn.Module):
     """Batch norm whose per-channel scale and bias are shifted by an affine map of w (conditional BN), then ReLU."""
 
