@@ -22,8 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.raw_gradio import RawGradio, file_data  # noqa: E402 - the same raw client as the attacker tests
+from bench.toolkit.raw_gradio import RawGradio, file_data  # the same raw client as the attacker tests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,14 +47,14 @@ class Denoise:
 
 
 class Faces:
-    space, label = "gan", "faces grid: 16 StyleGAN2-style faces"
+    space, label = "gan", "faces grid: 16 style-based DCGAN faces"
 
     def __init__(self, client: RawGradio):
         self.client, self.endpoint = client, client.endpoint("sample_faces")
 
     def call(self):
         first = secrets.randbelow(10_000)
-        return self.client.call(self.endpoint.fn_index, [f"{first}-{first + 15}", 1.0, "StyleGAN2-style"])
+        return self.client.call(self.endpoint.fn_index, [f"{first}-{first + 15}", 1.0, "Style-based DCGAN"])
 
 
 class QuizRound:
@@ -70,9 +69,9 @@ class QuizRound:
     def call(self):
         if self.rounds % 10 == 0:
             self.session = secrets.token_hex(8)
-            shown = self.client.call(self.new_game.fn_index, ["Our GAN (easier)", 1.0, None], self.session)
+            shown = self.client.call(self.new_game.fn_index, ["Our GAN (easier)", "", None], self.session)
         else:
-            shown = self.client.call(self.next_round.fn_index, [None, 1.0], self.session)
+            shown = self.client.call(self.next_round.fn_index, [None], self.session)
         if not shown.ok:
             return shown
         self.rounds += 1

@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.class_load import start_launcher  # noqa: E402
-from tests.hostile_inputs import NON_NUMBERS, broken_files, odd_images  # noqa: E402
-from tests.raw_gradio import RawGradio  # noqa: E402
-from tests.test_attacks import IMAGE_INPUTS, NUMERIC_INPUTS, defaults, image_payload  # noqa: E402
+from bench.class_load import start_launcher
+from bench.toolkit.hostile_inputs import NON_NUMBERS, broken_files, odd_images
+from bench.toolkit.raw_gradio import IMAGE_INPUTS, NUMERIC_INPUTS, RawGradio, defaults, image_payload
 
 TARGETS = ("/etc/passwd", "/proc/self/environ", "/no/such/file.png", "http://127.0.0.1:1/x.png", "../../etc/hosts")
 
@@ -97,16 +94,16 @@ def main(argv=None) -> None:
         for failure in failures[:10]:
             print("  no message:", failure[:200])
 
-        from gradio.utils import get_upload_folder
+        from core.common.gradio_patches import upload_folder
 
-        cache = Path(get_upload_folder())
+        cache = upload_folder()
         count_files = lambda: sum(1 for p in cache.rglob("*") if p.is_file())  # noqa: E731
         before, rss_before = count_files(), rss_mb(process.pid)
         rng = random.Random(0)
         mixed = [("autoencoder", "decode", lambda: [round(rng.uniform(-1, 1), 1), round(rng.uniform(-1, 1), 1)]),
                  ("denoising", "denoise_digit", lambda: [rng.randrange(500), "Gaussian", 25, rng.randrange(10**6)]),
-                 ("gan", "sample_faces", lambda: [str(rng.randrange(10**6)), 1.0, "StyleGAN2-style"]),
-                 ("which-face-is-real", "new_game", lambda: ["NVIDIA StyleGAN (hard)", 1.0, None])]
+                 ("gan", "sample_faces", lambda: [str(rng.randrange(10**6)), 1.0, "Style-based DCGAN"]),
+                 ("which-face-is-real", "new_game", lambda: ["NVIDIA StyleGAN (hard)", "", None])]
         mixed = [m for m in mixed if m[0] in args.only]
         if mixed:
             clients = {name: RawGradio(f"{base}/{name}") for name, _, _ in mixed}

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.class_load import ACTIONS, start_launcher_process  # noqa: E402
-from tests.raw_gradio import RawGradio  # noqa: E402
+from bench.class_load import ACTIONS, start_launcher_process
+from bench.toolkit.raw_gradio import RawGradio
 
 
 def rss_mb(pid: int) -> float:

@@ -1,5 +1,5 @@
 """How long `python -m spaces.publish` takes and how much it sends: the whole course into a local Hub-compatible
-server (tests/hub_server.py, real HTTP on this machine), then the same publish again (nothing should go up).
+server (bench/toolkit/hub_server.py, real HTTP on this machine), then the same publish again (nothing should go up).
 
     python -m bench.publish
 
@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.toolkit.hub_server import serve_writable_hub
 from spaces import publish
-from tests.hub_server import serve_writable_hub
 
 NAMESPACE = "bench-course"
 

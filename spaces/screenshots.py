@@ -26,8 +26,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def serve() -> tuple[str, object]:
     import uvicorn
 
+    from bench.toolkit.ports import free_port
     from spaces.server import build_app
-    from tests.conftest import free_port
 
     app, launcher = build_app(verbose=False)
     port = free_port()

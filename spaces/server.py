@@ -136,8 +136,10 @@ class PreparedSpace:
     """A Space's Gradio app, built as `gr.mount_gradio_app` builds it, with the lifespan it needs to run."""
 
     def __init__(self, holder: FastAPI):
+        from core.common.gradio_patches import mounted_gradio_app
+
         self.holder = holder
-        self.asgi = holder.router.routes[-1].app  # the Gradio app that mount_gradio_app mounted
+        self.asgi = mounted_gradio_app(holder)
 
     def lifespan(self):
         # Gradio's lifespan for a mounted app starts its queue and its cache sweeps; entered when the Space
@@ -155,7 +157,7 @@ def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> N
     """Mount one Space so that it refuses exactly what it refuses when run alone (`core.common.edge.launch`)."""
     import gradio as gr  # here, not at the top: the landing page must not wait for Gradio and torch
 
-    from core.common import edge
+    from core.common import edge, gradio_patches
 
     edge.harden(demo)
     # root_path makes file URLs (examples, outputs) carry the mount prefix; an app's CSS is its module's
@@ -164,23 +166,22 @@ def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> N
                         **edge.SERVE_SETTINGS)
     # Gradio checks that an input file was uploaded by a user only once a Blocks "has launched", which
     # `launch()` sets and `mount_gradio_app` does not: without this, a request naming any server file
-    # (/etc/passwd) has it copied into the cache and served. Gradio's own reload path sets it the same way.
-    demo.has_launched = True
+    # (/etc/passwd) has it copied into the cache and served.
+    gradio_patches.mark_launched(demo)
 
 
 def open_share_tunnel(host: str, port: int, timeout: float = 15.0) -> str | None:
     """Gradio's share tunnel to the combined server; None (with a message) when it can't be made.
 
     `Blocks.launch(share=True)` tunnels only the one app it serves, so the launcher calls the function that
-    launch itself uses (gradio.networking.setup_tunnel) for its own FastAPI app: the one Gradio API we use
-    that the docs do not list."""
-    from gradio import networking
+    launch itself uses for its own FastAPI app (`core.common.gradio_patches.setup_share_tunnel`)."""
+    from core.common.gradio_patches import setup_share_tunnel
 
     result: list[str | Exception] = []
 
     def connect():
         try:
-            result.append(networking.setup_tunnel(host, port, secrets.token_urlsafe(32), None, None))
+            result.append(setup_share_tunnel(host, port, secrets.token_urlsafe(32)))
         except Exception as error:  # offline, blocked, missing frpc binary: all mean "no share link"
             result.append(error)
 

@@ -1,9 +1,20 @@
-"""Shared fixtures: offline by default, tiny images made on the spot, a live server for the Spaces."""
+"""Shared fixtures: offline by default, tiny images made on the spot, a live server for the Spaces.
+
+Two lanes:
+
+- `python -m pytest -q` (the default, what a developer runs): every test not marked `slow`, in under 5 minutes
+  on an idle 2-core machine. pyproject.toml's `addopts` adds `-m "not slow"`.
+- `python -m pytest -q -m "slow or not slow"` (CI, `.ci/run`): everything, including the tests marked
+  `@pytest.mark.slow`: the real browser, the statistical training runs, the full-length load and memory probes,
+  the subprocess imports of assembled Spaces. Any `-m` on the command line replaces the default one.
+
+A test is marked slow when it cannot be made cheaper without losing what it proves; its docstring or a comment
+says what it checks. A slow test named on the command line still needs `-m slow` (or `-m "slow or not slow"`).
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import threading
 import time
@@ -11,8 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from bench.toolkit.ports import free_port
+
+# One thread per operation (torch, OpenBLAS) unless the caller sets its own: the suite's models are tiny, and on
+# a busy 2-core machine two threads spin waiting for each other (measured while another process trained: the
+# diffusion recipe's 40 steps took 2.9 s on one thread, 48.7 s on two).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # The quiz's answer log: a fresh file per test session, never the user's own.
 os.environ["MANIFOLD_QUIZ_DB"] = str(Path(tempfile.mkdtemp(prefix="manifold-lab-quiz-")) / "answers.sqlite")
+# Gradio's upload folder and cache, one per session: another run on the machine (a Space, a second pytest) sweeps
+# its own /tmp/gradio, and a test that lists the cache saw those files vanish under it.
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="manifold-lab-gradio-"))
 
 
 @pytest.fixture(autouse=True)
@@ -36,19 +57,15 @@ def offline_hub(monkeypatch):
     hub._reachable_cache.clear()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LiveServer:
     def __init__(self, app):
         import uvicorn
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        # at exit, open event streams are cut after 2 s instead of holding the session's end for 10
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    timeout_graceful_shutdown=2))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self):

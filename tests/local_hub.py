@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from bench.toolkit.ports import free_port
 
 _GIT_ENV = {
     # isolate from the user's/system git config (hooks, signing, LFS filters, ...)
@@ -45,12 +46,6 @@ def _make_git_mirror(repo_dir: Path, files_dir: Path) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve_local_hub(repos: dict[str, Path], timeout: float = 30.0) -> Iterator[str]:
     """Serve {repo_id: local_dir_with_files} as model repos (branch "main"); yield the endpoint URL.
@@ -63,7 +58,7 @@ def serve_local_hub(repos: dict[str, Path], timeout: float = 30.0) -> Iterator[s
         for repo_id, files_dir in repos.items():
             kind, _, name = repo_id.partition("/") if repo_id.startswith("datasets/") else ("models", "", repo_id)
             _make_git_mirror(work / "mirrors" / kind / name, Path(files_dir))
-        port = _free_port()
+        port = free_port()
         (work / "olah.toml").write_text(
             "[basic]\n"
             'host = "127.0.0.1"\n'

@@ -1,6 +1,6 @@
 """Run Spaces as each runs alone (`core.common.edge.launch`, i.e. `demo.launch`), one port each, in one process.
 
-    python tests/serve_alone.py pca denoising ...
+    python -m tests.serve_alone pca denoising ...      # from the repository root (or with it on PYTHONPATH)
 
 Prints one JSON line {name: port} once every Space answers, then serves until killed. The attacker tests
 send the same requests here and to the launcher: a Space must refuse the same things in both.
@@ -9,13 +9,10 @@ send the same requests here and to the launcher: a Space must refuse the same th
 import json
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.common import edge  # noqa: E402
-from spaces.registry import discover, load_app_module  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from bench.toolkit.ports import free_port
+from core.common import edge
+from spaces.registry import discover, load_app_module
 
 
 def main(names: list[str]) -> None:

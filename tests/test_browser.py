@@ -1,4 +1,11 @@
-"""A real browser: the landing page opens, its card leads into a Space, and the Space renders a plot."""
+"""A real browser: the landing page opens, its card leads into a Space, and the Space renders a plot.
+
+One Chromium for the session (pytest-playwright's `browser`), a fresh page per test. The default lane keeps the
+quick checks of the wiring (landing page -> a Space, files under the mount path, a shared link's state, a
+number input kept across events, a control's initial value); the journeys that take 5-35 s each (whole
+games, training runs, uploads, examples that run models, drawing, every Space's page) are marked slow and
+run in CI.
+"""
 
 import re
 import shutil
@@ -32,6 +39,7 @@ def test_landing_page_then_the_pca_space(page, served_spaces):
     page.screenshot(path=str(served_spaces.screenshot_dir / "pca.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_a_space_with_weights_shows_where_they_came_from(page, served_spaces):
     page.goto(served_spaces.url + "/autoencoder/")
     page.locator("details.weights-note").get_by_text("bundled demo").first.wait_for(timeout=30_000)
@@ -53,6 +61,7 @@ def test_examples_load_under_the_mount_path(page, served_spaces):
     assert not failures, failures
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [s.name for s in discover()])
 def test_every_space_loads_without_failed_requests(page, served_spaces, name):
     failures = []
@@ -77,6 +86,7 @@ def test_a_gan_link_restores_its_seeds_and_the_page_keeps_them(page, served_spac
     assert "psi=0.5" in page.url and "model=DCGAN" in page.url
 
 
+@pytest.mark.slow
 def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
     page.goto(f"{served_spaces.url}/which-face-is-real/")
     page.get_by_role("button", name="New game").click()
@@ -102,6 +112,7 @@ def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
     page.screenshot(path=str(served_spaces.screenshot_dir / "which-face-is-real.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces):
     page.goto(f"{served_spaces.url}/pix2pix/")
     page.get_by_role("tab", name="Labels → facade").click()
@@ -114,6 +125,7 @@ def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces
     page.screenshot(path=str(served_spaces.screenshot_dir / "pix2pix.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_super_resolution_example_shows_four_upscales_scores_and_a_zoom(page, served_spaces):
     page.goto(f"{served_spaces.url}/super-resolution/")
     page.locator(".gallery-item:visible").first.click()  # an example photo: its upload event runs the models
@@ -126,6 +138,7 @@ def test_super_resolution_example_shows_four_upscales_scores_and_a_zoom(page, se
     page.screenshot(path=str(served_spaces.screenshot_dir / "super-resolution.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.goto(f"{served_spaces.url}/diffusion/")
     page.get_by_text("25 DDIM steps").first.wait_for(timeout=60_000)
@@ -134,6 +147,7 @@ def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_the_gan_lab_pause_button_keeps_the_plots_and_says_so(page, served_spaces):
     page.goto(f"{served_spaces.url}/gan/")
     page.get_by_role("tab", name="2-D GAN lab").click()
@@ -158,6 +172,7 @@ def open_lab_preset(page, url: str, preset: str, steps: int) -> None:
     page.get_by_text(f"Step 0 of {steps}").wait_for(timeout=30_000)
 
 
+@pytest.mark.slow
 def test_the_minimax_lesson_shows_in_the_browser(page, served_spaces):
     open_lab_preset(page, served_spaces.url, "Minimax: G's gradient vanishes", 1500)
     page.get_by_text("G stays where it started").wait_for(timeout=10_000)
@@ -167,6 +182,7 @@ def test_the_minimax_lesson_shows_in_the_browser(page, served_spaces):
     page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-minimax.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_spaces, tmp_path):
     from PIL import Image
     from skimage import data
@@ -180,6 +196,7 @@ def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_space
     page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-upload.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_a_photo_is_projected_onto_the_gan_manifold_and_walked_in_w(page, served_spaces):
     page.goto(f"{served_spaces.url}/gan/")
     page.get_by_role("tab", name="Project a photo").click()
@@ -197,6 +214,7 @@ def test_a_photo_is_projected_onto_the_gan_manifold_and_walked_in_w(page, served
     page.screenshot(path=str(served_spaces.screenshot_dir / "gan-ganspace.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_the_landing_page_opens_at_once_and_a_starting_space_opens_by_itself(page, gated_launcher):
     from tests.conftest import LiveServer
 
@@ -213,6 +231,7 @@ def test_the_landing_page_opens_at_once_and_a_starting_space_opens_by_itself(pag
         assert "slow-two" in launcher.ready
 
 
+@pytest.mark.slow
 def test_clicking_a_denoising_example_runs_it_and_both_gallery_rows_show(page, served_spaces):
     page.goto(f"{served_spaces.url}/denoising/")
     page.locator(".gallery-item").nth(1).click()  # the cat: no button press
@@ -227,6 +246,7 @@ def test_clicking_a_denoising_example_runs_it_and_both_gallery_rows_show(page, s
     page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-example.png"), full_page=True)
 
 
+@pytest.mark.slow
 def test_a_canvas_starts_with_the_brush_so_a_student_draws_at_once(page, served_spaces):
     page.goto(f"{served_spaces.url}/autoencoder/")
     canvas = page.locator("canvas").first
@@ -261,6 +281,7 @@ def test_a_canvas_starts_with_the_brush_so_a_student_draws_at_once(page, served_
     assert result.count() == 1
 
 
+@pytest.mark.slow
 def test_the_facade_painter_has_a_legend_of_its_colours(page, served_spaces):
     from core.pix2pix.tasks import FACADE_PALETTE
 
@@ -284,6 +305,7 @@ def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces
     assert k.input_value() == "37"
 
 
+@pytest.mark.slow
 def test_the_mode_collapse_preset_shows_collapse_in_the_browser(page, served_spaces):
     open_lab_preset(page, served_spaces.url, "Mode collapse: D learns too slowly", 2000)
     page.get_by_role("button", name="Train").click()

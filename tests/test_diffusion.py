@@ -181,7 +181,7 @@ def test_space_turns_bad_input_into_messages(app, served_spaces):
     for seeds, message in (("zero", "is not a seed"), ("0-99", "at most 16 seeds")):
         with pytest.raises(ValueError, match=message):  # a message for the user, via core.common.edge
             app.generate("Digits (MNIST)", seeds, 10, "DDIM (deterministic)")
-    from tests.raw_gradio import RawGradio
+    from bench.toolkit.raw_gradio import RawGradio
 
     client = RawGradio(f"{served_spaces.url}/diffusion")
     generate, one_step = client.endpoint("generate"), client.endpoint("one_step")

@@ -1,4 +1,4 @@
-"""tests/hub_server.py, driven only through huggingface_hub's public API over real HTTP."""
+"""bench/toolkit/hub_server.py, driven only through huggingface_hub's public API over real HTTP."""
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +16,7 @@ from huggingface_hub import (
 from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, RepositoryNotFoundError
 from torch import nn
 
-from tests.hub_server import serve_writable_hub
+from bench.toolkit.hub_server import serve_writable_hub
 from tests.local_hub import use_endpoint
 
 REPO = "teacher/tiny"

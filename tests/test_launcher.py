@@ -83,7 +83,7 @@ def test_a_new_folder_registers_itself(tmp_path):
 
 
 def test_command_line_launch_with_share_offline_still_serves(tmp_path):
-    from tests.conftest import free_port
+    from bench.toolkit.ports import free_port
 
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "spaces", "--port", str(port), "--share", "--only", "pca"],
@@ -99,9 +99,9 @@ def test_command_line_launch_with_share_offline_still_serves(tmp_path):
     assert "Landing page: http://127.0.0.1" in output
 
 
-@pytest.mark.parametrize("name", ["pca", "denoising"])
+@pytest.mark.parametrize("name", ["pca", pytest.param("denoising", marks=pytest.mark.slow)])  # ~8-11 s each
 def test_a_space_runs_alone_from_its_folder(name, tmp_path):
-    from tests.conftest import free_port
+    from bench.toolkit.ports import free_port
 
     port = free_port()
     env = {"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "HOME": str(tmp_path), "GRADIO_SERVER_PORT": str(port),

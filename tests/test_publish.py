@@ -10,13 +10,13 @@ import pytest
 import torch
 from huggingface_hub import ModelCard
 
+from bench.toolkit.hub_server import serve_writable_hub
 from core.autoencoder.model import ConvAutoencoder
 from core.common.display import weights_note
 from core.hub import BUNDLED_ROOT, load_pretrained, namespaced
 from spaces import publish
 from spaces.landing import online_link, render_landing
 from spaces.registry import discover, read_front_matter
-from tests.hub_server import serve_writable_hub
 from tests.local_hub import use_endpoint
 
 ORG = "teacher-org"
@@ -151,6 +151,7 @@ def collection_url(hub):
     return f"{hub.endpoint}/collections/{hub.collections()[0]['slug']}"
 
 
+@pytest.mark.slow  # a fresh interpreter importing the downloaded Space (~10-15 s)
 def test_the_deployed_space_runs_on_hub_weights_alone(tmp_path, hub):
     run_publish(tmp_path)
     from huggingface_hub import snapshot_download

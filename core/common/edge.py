@@ -5,7 +5,8 @@ names the control, what its components do not allow: numbers that are NaN, infin
 range or not whole where they must be; a choice that is not offered; files that were not uploaded, are no
 image, or have too many pixels. Handlers' own `ValueError`s (ours: `UserInputError`, `ImageInputError`)
 become `gr.Error` messages. `launch(demo)` (a Space run alone) and the launcher's mount both go through
-`harden` and `SERVE_SETTINGS`, so the two refuse exactly the same requests.
+`harden` and `SERVE_SETTINGS`, so the two refuse exactly the same requests. What this needs from Gradio's
+internals (no public hook exists) is in `core.common.gradio_patches`, checked against the installed Gradio.
 
 Gradio is imported lazily: `core` stays importable without it (trainers, benches).
 """
@@ -19,6 +20,7 @@ import numbers
 import threading
 from pathlib import Path
 
+from core.common import gradio_patches
 from core.common.images import ImageInputError, probe_image
 from core.common.log import log, show_log
 
@@ -208,8 +210,6 @@ def _integer_slider(slider) -> bool:
 
 def _check_image_payload(payload, label: str, max_bytes: int, max_pixels: int | None = None, decode: bool = False):
     """A file reference must name a file uploaded to this server; its header must be an image we accept."""
-    from gradio.utils import get_upload_folder, is_in_or_equal
-
     if payload is None:
         return None
     if not isinstance(payload, dict):
@@ -220,7 +220,7 @@ def _check_image_payload(payload, label: str, max_bytes: int, max_pixels: int | 
     path = Path(str(payload["path"]))
     # Gradio refuses files outside its upload folder once an app has launched; we check it ourselves too,
     # with one message whether or not the path exists, so an error never tells what is on the disk.
-    if not (path.is_absolute() and is_in_or_equal(path, get_upload_folder()) and path.is_file()):
+    if not (path.is_absolute() and gradio_patches.is_inside(path, gradio_patches.upload_folder()) and path.is_file()):
         raise UserInputError(f"{label}: that file was not uploaded here; upload the image again.")
     if path.stat().st_size == 0:
         raise UserInputError(f"{label}: the file is empty; upload a PNG, JPEG or WebP image.")
@@ -246,50 +246,36 @@ def harden(demo):
     """
     if getattr(demo, "_manifold_hardened", False):
         return demo
-    import gradio as gr
-
-    original_validate = demo.validate_inputs
-
-    def validate_inputs(block_fn, inputs):
-        if len(inputs) < len(block_fn.inputs):
-            raise gr.Error(f"This action takes {len(block_fn.inputs)} inputs, got {len(inputs)}.",
-                           print_exception=False)
-        original_validate(block_fn, inputs)
-        for component, payload in zip(block_fn.inputs, inputs, strict=False):
-            try:
-                for value in (payload if block_fn.batch and isinstance(payload, list) else [payload]):
-                    check_payload(component, value)
-            except ValueError as error:
-                log.info("refused input to %s: %s", block_fn.name, error)
-                raise gr.Error(str(error), print_exception=False) from error
-
-    demo.validate_inputs = validate_inputs
-    inputs = {id(c): c for block_fn in demo.fns.values() for c in block_fn.inputs}
+    gradio_patches.wrap_validate_inputs(demo, _validate_inputs)
+    inputs = {id(c): c for block_fn in gradio_patches.event_functions(demo) for c in block_fn.inputs}
     for component in inputs.values():
         if type(component).__name__ == "Image" and (component.type != "filepath" or component.image_mode is not None):
             raise TypeError(f"image input {component.label!r}: use gr.Image(type='filepath', image_mode=None), "
                             "so uploads reach core.common.images undecoded")
-    for block_fn in demo.fns.values():
-        if block_fn.fn is not None and not inspect.iscoroutinefunction(block_fn.fn):
-            block_fn.fn = user_errors(block_fn.fn)
-    _refuse_unknown_events(demo)
-    if demo.delete_cache is None:
-        demo.delete_cache = CACHE_EXPIRY
-    demo._manifold_hardened = True
+    gradio_patches.wrap_handlers(demo, user_errors)
+    # an unknown fn_index is a client error (HTTP 400), not a KeyError inside Gradio's queue (HTTP 500)
+    gradio_patches.refuse_unknown_events(demo, lambda fn_index: f"No event with fn_index {fn_index}.")
+    gradio_patches.expire_cache(demo, CACHE_EXPIRY)
+    demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo
 
 
-def _refuse_unknown_events(demo) -> None:
-    """An unknown fn_index is a client error (HTTP 400), not a KeyError inside Gradio's queue (HTTP 500)."""
-    queue = demo._queue  # no public hook: the queue's `push` is where the event is looked up
-    push = queue.push
+def _validate_inputs(gradio_validate, block_fn, inputs) -> None:
+    """Every event's raw inputs: as many as the event takes, Gradio's own check, then each payload against its
+    component (`check_payload`); a refusal is a gr.Error with our message and one log line."""
+    import gradio as gr
 
-    async def push_known(body, request, username):
-        if body.fn_index is not None and body.fn_index not in demo.fns:
-            return False, f"No event with fn_index {body.fn_index}.", "error"
-        return await push(body=body, request=request, username=username)
-
-    queue.push = push_known
+    if len(inputs) < len(block_fn.inputs):
+        raise gr.Error(f"This action takes {len(block_fn.inputs)} inputs, got {len(inputs)}.",
+                       print_exception=False)
+    gradio_validate(block_fn, inputs)
+    for component, payload in zip(block_fn.inputs, inputs, strict=False):
+        try:
+            for value in (payload if block_fn.batch and isinstance(payload, list) else [payload]):
+                check_payload(component, value)
+        except ValueError as error:
+            log.info("refused input to %s: %s", block_fn.name, error)
+            raise gr.Error(str(error), print_exception=False) from error
 
 
 def launch(demo, **settings):

@@ -1,4 +1,4 @@
-"""A raw-HTTP Gradio client that sends exactly what we tell it: the tool of the attacker tests and bench.
+"""A raw-HTTP Gradio client that sends exactly what we tell it: the tool of the attacker tests and benches.
 
 gradio_client validates and uploads on the caller's behalf; an attacker does not. This speaks the queue
 protocol directly (`queue/join`, then the `queue/data` event stream) and exposes every field of a payload.
@@ -105,3 +105,23 @@ class RawGradio:
 
 def file_data(path: str, **extra) -> dict:
     return {"path": path, "meta": {"_type": "gradio.FileData"}, **extra}
+
+
+# -- payloads: what a raw client puts in `data` ----------------------------------------------------------
+
+IMAGE_INPUTS = ("image", "imageeditor", "sketchpad")  # component types whose payload is a file reference
+NUMERIC_INPUTS = ("slider", "number")
+
+
+def defaults(endpoint: Endpoint, replace: dict[int, object] | None = None) -> list:
+    """The endpoint's inputs at their components' default values, some replaced."""
+    replace = replace or {}
+    return [replace[i] if i in replace else c["props"].get("value") for i, c in enumerate(endpoint.inputs)]
+
+
+def image_payload(component: dict, path: str, name: str = "image.png"):
+    """A file reference for an image input: a FileData, or an editor's value with it as every part."""
+    data = file_data(path, orig_name=name)
+    if component["type"] == "image":
+        return data
+    return {"background": data, "layers": [], "composite": data, "id": None}

@@ -1,4 +1,4 @@
-"""A small writable Hugging Face Hub for tests: real `huggingface_hub.HfApi` uploads and downloads over HTTP.
+"""A small writable Hugging Face Hub for tests and `bench.publish`: real `huggingface_hub.HfApi` uploads and downloads over HTTP.
 
 `serve_writable_hub(root)` runs a FastAPI app under uvicorn in a background thread on 127.0.0.1 and keeps
 all state on disk under `root`, so a test can inspect it directly:

@@ -1,6 +1,6 @@
 """What a careless user or an attacker sends: bad files, odd image modes, and numbers that are not numbers.
 
-Shared by the attacker tests (a sample) and `bench/edge_attacks.py` (everything).
+Shared by the attacker tests (`tests/test_attacks.py`: a sample) and `bench/edge_attacks.py` (everything).
 """
 
 from __future__ import annotations

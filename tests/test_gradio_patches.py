@@ -1,0 +1,131 @@
+"""Gradio's internals that `core.common.gradio_patches` patches or reads are still there, with the shape it assumes.
+
+These fail loudly when Gradio changes under the project. When one fails after a Gradio upgrade: re-read each
+function of core/common/gradio_patches.py against the new Gradio source (the Gradio function it names, who
+calls it, what it returns), fix what moved, run tests/test_attacks.py and tests/test_edge.py (they prove
+the patches work end to end), then set WRITTEN_FOR to the new version.
+"""
+
+import asyncio
+import inspect
+import math
+from concurrent.futures import ThreadPoolExecutor
+
+import gradio as gr
+import pytest
+from fastapi import FastAPI
+from gradio import networking, processing_utils, queueing, route_utils, routes, utils
+from gradio.block_function import BlockFunction
+from gradio.data_classes import PredictBodyInternal
+from gradio.state_holder import SessionState
+
+from core.common import edge, gradio_patches
+
+RECHECK = ("re-check every function of core/common/gradio_patches.py against this Gradio (see the docstring of "
+           "tests/test_gradio_patches.py), then update WRITTEN_FOR")
+
+
+def parameters(function) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def source(function) -> str:
+    return inspect.getsource(function)
+
+
+def run_async(coroutine):
+    """Run a coroutine to its end in a thread of its own (a test after the browser tests has a running loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def tiny_demo() -> gr.Blocks:
+    with gr.Blocks() as demo:
+        count = gr.Number(2, minimum=0, maximum=10, label="Count")
+        out = gr.Number()
+        gr.Button().click(lambda x: 2 * x, count, out, api_name="double")
+        gr.Button().click(lambda x: int("not a number"), count, out, api_name="fails")
+    return demo
+
+
+def test_the_installed_gradio_is_the_one_the_patches_were_written_for():
+    assert gr.__version__ == gradio_patches.WRITTEN_FOR, (
+        f"Gradio {gr.__version__} is installed; core/common/gradio_patches.py was written against "
+        f"{gradio_patches.WRITTEN_FOR}: {RECHECK}.")
+
+
+def test_validate_inputs_is_still_the_per_event_check_on_raw_inputs():
+    assert parameters(gr.Blocks.validate_inputs) == ["self", "block_fn", "inputs"], RECHECK
+    assert "self.validate_inputs(block_fn, inputs)" in source(gr.Blocks.preprocess_data), (
+        f"Blocks.preprocess_data no longer calls validate_inputs: the edge's payload checks would not run; {RECHECK}")
+
+
+def test_an_event_is_still_a_block_function_in_blocks_fns():
+    demo = tiny_demo()
+    assert isinstance(demo.fns, dict) and all(isinstance(key, int) for key in demo.fns), RECHECK
+    for block_fn in gradio_patches.event_functions(demo):
+        assert isinstance(block_fn, BlockFunction), RECHECK
+        assert callable(block_fn.fn) and isinstance(block_fn.inputs, list), RECHECK
+        assert isinstance(block_fn.batch, bool) and isinstance(block_fn.name, str), RECHECK
+    assert gradio_patches.has_event(demo, next(iter(demo.fns))) and not gradio_patches.has_event(demo, 9999)
+
+
+def test_the_queue_push_is_still_where_an_event_is_looked_up():
+    demo = tiny_demo()
+    assert isinstance(demo._queue, queueing.Queue), RECHECK
+    assert inspect.iscoroutinefunction(queueing.Queue.push), RECHECK
+    assert parameters(queueing.Queue.push) == ["self", "body", "request", "username"], RECHECK
+    assert "fn_index" in PredictBodyInternal.model_fields, RECHECK
+
+
+def test_has_launched_still_gates_gradios_own_upload_check():
+    assert gr.Blocks().has_launched is False, RECHECK
+    assert "has_launched" in source(processing_utils._check_allowed), (
+        f"Gradio's upload-folder check no longer depends on has_launched: is mark_launched still needed? {RECHECK}")
+    assert "has_launched" not in source(routes.mount_gradio_app), (
+        f"mount_gradio_app now sets has_launched itself: mark_launched may be dropped; {RECHECK}")
+
+
+def test_delete_cache_is_still_read_when_the_app_is_built():
+    assert "delete_cache" in parameters(gr.Blocks.__init__), RECHECK
+    assert "blocks.delete_cache" in source(routes.App.create_app), RECHECK
+    # tests/test_attacks.py runs the sweep itself, with its clock injected (age=0)
+    assert parameters(route_utils.delete_files_created_by_app) == ["blocks", "age"], RECHECK
+
+
+def test_mount_gradio_app_still_mounts_the_gradio_app_last():
+    holder = FastAPI()
+    gr.mount_gradio_app(holder, tiny_demo(), path="/tiny")
+    assert isinstance(gradio_patches.mounted_gradio_app(holder), routes.App), RECHECK
+
+
+def test_the_share_tunnel_and_upload_folder_helpers_keep_their_signatures():
+    assert parameters(networking.setup_tunnel) == [
+        "local_host", "local_port", "share_token", "share_server_address", "share_server_tls_certificate"], RECHECK
+    assert parameters(utils.is_in_or_equal) == ["path_1", "path_2"], RECHECK
+    folder = gradio_patches.upload_folder()
+    assert folder.is_absolute() and gradio_patches.is_inside(folder / "a" / "b.png", folder), RECHECK
+    assert not gradio_patches.is_inside(folder / ".." / "etc", folder)
+
+
+def test_a_hardened_blocks_runs_every_patch_through_gradios_own_calls():
+    """The patches as Gradio calls them: process_api -> our input check and our handler wrapper; the queue ->
+    our event lookup; the cache sweep set."""
+    demo = edge.harden(tiny_demo())
+    double, fails = (index for index, block_fn in demo.fns.items() if block_fn.name == "<lambda>")
+
+    def run(fn_index, inputs):
+        return run_async(demo.process_api(fn_index, inputs, state=SessionState(demo)))
+
+    def refusal(fn_index, inputs) -> str:
+        with pytest.raises(gr.Error) as refused:
+            run(fn_index, inputs)
+        return refused.value.message
+
+    assert run(double, [3])["data"] == [6]
+    assert refusal(double, [math.nan]).startswith("Count: nan is not a usable number")
+    assert refusal(double, []) == "This action takes 1 inputs, got 0."
+    assert refusal(fails, [3]).startswith("invalid literal for int()")  # a handler's ValueError, as a message
+    body = PredictBodyInternal(fn_index=9999, data=[], session_hash="attacker")
+    assert run_async(demo._queue.push(body, None, None)) == (False, "No event with fn_index 9999.", "error")
+    assert demo.delete_cache == edge.CACHE_EXPIRY
