@@ -81,7 +81,7 @@ def near_duplicates(images: np.ndarray, distance: float) -> np.ndarray:
             index = start + row
             earlier = block[row, :index]
             # RMS distance between unit vectors of 256 values: sqrt(2 - 2 cos) / 16
-            if earlier.size and np.sqrt(max(0.0, 2 - 2 * earlier.max())) / 16 < distance and not duplicate[index]:
+            if earlier.size and np.sqrt(max(0.0, 2 - 2 * earlier.max())) / 16 < distance:
                 duplicate[index] = True
     return duplicate
 

@@ -22,9 +22,8 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from core.common.seeds import seed_noise
 from core.gan.dcgan import DCGANGenerator, _stages
-from core.gan.stylegan import EqualLinear
+from core.gan.stylegan import EqualLinear, StyleGANGenerator
 
 
 class StyledBatchNorm(nn.Module):
@@ -100,14 +99,7 @@ class StyleDCGANGenerator(nn.Module, PyTorchModelHubMixin):
     def constant(self) -> torch.Tensor:  # what sampling code reads the device from (StyleGAN's name)
         return self.to_rgb.weight
 
-    def map(self, z: torch.Tensor, truncation: float = 1.0, track_w_avg: bool = False) -> torch.Tensor:
-        """z (B, latent_dim) -> w (B, w_dim), pulled towards the mean w by `truncation` (psi)."""
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"expected z of shape (B, {self.latent_dim}), got {tuple(z.shape)}")
-        w = self.mapping(z)
-        if track_w_avg:
-            self.w_avg.copy_(self.w_avg.lerp(w.detach().float().mean(0), 0.005))
-        return self.w_avg.to(w.dtype).lerp(w, truncation) if truncation != 1 else w
+    map = StyleGANGenerator.map  # z -> w with truncation and the running mean of w: the same attributes, same code
 
     def synthesize(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """ws (B, num_ws, w_dim) or w (B, w_dim) for every layer -> images in [-1, 1] (`noise_mode`: StyleGAN's
@@ -135,19 +127,8 @@ class StyleDCGANGenerator(nn.Module, PyTorchModelHubMixin):
         """How many ws drive resolutions <= `up_to_resolution` (the 'coarse' styles: pose, face shape)."""
         return int(math.log2(up_to_resolution)) - 1
 
-    @torch.no_grad()
-    def sample(self, seeds: list[int], truncation: float = 1.0) -> torch.Tensor:
-        """One image per seed, in [0, 1]: same seed, same image."""
-        codes = seed_noise(seeds, self.latent_dim).to(self.constant.device)
-        return ((self.synthesize(self.map(codes, truncation)) + 1) / 2).clamp(0, 1)
-
-    @torch.no_grad()
-    def mix(self, coarse_seed: int, fine_seed: int, crossover: int, truncation: float = 1.0) -> torch.Tensor:
-        """Style mixing: layers before `crossover` take w of `coarse_seed`, the rest of `fine_seed`; [0, 1]."""
-        w = self.map(seed_noise([coarse_seed, fine_seed], self.latent_dim).to(self.constant.device), truncation)
-        ws = w[1].expand(self.num_ws, -1).clone()
-        ws[:crossover] = w[0]
-        return ((self.synthesize(ws[None]) + 1) / 2).clamp(0, 1)
+    sample = StyleGANGenerator.sample  # one image per seed, and style mixing: written once, for both generators
+    mix = StyleGANGenerator.mix
 
     @torch.no_grad()
     def adopt(self, dcgan: DCGANGenerator) -> None:

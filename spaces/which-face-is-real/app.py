@@ -4,10 +4,10 @@ from pathlib import Path
 
 import gradio as gr
 import torch
-from gradio.utils import get_upload_folder
 
 from core.common import edge
 from core.common.display import weights_note
+from core.common.gradio_patches import upload_folder
 from core.gan.dcgan import DCGANDiscriminator
 from core.hub import load_pretrained
 from core.which_face_is_real.evidence import TIPS, explain_fake
@@ -50,7 +50,7 @@ pools = {level: load_pool(FACES / folder) for level, folder in POOL_FOLDERS.item
 pools[OUR_GAN].require_generator(GENERATOR_REPO)
 POOL_SIZES = {kind: size for pool in pools.values() for kind, size in pool.kinds.items()}
 # Round files go straight into Gradio's cache: served as they are, under random names, and expired by it.
-rounds = RoundMaker(discriminator, Path(get_upload_folder()) / "which-face-rounds")
+rounds = RoundMaker(discriminator, upload_folder() / "which-face-rounds")
 answers = AnswerLog(store_path())  # MANIFOLD_QUIZ_DB, else /data (persistent storage), else ~/.cache
 
 
