@@ -55,9 +55,11 @@ def main(argv=None) -> None:
     import uvicorn
 
     from core.common.log import show_log
+    from core.common.memory import bound_native_memory
     from spaces.server import build_app, open_share_tunnel
 
     show_log()
+    bound_native_memory()  # before the Spaces load: a class-long session must keep its memory flat
 
     app, launcher = build_app(args.only)
     url_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host

@@ -20,7 +20,7 @@ import numbers
 import threading
 from pathlib import Path
 
-from core.common import gradio_patches
+from core.common import gradio_patches, memory
 from core.common.images import ImageInputError, probe_image
 from core.common.log import log, show_log
 
@@ -281,5 +281,6 @@ def _validate_inputs(gradio_validate, block_fn, inputs) -> None:
 def launch(demo, **settings):
     """Run one Space alone, with the same checks and settings as under the launcher."""
     show_log()
+    memory.bound_native_memory()  # a Space runs for hours: its native heap must give memory back
     harden(demo)
     return demo.launch(**{**SERVE_SETTINGS, **settings})
