@@ -69,18 +69,25 @@ def discover(root: Path = SPACES_ROOT) -> list[SpaceInfo]:
 
 
 def load_app_module(space: SpaceInfo):
-    """Import a Space's app.py (folder names may hold '-', so not through the package path)."""
+    """Import a Space's app.py (folder names may hold '-', so not through the package path).
+
+    While it runs, the Space's folder is importable, as it is when the Space runs alone (`python app.py`), so
+    an app can keep a part of its page in a module beside it; such modules are named after their Space
+    (`gan_lab_tab.py`), since every Space shares one interpreter under the launcher."""
     module_name = "manifold_space_" + re.sub(r"\W", "_", space.name)
     if module_name in sys.modules:
         return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, space.app_file)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    sys.path.insert(0, str(space.folder))
     try:
         spec.loader.exec_module(module)
     except BaseException:
         del sys.modules[module_name]
         raise
+    finally:
+        sys.path.remove(str(space.folder))
     if not hasattr(module, "demo"):
         raise AttributeError(f"{space.app_file} defines no `demo` (a gr.Blocks)")
     return module

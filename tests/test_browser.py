@@ -164,19 +164,21 @@ def test_the_gan_lab_pause_button_keeps_the_plots_and_says_so(page, served_space
 
 
 def open_lab_preset(page, url: str, preset: str, steps: int) -> None:
-    """The GAN lab with a lesson preset picked: its start (step 0) on screen."""
+    """The GAN lab with a lesson preset picked: its recorded run replayed to the end."""
     page.goto(f"{url}/gan/")
     page.get_by_role("tab", name="2-D GAN lab").click()
     page.get_by_label("Lesson preset").click()
     page.get_by_role("option", name=preset).click()
-    page.get_by_text(f"Step 0 of {steps}").wait_for(timeout=30_000)
+    page.get_by_text(re.compile(f"Step {steps} of {steps}.*replayed")).wait_for(timeout=60_000)
 
 
 @pytest.mark.slow
 def test_the_minimax_lesson_shows_in_the_browser(page, served_spaces):
     open_lab_preset(page, served_spaces.url, "Minimax: G's gradient vanishes", 1500)
     page.get_by_text("G stays where it started").wait_for(timeout=10_000)
-    page.get_by_role("button", name="Train").click()
+    assert page.get_by_text("Modes covered: 0 of 8").is_visible()  # the lesson, at once
+    page.get_by_role("button", name="Train").click()  # and the same run, live
+    page.get_by_text("A recorded run of this preset").wait_for(state="detached", timeout=60_000)
     page.get_by_text("Done: finished 1500 steps").wait_for(timeout=120_000)
     assert page.get_by_text("Modes covered: 0 of 8").is_visible()
     page.screenshot(path=str(served_spaces.screenshot_dir / "gan-lab-minimax.png"), full_page=True)
@@ -308,7 +310,9 @@ def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces
 @pytest.mark.slow
 def test_the_mode_collapse_preset_shows_collapse_in_the_browser(page, served_spaces):
     open_lab_preset(page, served_spaces.url, "Mode collapse: D learns too slowly", 2000)
+    assert page.get_by_text(re.compile(r"Modes covered: [01] of 8")).is_visible()  # the lesson, at once
     page.get_by_role("button", name="Train").click()
+    page.get_by_text("A recorded run of this preset").wait_for(state="detached", timeout=60_000)
     page.get_by_text("Done: finished 2000 steps").wait_for(timeout=120_000)
     status = page.get_by_text(re.compile(r"Modes covered: [01] of 8"))
     assert status.is_visible()

@@ -1,6 +1,8 @@
 """The 2-D GAN lab: data, learning, measured mode coverage, and runs that always end by themselves."""
 
 
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -10,6 +12,8 @@ from core.gan.lab import (
     DISTRIBUTIONS,
     LAB_PRESETS,
     MAX_STEPS,
+    SLOW_MOTION_EVERY,
+    SLOW_MOTION_FRAMES,
     LabConfig,
     LabSession,
     modes_covered,
@@ -35,7 +39,7 @@ def test_mode_count_on_the_ring():
 
 @pytest.mark.slow  # 1,500 training steps: the ring's 8 modes are reached only near the end (~10-25 s)
 def test_g_learns_the_ring_with_default_settings():
-    snapshots = list(train_lab(LabConfig(steps=1500, snapshot_every=500), clock=lambda: 0.0))  # time stands still
+    snapshots = list(train_lab(LabConfig(steps=1500, snapshot_every=500)))
     assert snapshots[0].step == 1 and snapshots[-1].step == 1500
     assert snapshots[0].modes_covered <= 2 and snapshots[-1].modes_covered >= 6
     assert snapshots[-1].finished == "finished 1500 steps"
@@ -43,15 +47,16 @@ def test_g_learns_the_ring_with_default_settings():
     assert surface.shape == (60, 60) and surface.min() >= 0 and surface.max() <= 1
 
 
-def test_a_run_stops_at_its_time_limit():
-    ticks = iter(range(10**6))  # an injected clock: one second per step, whatever the machine's speed
-    last = list(train_lab(LabConfig(steps=MAX_STEPS, max_seconds=30), clock=lambda: float(next(ticks))))[-1]
-    assert last.step == 31 and last.finished == "paused at the 30 s limit"
+def test_slow_motion_pauses_after_its_frames_and_train_goes_on():
+    session = LabSession(LabConfig(steps=MAX_STEPS))
+    frames = list(session.run(snapshot_every=SLOW_MOTION_EVERY, max_frames=SLOW_MOTION_FRAMES))
+    assert len(frames) == SLOW_MOTION_FRAMES and frames[-1].finished == "paused"
+    assert [f.step for f in frames[:3]] == [1, 5, 10] and session.step == 5 * (SLOW_MOTION_FRAMES - 1)
+    assert next(session.run(snapshot_every=SLOW_MOTION_EVERY)).step == session.step  # on from where it paused
 
 
 def test_a_run_pauses_at_the_first_snapshot_after_pause():
-    snapshots = list(train_lab(LabConfig(steps=MAX_STEPS, snapshot_every=50), clock=lambda: 0.0,
-                               should_stop=lambda: True))
+    snapshots = list(train_lab(LabConfig(steps=MAX_STEPS, snapshot_every=50), should_stop=lambda: True))
     assert [s.step for s in snapshots] == [1, 50] and snapshots[-1].finished == "paused"
     assert "**Paused.**" in snapshots[-1].status(MAX_STEPS)
 
@@ -61,17 +66,17 @@ def test_a_session_steps_pauses_and_continues_where_it_was():
     start = session.snapshot()
     assert start.step == 0 and "Step 0 of 300" in start.status(300) and start.pull.shape == (ARROWS, 2)
     assert [s.step for s in session.run(steps=1)] == [1]
-    frames = session.run(clock=lambda: 0.0)
+    frames = session.run()
     assert next(frames).step == 100
     session.stopped = True
     assert [s.step for s in frames] == [200] and session.step == 200  # paused at the next frame
-    assert [s.step for s in session.run(clock=lambda: 0.0)] == [300] and session.finished
+    assert [s.step for s in session.run()] == [300] and session.finished
 
 
 def lab_outcome(preset: str, seed: int, steps: int | None = None):
     settings, _ = LAB_PRESETS[preset]
     session = LabSession(LabConfig(**{**settings, "steps": steps or settings.get("steps", 2000)}, seed=seed))
-    return list(session.run(clock=lambda: 0.0))[-1]
+    return list(session.run())[-1]
 
 
 @pytest.mark.slow  # two whole lesson runs (2,000 steps) and a third of one: the lesson's claim, ~25 s
@@ -88,7 +93,7 @@ def test_the_minimax_preset_stalls_where_the_non_saturating_one_arrives(seed=0):
 
 
 def early_pull(session):
-    *_, last = session.run(steps=20, snapshot_every=20, clock=lambda: 0.0)
+    *_, last = session.run(steps=20, snapshot_every=20)
     return last.pull
 
 
@@ -97,14 +102,29 @@ def test_the_mode_collapse_preset_collapses():
     assert lab_outcome("Mode collapse: D learns too slowly", 0).modes_covered <= 2  # the defaults: 8 (above)
 
 
-def test_the_time_limit_cannot_be_raised_past_the_bound():
-    assert LabConfig(max_seconds=10_000).validate().max_seconds == 60
+def test_settings_from_a_page_are_cast_to_their_fields_and_the_odd_ones_refused():
+    config = LabConfig.from_values({"steps": 200.0, "seed": 3.0, "generator_lr": 0.002, "loss": "minimax"})
+    assert (config.steps, config.seed, config.generator_lr, config.loss) == (200, 3, 0.002, "minimax")
+    assert isinstance(config.steps, int)
+    with pytest.raises(ValueError, match="whole number"):
+        LabConfig.from_values({"steps": 200.5})
+    with pytest.raises(ValueError, match="unknown lab settings: max_seconds"):
+        LabConfig.from_values({"max_seconds": 10_000})
+
+
+def test_a_lab_step_runs_on_one_thread_and_leaves_the_caller_as_it_was():
+    torch.set_num_threads(2)
+    seen = []
+    session = LabSession(LabConfig(steps=3))
+    session.train_step = lambda: (seen.append(torch.get_num_threads()), setattr(session, "step", session.step + 1))
+    list(session.run())
+    assert seen == [1, 1, 1] and torch.get_num_threads() == 2
 
 
 @pytest.mark.parametrize("change, message", [
     ({"steps": MAX_STEPS + 1}, "steps must be between"), ({"distribution": "torus"}, "unknown distribution"),
     ({"generator_lr": 0.0}, "generator_lr"), ({"loss": "wasserstein"}, "non-saturating"),
-    ({"discriminator_steps": 50}, "discriminator_steps"),
+    ({"discriminator_steps": 4}, "discriminator_steps"),
 ])
 def test_bad_settings_are_refused(change, message):
     with pytest.raises(ValueError, match=message):
@@ -121,9 +141,8 @@ def test_space_streams_and_refuses_bad_settings(served_spaces):
     game, losses, status = client.predict("two moons", "minimax", "adam", 1e-3, 1e-3, 1, 200, 0, 0, False,
                                           api_name="/gan_lab_step")
     assert "Step 1 of 200" in status and "scatter" in plot_traces(game)  # a new session: the old one had ended
-    app = load_app_module(next(s for s in discover() if s.name == "gan"))
     with pytest.raises(ValueError, match="steps must be between"):  # the Space turns it into a message (core.common.edge)
-        next(app.lab_train(None, "spiral", "non-saturating", "adam", 1e-3, 1e-3, 1, 10**6, 0, 0, False))
+        LabConfig.from_values({"distribution": "spiral", "steps": 10**6})
 
 
 def test_faces_tab_endpoints_and_bad_inputs(served_spaces):
@@ -164,25 +183,35 @@ def test_a_link_restores_seeds_truncation_and_generator():
     assert app.read_link(Request()) == ("0-15", 1.0, "DCGAN (baseline)")  # the default generator
 
 
-def test_pause_ends_a_run_cleanly_keeps_its_plots_and_train_continues():
+def lab_tab():
+    """The gan Space's lab module (spaces/gan/gan_lab_tab.py), as the Space imports it."""
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
-    settings = ("ring of 8 Gaussians", "non-saturating", "adam", 1e-3, 1e-3, 1, 5000, 0, 0)
-    stream = app.lab_train(None, *settings, False)
+    return sys.modules[app.build_lab_tab.__module__]
+
+
+def test_pause_ends_a_run_cleanly_keeps_its_plots_and_train_continues():
+    lab = lab_tab()
+    config = LabConfig(steps=3000)
+    stream = lab.lab_train(None, config)
     session, *_ = next(stream)  # step 1
-    app.lab_pause(session)
+    lab.lab_pause(session)
     session, game, losses, status = next(stream)  # the next snapshot is the last one, with both plots
     assert "**Paused.**" in status and "heatmap" in plot_traces(game) and plot_traces(losses)[:2] == ["scatter"] * 2
     assert next(stream, "ended") == "ended" and session.step == 100
-    again = app.lab_step(session, *settings, False)[0]  # same settings: the same game, one step on
+    again = lab.lab_step(session, LabConfig(steps=3000))[0]  # same settings: the same game, one step on
     assert again is session and session.step == 101
-    assert app.lab_step(session, *settings[:-1], 7, False)[0].step == 1  # another seed: a new game
+    assert lab.lab_step(session, LabConfig(steps=3000, seed=7))[0].step == 1  # another seed: a new game
 
 
-def test_a_preset_sets_the_controls_and_shows_the_start():
-    app = load_app_module(next(s for s in discover() if s.name == "gan"))
+@pytest.mark.slow  # records a preset's whole run once (~5-15 s)
+def test_a_preset_sets_the_controls_and_replays_its_recorded_run_at_once():
+    lab = lab_tab()
     name = "Minimax: G's gradient vanishes"
-    values = app.lab_preset(name, *([None] * 9))
-    controls, (session, game, _, status), lesson = values[:9], values[9:13], values[13]
-    assert dict(zip(app.LAB_SETTINGS, controls, strict=True))["loss"] == "minimax"
-    assert session.step == 0 and "Step 0" in status and "non-saturating" in lesson
-    assert "G's gradient on its samples" in [trace.name for trace in game.data]
+    frames = list(lab.lab_preset(name))
+    config, session, game, _, status, lesson = frames[0]
+    assert config.loss == "minimax" and session.step == 0 and "non-saturating" in lesson
+    assert "Step 0" in status and "G's gradient on its samples" in [trace.name for trace in game.data]
+    *_, last_status, _ = frames[-1]
+    assert "Step 1500 of 1500" in last_status and "replayed" in last_status and "Modes covered: 0 of 8" in last_status
+    again = list(lab.lab_preset(name))  # the second visitor: the same recorded frames, not a new run
+    assert all(a[2] is b[2] for a, b in zip(frames, again, strict=True))

@@ -1,12 +1,16 @@
 """GAN Space: face sampling (targets: one 64x64 sample < 30 ms, a 4x4 grid < 200 ms) and the 2-D lab."""
 
+import sys
+
 from bench.harness import Case, uncached
+from core.gan.lab import LabConfig
 
 
 def cases(app):
-    def run(steps):  # the Train button's handler: settings in LAB_SETTINGS order, then slow motion off
-        settings = ("ring of 8 Gaussians", "non-saturating", "adam", 1e-3, 1e-3, 1, steps, 0.0, 0)
-        return lambda: list(app.lab_train(None, *settings, False))
+    lab = sys.modules[app.build_lab_tab.__module__]  # the Space's own lab module (spaces/gan/gan_lab_tab.py)
+
+    def run(steps):  # the Train button's handler, slow motion off
+        return lambda: list(lab.lab_train(None, LabConfig(steps=steps)))
 
     return [
         Case("Style-based DCGAN: one 64x64 face", lambda: app.style.sample([3])),

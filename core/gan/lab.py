@@ -6,18 +6,21 @@ whole game is visible: D's decision surface over the plane, G's samples moving o
 
 from __future__ import annotations
 
+import contextlib
 import math
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-MAX_STEPS = 5000  # bounded CPU per session: a run stops by itself at this many steps ...
-MAX_SECONDS = 60.0  # ... or after this long, whichever comes first
+# Work is bounded by steps, never by the clock, so a lesson ends the same way on a busy server. At the maxima
+# (3,000 steps, 3 D steps each) a run is 12,000 updates of two 64-wide MLPs: a few CPU-seconds on one thread.
+MAX_STEPS = 3000
+MAX_DISCRIMINATOR_STEPS = 3
+SLOW_MOTION_EVERY, SLOW_MOTION_FRAMES = 5, 40  # slow motion: a frame every 5 steps, then a pause after 40 frames
 GRID = 60  # D's decision surface is drawn on GRID x GRID points
 ARROWS = 64  # G's gradient is drawn on this many of its samples
 MAX_EXTENT = 25.0  # the plot follows G's samples this far out
@@ -73,7 +76,22 @@ class LabConfig:
     snapshot_every: int = 100
     start_offset: float = 0.0  # G's samples start this far off to the side (x and y): a G that begins badly
     seed: int = 0
-    max_seconds: float = MAX_SECONDS
+
+    @classmethod
+    def from_values(cls, values: dict) -> LabConfig:
+        """A validated config from named values as a page sends them (numbers as floats): each cast to its
+        field's type, so a slider's 2000.0 is 2000 steps; unknown names are refused."""
+        types = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(values) - set(types))
+        if unknown:
+            raise ValueError(f"unknown lab settings: {', '.join(unknown)}")
+        cast = {"int": int, "float": float, "str": str}
+        converted = {}
+        for name, value in values.items():
+            if types[name] == "int" and isinstance(value, float) and not value.is_integer():
+                raise ValueError(f"{name} must be a whole number, got {value}")
+            converted[name] = cast[types[name]](value)
+        return cls(**converted).validate()
 
     def validate(self) -> LabConfig:
         if self.distribution not in DISTRIBUTIONS:
@@ -89,9 +107,9 @@ class LabConfig:
         for name in ("generator_lr", "discriminator_lr"):
             if not 0 < getattr(self, name) <= 0.1:
                 raise ValueError(f"{name} must be in (0, 0.1], got {getattr(self, name)}")
-        if not 1 <= self.discriminator_steps <= 10:
-            raise ValueError(f"discriminator_steps must be between 1 and 10, got {self.discriminator_steps}")
-        self.max_seconds = min(self.max_seconds, MAX_SECONDS)
+        if not 1 <= self.discriminator_steps <= MAX_DISCRIMINATOR_STEPS:
+            raise ValueError(f"discriminator_steps must be between 1 and {MAX_DISCRIMINATOR_STEPS}, "
+                             f"got {self.discriminator_steps}")
         self.snapshot_every = max(10, self.snapshot_every)
         return self
 
@@ -202,14 +220,14 @@ class LabSession:
 
     def train_step(self) -> None:
         config = self.config
-        # (1) Update D: maximize log D(x) + log(1 - D(G(z)))
+        # (1) Update D: maximize log D(x) + log(1 - D(G(z))), real and fake in one forward pass
+        targets = torch.cat([torch.ones(config.batch_size, 1), torch.zeros(config.batch_size, 1)])
         for _ in range(config.discriminator_steps):
             real = self.sample_real(config.batch_size, self.data_rng)
             z = torch.randn(config.batch_size, config.latent_dim, generator=self.noise_rng)
-            fake = self.generator(z).detach()
-            logits_real, logits_fake = self.discriminator(real), self.discriminator(fake)
-            d_loss = F.binary_cross_entropy_with_logits(logits_real, torch.ones_like(logits_real)) + \
-                F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
+            with torch.no_grad():
+                fake = self.generator(z)
+            d_loss = 2 * F.binary_cross_entropy_with_logits(self.discriminator(torch.cat([real, fake])), targets)
             self.opt_d.zero_grad()
             d_loss.backward()
             self.opt_d.step()
@@ -223,36 +241,40 @@ class LabSession:
         self.g_losses.append(g_loss.item())
         self.d_losses.append(d_loss.item())
 
-    def run(self, steps: int | None = None, clock: Callable[[], float] = time.monotonic,
-            snapshot_every: int | None = None) -> Iterator[Snapshot]:
+    def run(self, steps: int | None = None, snapshot_every: int | None = None,
+            max_frames: int | None = None) -> Iterator[Snapshot]:
         """Train on from where the session is, yielding a Snapshot every `snapshot_every` steps and a last one.
 
-        Ends after `steps` more steps (default: up to `config.steps`), after `config.max_seconds` by `clock`
-        (tests pass their own clock), or at the first snapshot after `stopped` turns true (Pause)."""
+        Ends after `steps` more steps (default: up to `config.steps`), after `max_frames` snapshots (slow
+        motion: it pauses, and Train goes on), or at the first snapshot after `stopped` turns true (Pause).
+        Bounded by steps, never by the clock: a lesson ends the same way on an idle or a busy server."""
         config = self.config
         every = max(1, snapshot_every or config.snapshot_every)
         target = min(config.steps, self.step + steps) if steps is not None else config.steps
-        self.stopped = False
-        started = clock()
-        while self.step < target:
-            self.train_step()
-            out_of_time = clock() - started > config.max_seconds
-            at_snapshot = self.step % every == 0 or self.step == 1
-            paused = at_snapshot and self.stopped
-            last = self.step >= target or out_of_time or paused
-            if at_snapshot or last:
-                reason = None
-                if self.step == config.steps:
-                    reason = f"finished {config.steps} steps"
-                elif paused:
-                    reason = "paused"
-                elif out_of_time:
-                    reason = f"paused at the {config.max_seconds:g} s limit"
-                yield self.snapshot(reason)
-            if last:
-                return
+        self.stopped, frames = False, 0
+        with one_torch_thread():
+            while self.step < target:
+                self.train_step()
+                at_snapshot = self.step % every == 0 or self.step == 1
+                out_of_frames = at_snapshot and max_frames is not None and frames + 1 >= max_frames
+                paused = at_snapshot and (self.stopped or out_of_frames)
+                last = self.step >= target or paused
+                if at_snapshot or last:
+                    frames += 1
+                    reason = None
+                    if self.step == config.steps:
+                        reason = f"finished {config.steps} steps"
+                    elif paused:
+                        reason = "paused"
+                    yield self.snapshot(reason)
+                if last:
+                    return
 
     def snapshot(self, reason: str | None = None) -> Snapshot:
+        with one_torch_thread():
+            return self._snapshot(reason)
+
+    def _snapshot(self, reason: str | None) -> Snapshot:
         fake = self.generator(self.fixed_z)
         arrows = self.generator_pull(fake.detach()[:ARROWS])
         fake = fake.detach().numpy()
@@ -278,11 +300,33 @@ class LabSession:
         return (-gradient).numpy()
 
 
-def train_lab(config: LabConfig, clock: Callable[[], float] = time.monotonic,
-              should_stop: Callable[[], bool] = lambda: False) -> Iterator[Snapshot]:
-    """A fresh session run to its end (or its time limit, or until `should_stop()`), snapshot by snapshot."""
+def train_lab(config: LabConfig, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Snapshot]:
+    """A fresh session run to its end (or until `should_stop()`), snapshot by snapshot."""
     session = LabSession(config)
-    for snap in session.run(clock=clock):
+    for snap in session.run():
         yield snap
         if should_stop():
             session.stopped = True
+
+
+def replay(preset: str) -> list[Snapshot]:
+    """A preset's whole run, recorded: its start, then a snapshot every `snapshot_every` steps to the end.
+    The Space computes this once per preset and replays it to every visitor."""
+    settings, _ = LAB_PRESETS[preset]
+    session = LabSession(LabConfig(**settings))
+    return [session.snapshot(), *session.run()]
+
+
+@contextlib.contextmanager
+def one_torch_thread():
+    """Run the lab's tiny matrix products on the calling thread only.
+
+    A 64-wide MLP step is a few hundred microseconds of arithmetic; split over two OpenMP threads on a server
+    whose cores are busy with other visitors, each of its ~150 small ops waits for a spinning partner thread:
+    measured 9 ms a step on one thread against 185-420 ms on two, with a class's load beside it."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

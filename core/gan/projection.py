@@ -118,6 +118,14 @@ def square_crop(image: np.ndarray, left: float, top: float, size: float) -> np.n
     return image[y : y + side, x : x + side]
 
 
+def projection_target(face: np.ndarray, size: int) -> torch.Tensor:
+    """A cropped face (H, W, 3) uint8 as `project`'s target: (3, size, size) floats in [0, 1] (Lanczos resize)."""
+    from PIL import Image
+
+    resized = Image.fromarray(face).resize((size, size), Image.Resampling.LANCZOS)
+    return torch.from_numpy(np.asarray(resized, dtype=np.float32) / 255).permute(2, 0, 1).contiguous()
+
+
 def face_guide(face: np.ndarray) -> np.ndarray:
     """The crop with FFHQ's framing drawn over it: eyes on the upper line, mouth on the lower, face centred."""
     from PIL import Image, ImageDraw

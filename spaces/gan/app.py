@@ -5,16 +5,22 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import torch
-from PIL import Image
+from gan_lab_tab import build_lab_tab  # this Space's own module, beside app.py
 
 from core.common import edge
 from core.common.display import pixel_grid, weights_note
 from core.common.images import load_image
 from core.common.seeds import MAX_SEED, parse_seeds, seed_noise
 from core.gan.dcgan import DCGANGenerator
-from core.gan.lab import DISTRIBUTIONS, LAB_PRESETS, MAX_SECONDS, MAX_STEPS, OPTIMIZERS, LabConfig, LabSession
-from core.gan.lab_figures import game_figure, loss_figure
-from core.gan.projection import face_guide, interpolate_ws, move_along, project, square_crop, w_pca
+from core.gan.projection import (
+    face_guide,
+    interpolate_ws,
+    move_along,
+    project,
+    projection_target,
+    square_crop,
+    w_pca,
+)
 from core.gan.sampling import PATHS, interpolate, style_mixing_row
 from core.gan.style_dcgan import StyleDCGANGenerator
 from core.hub import load_pretrained
@@ -75,8 +81,8 @@ def crop_preview(photo, left, top, size):
 
 def project_photo(photo, left, top, size, space, steps, progress=gr.Progress()):
     _, face = crop_preview(photo, left, top, size)
-    target = torch.from_numpy(np.array(Image.fromarray(face).resize((64, 64), Image.Resampling.LANCZOS))).permute(2, 0, 1) / 255
-    result = project(style, target.float(), steps=int(steps), plus=space == "w+",
+    target = projection_target(face, style.image_size)
+    result = project(style, target, steps=int(steps), plus=space == "w+",
                      callback=lambda f: progress(f, desc="optimising w"))
     note = (f"{int(steps)} Adam steps in {space}: reconstruction **{result.psnr:.1f} dB** PSNR against your photo at 64x64. "
             f"A face the generator made itself projects back to about {self_projection_psnr():.0f} dB: the rest of the "
@@ -126,66 +132,6 @@ WRITE_LINK = """(seeds, psi, model) => {
 }"""
 
 
-LAB_SETTINGS = ("distribution", "loss", "optimizer", "generator_lr", "discriminator_lr", "discriminator_steps",
-                "steps", "start_offset", "seed")
-
-
-def lab_config(*values) -> LabConfig:
-    config = LabConfig(**dict(zip(LAB_SETTINGS, values, strict=True)))
-    config.generator_lr, config.discriminator_lr = float(config.generator_lr), float(config.discriminator_lr)
-    config.discriminator_steps, config.steps, config.seed = (int(config.discriminator_steps), int(config.steps),
-                                                             int(config.seed))
-    config.start_offset = float(config.start_offset)
-    return config.validate()
-
-
-def lab_session(session, values, fresh: bool = False) -> LabSession:
-    """The player's session if its settings are still the ones on screen (and it has steps left), else a new one."""
-    config = lab_config(*values)
-    if fresh or session is None or session.config != config or session.finished:
-        return LabSession(config)
-    return session
-
-
-def lab_view(session, snap):
-    return session, game_figure(snap), loss_figure(snap), snap.status(session.config.steps)
-
-
-def lab_train(session, *values):
-    """Train on from where the game stands (or afresh if the settings changed); a frame every 100 steps, or
-    every 5 in slow motion. Ends by itself at its step or time limit, or at Pause."""
-    *values, slow = values
-    session = lab_session(session, values)
-    for snap in session.run(snapshot_every=5 if slow else None):
-        yield lab_view(session, snap)
-
-
-def lab_step(session, *values):
-    """One step of the game: D's update(s), then G's, and the arrows of G's gradient where it now stands."""
-    session = lab_session(session, values[:-1])
-    return lab_view(session, next(session.run(steps=1)))
-
-
-def lab_reset(session, *values):
-    session = lab_session(session, values[:-1], fresh=True)
-    return lab_view(session, session.snapshot())
-
-
-def lab_pause(session):
-    if session is not None:
-        session.stopped = True
-
-
-def lab_preset(name, *values):
-    """Set every control to a preset and show its start (step 0), with what to look for."""
-    edge.choice(name, "Preset", tuple(LAB_PRESETS))
-    settings, lesson = LAB_PRESETS[name]
-    config = LabConfig(**settings).validate()
-    values = [getattr(config, key) for key in LAB_SETTINGS]
-    session = LabSession(config)
-    return (*values, *lab_view(session, session.snapshot()), lesson)
-
-
 with gr.Blocks(title="GANs") as demo:
     gr.Markdown(DESCRIPTION)
     with gr.Tab("Faces"):
@@ -232,7 +178,7 @@ with gr.Blocks(title="GANs") as demo:
             with gr.Column():
                 guide = gr.Image(label="what will be projected (guide: FFHQ's framing)", format="png", height=260)
                 space = gr.Radio(["w", "w+"], value="w", label="Optimise", info="w+: a w per layer, closer but off the manifold")
-                project_steps = gr.Slider(50, 300, 150, step=10, label="Steps")
+                project_steps = gr.Slider(50, 100, 100, step=10, label="Steps")  # w+ costs 0.09 CPU-s a step
                 project_button = gr.Button("Project onto the manifold", variant="primary")
         reconstruction = gr.Image(label="your photo | its projection G(w)", format="png")
         optimisation = gr.Image(label="the optimisation, every 25 steps", format="png")
@@ -254,50 +200,8 @@ with gr.Blocks(title="GANs") as demo:
             components = gr.Image(label="rows: PC1, PC2, PC3 at -2, -1, 0, +1, +2 σ", format="png", scale=2)
         pc_bars = gr.Plot(label="explained variance of w")
     with gr.Tab("2-D GAN lab"):
-        with gr.Row():
-            with gr.Column(scale=1):
-                preset = gr.Dropdown(list(LAB_PRESETS), value=None, label="Lesson preset",
-                                     info="sets every control; then Train, or step through it")
-                distribution = gr.Radio(list(DISTRIBUTIONS), value="ring of 8 Gaussians", label="Real data",
-                                        info="the ring shows mode collapse best")
-                loss = gr.Radio(["non-saturating", "minimax"], value="non-saturating", label="G's loss",
-                                info="minimax: G's gradient vanishes while D wins")
-                optimizer = gr.Radio(list(OPTIMIZERS), value="adam", label="Optimizer",
-                                     info="Adam rescales small gradients; SGD moves as far as the gradient says")
-                generator_lr = gr.Slider(1e-4, 0.1, 1e-3, step=1e-4, label="G learning rate",
-                                         info="too fast and G chases D from mode to mode")
-                discriminator_lr = gr.Slider(1e-4, 0.1, 1e-3, step=1e-4, label="D learning rate",
-                                             info="D is G's loss: how quickly that loss changes")
-                discriminator_steps = gr.Slider(1, 5, 1, step=1, label="D steps per G step",
-                                                info="a stronger critic gives G a better signal")
-                steps = gr.Slider(100, MAX_STEPS, 2000, step=100, label="Training steps",
-                                  info=f"each run stops by itself (at most {MAX_SECONDS:.0f} s)")
-                start_offset = gr.Slider(0, 10, 0, step=0.5, label="G starts this far off to the side")
-                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same run")
-                slow = gr.Checkbox(False, label="Slow motion (a frame every 5 steps)")
-                with gr.Row():
-                    train = gr.Button("▶ Train", variant="primary")
-                    pause = gr.Button("⏸ Pause")
-                with gr.Row():
-                    one_step = gr.Button("⏭ One step")
-                    reset = gr.Button("↺ Reset")
-            with gr.Column(scale=2):
-                lesson = gr.Markdown("Pick a lesson preset, or set the controls and press **Train**. Green arrows: "
-                                     "where G's loss pushes each of its samples (the gradient G follows).")
-                game = gr.Plot(label="D's decision surface and G's samples")
-                status = gr.Markdown()
-        losses = gr.Plot(label="losses")
+        build_lab_tab(demo)
 
-    lab_state = gr.State(None)
-    lab_controls = [distribution, loss, optimizer, generator_lr, discriminator_lr, discriminator_steps, steps,
-                    start_offset, seed]
-    lab_outputs = [lab_state, game, losses, status]
-    train.click(lab_train, [lab_state, *lab_controls, slow], lab_outputs, api_name="gan_lab", concurrency_limit=2)
-    one_step.click(lab_step, [lab_state, *lab_controls, slow], lab_outputs, api_name="gan_lab_step",
-                   concurrency_limit=2)
-    reset.click(lab_reset, [lab_state, *lab_controls, slow], lab_outputs, api_name=False)
-    pause.click(lab_pause, lab_state, None, api_name=False, queue=False)
-    preset.input(lab_preset, [preset, *lab_controls], [*lab_controls, *lab_outputs, lesson], api_name="gan_lab_preset")
     face_inputs = [seeds, truncation, model_name]
     gr.on([show.click, seeds.submit, truncation.release, model_name.input], sample_faces, face_inputs, [faces, faces_text],
           api_name="sample_faces", concurrency_limit=2).then(None, face_inputs, None, js=WRITE_LINK)
