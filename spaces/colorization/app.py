@@ -94,7 +94,9 @@ with gr.Blocks(title="Colourization") as demo:
     prediction = gr.State()  # per user: the last result (with its distribution) and the original
     outputs = [gray, l2_out, class_out, original, table, distribution, prediction]
     run.click(colorize, [upload, temperature], outputs, api_name="colorize")
-    temperature.release(recolor, [prediction, temperature], outputs, api_name=False)
+    # .input, not .release: a value typed into the slider's box fires input (and never release); always_last keeps
+    # a drag to two runs (the first and the last value)
+    temperature.input(recolor, [prediction, temperature], outputs, api_name=False, trigger_mode="always_last")
     class_out.select(inspect_pixel, [prediction, temperature], distribution, api_name=False)
 
 if __name__ == "__main__":

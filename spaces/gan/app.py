@@ -202,21 +202,24 @@ with gr.Blocks(title="GANs") as demo:
     with gr.Tab("2-D GAN lab"):
         build_lab_tab(demo)
 
+    # Sliders listen to .input: a value typed into a slider's box fires it (never .release, which only ends a
+    # drag); trigger_mode="always_last" keeps a drag to two runs, its first value and its last.
     face_inputs = [seeds, truncation, model_name]
-    gr.on([show.click, seeds.submit, truncation.release, model_name.input], sample_faces, face_inputs, [faces, faces_text],
-          api_name="sample_faces", concurrency_limit=2).then(None, face_inputs, None, js=WRITE_LINK)
-    gr.on([demo.load, seed_a.change, seed_b.change, path_steps.release, mode.change], interpolate_faces,
-          [seed_a, seed_b, path_steps, mode], path, api_name="interpolate")
-    gr.on([demo.load, coarse_seed.change, fine_seed.change, mix_truncation.release], mix_styles,
-          [coarse_seed, fine_seed, mix_truncation], mixed, api_name="mix_styles")
+    gr.on([show.click, seeds.submit, truncation.input, model_name.input], sample_faces, face_inputs, [faces, faces_text],
+          api_name="sample_faces", concurrency_limit=2, trigger_mode="always_last").then(None, face_inputs, None, js=WRITE_LINK)
+    gr.on([demo.load, seed_a.change, seed_b.change, path_steps.input, mode.change], interpolate_faces,
+          [seed_a, seed_b, path_steps, mode], path, api_name="interpolate", trigger_mode="always_last")
+    gr.on([demo.load, coarse_seed.change, fine_seed.change, mix_truncation.input], mix_styles,
+          [coarse_seed, fine_seed, mix_truncation], mixed, api_name="mix_styles", trigger_mode="always_last")
     crop_inputs = [photo, crop_left, crop_top, crop_size]
-    gr.on([photo.change, crop_left.release, crop_top.release, crop_size.release],
-          lambda *a: crop_preview(*a)[0] if a[0] else None, crop_inputs, guide, api_name=False, show_progress="hidden")
+    gr.on([photo.change, crop_left.input, crop_top.input, crop_size.input],
+          lambda *a: crop_preview(*a)[0] if a[0] else None, crop_inputs, guide, api_name=False, show_progress="hidden",
+          trigger_mode="always_last")
     project_button.click(project_photo, [*crop_inputs, space, project_steps],
                          [reconstruction, optimisation, projection_note, projected_w], api_name="project", concurrency_limit=2)
     walk_button.click(photo_to_sample, [projected_w, to_seed, walk_steps], walk, api_name=False)
-    gr.on([demo.load, pc_seed.change, pc1.release, pc2.release, pc3.release], walk_components,
-          [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name="ganspace")
+    gr.on([demo.load, pc_seed.change, pc1.input, pc2.input, pc3.input], walk_components,
+          [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name="ganspace", trigger_mode="always_last")
     demo.load(read_link, None, face_inputs, api_name=False).then(sample_faces, face_inputs, [faces, faces_text],
                                                                 api_name=False)
 
