@@ -8,6 +8,7 @@ from core.colorization.model import Colorizer
 from core.colorization.view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
 from core.common import edge
 from core.common.display import example_photos, weights_note
+from core.common.example_results import for_examples
 from core.common.images import load_image, to_uint8
 from core.hub import load_pretrained
 
@@ -43,6 +44,7 @@ def present(result, original, temperature):
     return *shown, text, figure
 
 
+@for_examples(EXAMPLES)  # a clicked example: computed once for the class
 def colorize(upload, temperature):
     rgb, original = read(upload)
     result = colorize_both(rgb, l2_model, class_model, float(temperature))

@@ -9,6 +9,7 @@ import torch
 from core.autoencoder.model import ConvAutoencoder
 from core.common import corruptions, edge
 from core.common.display import centre_crop, example_photos, pixel_grid, weights_note
+from core.common.example_results import for_examples
 from core.common.images import load_image, to_uint8
 from core.common.metrics import psnr, ssim
 from core.common.mnist import example_digits
@@ -41,6 +42,7 @@ def add_noise(image: np.ndarray, kind: str, level: float, seed: int) -> np.ndarr
     return (noisy[0].permute(1, 2, 0) if image.ndim == 3 else noisy[0, 0]).numpy()
 
 
+@for_examples(EXAMPLES)  # a clicked example: computed once for the class
 @torch.inference_mode()
 def denoise_photo(upload, kind_label, level, seed, add):
     clean = np.asarray(load_image(upload, "RGB", max_side=MAX_SIDE, min_side=16), dtype=np.float32) / 255

@@ -8,6 +8,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from core.common import edge
 from core.common.display import example_photos, weights_note
+from core.common.example_results import for_examples
 from core.common.images import load_image, open_image
 from core.common.metrics import psnr_y, ssim_y
 from core.hub import load_pretrained
@@ -27,6 +28,7 @@ ZOOM_SIDE = 256  # every zoomed crop is shown this big, nearest neighbour
 CAPTION = 26  # px of white under each crop for its name
 MODES = {"Shrink it x4 first (the truth is known: PSNR/SSIM)": "known", "Upscale it as it is": "as-is"}
 METHODS = ("bicubic", "L2", "perceptual", "GAN")
+EXAMPLES = example_photos("chelsea", "coffee", "astronaut", "rocket")  # photos that ship with scikit-image
 
 DESCRIPTION = """# 🔍 Super-resolution: the same network, three losses
 Four times fewer pixels on each side: many sharp images shrink to the same small one, so the missing detail
@@ -54,6 +56,7 @@ def read_input(upload, mode_label):
     return pil_downscale(high, SCALE), high, note
 
 
+@for_examples(EXAMPLES)  # a clicked example: computed once for the class
 def super_resolve(upload, mode_label):
     low, high, note = read_input(upload, mode_label)
     results, seconds = {"bicubic": pil_bicubic_upscale(low, SCALE)}, {}
@@ -120,7 +123,7 @@ with gr.Blocks(title="Super-resolution") as demo:
             upload = gr.Image(label="Image", type="filepath", image_mode=None)
             mode = gr.Radio(list(MODES), value=list(MODES)[0], label="Input")
             button = gr.Button("Super-resolve x4", variant="primary")
-            gr.Examples([[path] for path in example_photos("chelsea", "coffee", "astronaut", "rocket")], [upload],
+            gr.Examples([[path] for path in EXAMPLES], [upload],
                         label="Photos from scikit-image (not used in training)")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="bicubic | L2 | perceptual | GAN | original", columns=5, height="auto",

@@ -1,0 +1,182 @@
+"""A lecture's clicks, by a whole class at once: every Space's page view and default actions, 30 clients together.
+
+    python -m bench.lecture_clicks                    # 30 clients, every Space
+    python -m bench.lecture_clicks --clients 10 --only gan pca
+
+What a student does when the teacher says "open the Space": the page loads (every load event and what it
+chains, at default values), then the lesson's first clicks at default settings: an example photo (denoise,
+colourise, super-resolve, facades), a button (train the small autoencoder, reconstruct a digit, show faces), a
+GAN-lab preset, a quiz round. The teacher opens each Space first (one client: caches fill, as before a lecture);
+then every client does the same at once. Reported per action: p50/p95 seconds and errors. Goal (issue 31):
+no default action over 2 s at p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import threading
+import time
+
+from bench.class_load import start_launcher
+from bench.soak import percentile
+from bench.toolkit.ports import free_port
+from bench.toolkit.raw_gradio import Answer, RawGradio
+
+GOAL_P95_S = 2.0
+
+
+class Student:
+    """One client on one Space, with its own session."""
+
+    def __init__(self, base: str, space: str, session: str):
+        self.client, self.session = RawGradio(f"{base}/{space}"), session
+        self.dependencies = self.client.config["dependencies"]
+        self.components = {c["id"]: c for c in self.client.config["components"]}
+
+    def run(self, dependency: dict, replace: dict[int, object] | None = None) -> Answer:
+        inputs = [self.components[i] for i in dependency["inputs"]]
+        values = [replace.get(i) if replace and i in replace else
+                  (None if c["type"] in ("state", "browserstate") else c["props"].get("value"))
+                  for i, c in zip(dependency["inputs"], inputs, strict=True)]
+        return self.client.call(dependency["id"], values, self.session)
+
+    def page_view(self) -> list[Answer]:
+        """Every load event, then the events they chain (`.then`), in order, at default values."""
+        answers, ran = [], set()
+        pending = [d for d in self.dependencies if any(t[1] == "load" for t in d.get("targets", []))]
+        while pending:
+            dependency = pending.pop(0)
+            if dependency.get("backend_fn"):
+                answers.append(self.run(dependency))
+            ran.add(dependency["id"])
+            pending += [d for d in self.dependencies if d.get("trigger_after") == dependency["id"] and d["id"] not in ran]
+        return answers
+
+    def click(self, api_name: str, replace_by_label: dict[str, object] | None = None) -> Answer:
+        dependency = next(d for d in self.dependencies if d.get("api_name") == api_name)
+        replace = {}
+        for label, value in (replace_by_label or {}).items():
+            component = next(i for i in dependency["inputs"] if self.components[i]["props"].get("label") == label)
+            replace[component] = value
+        return self.run(dependency, replace)
+
+    def example_then(self, api_name: str, example: int = 0) -> list[Answer]:
+        """Click an example (Gradio's examples event fills the input), then the action that uses it."""
+        target = next(d for d in self.dependencies if d.get("api_name") == api_name)
+        image_input = next(i for i in target["inputs"] if self.components[i]["type"] in ("image", "imageeditor"))
+        loader = next(d for d in self.dependencies
+                      if str(d.get("api_name", "")).startswith("load_example") and image_input in d["outputs"])
+        filled = self.run(loader, {loader["inputs"][0]: example})
+        if not filled.ok:
+            return [filled]
+        value = filled.data[loader["outputs"].index(image_input)]
+        value = value.get("value", value) if isinstance(value, dict) and "__type__" in value else value
+        return [filled, self.run(target, {image_input: value})]
+
+
+def first_preset(student: Student) -> str:
+    dropdown = next(c for c in student.components.values() if c["props"].get("label") == "Lesson preset")
+    return dropdown["props"]["choices"][0][1]
+
+
+# What a class does in each Space at default settings, after the page view.
+LESSONS = {
+    "pca": [],
+    "image-manifold": [lambda s: s.click("train_autoencoder")],
+    "autoencoder": [lambda s: s.click("reconstruct"), lambda s: s.click("sample_prior")],
+    "denoising": [lambda s: s.example_then("denoise")],
+    "colorization": [lambda s: s.example_then("colorize")],
+    "super-resolution": [lambda s: s.example_then("super_resolve")],
+    "pix2pix": [lambda s: s.example_then("facades")],
+    "gan": [lambda s: s.click("sample_faces"), lambda s: s.click("gan_lab_preset", {"Lesson preset": first_preset(s)})],
+    "which-face-is-real": [lambda s: s.click("new_game", {"Class code (optional)": ""}),
+                           lambda s: s.click("guess_left")],
+    "diffusion": [],
+}
+ACTION_NAMES = {"pca": [], "image-manifold": ["train autoencoder"], "autoencoder": ["reconstruct", "sample prior"],
+                "denoising": ["example -> denoise"], "colorization": ["example -> colourize"],
+                "super-resolution": ["example -> super-resolve"], "pix2pix": ["example -> facades"],
+                "gan": ["faces grid", "lab preset replay"], "which-face-is-real": ["new game", "guess"],
+                "diffusion": []}
+
+
+def lesson(base: str, space: str, session: str) -> list[tuple[str, float, bool, str | None]]:
+    """(action, seconds, ok, error) for one student's page view and clicks in one Space."""
+    results = []
+    started = time.perf_counter()
+    student = Student(base, space, session)
+    answers = student.page_view()
+    results.append(("page view (load events)", time.perf_counter() - started, all(a.ok for a in answers),
+                    next((a.message or a.status for a in answers if not a.ok), None)))
+    for name, action in zip(ACTION_NAMES[space], LESSONS[space], strict=True):
+        started = time.perf_counter()
+        answer = action(student)
+        answers = answer if isinstance(answer, list) else [answer]
+        results.append((name, time.perf_counter() - started, all(a.ok for a in answers),
+                        next((a.message or a.status for a in answers if not a.ok), None)))
+    student.client.close()
+    return results
+
+
+def class_at_once(base: str, space: str, clients: int) -> dict[str, list]:
+    timings: dict[str, list] = {}
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients)
+
+    def one(index: int):
+        barrier.wait()
+        try:
+            rows = lesson(base, space, f"student{index:03d}{os.getpid()}")
+        except Exception as error:  # noqa: BLE001 - a dropped connection is an error to count
+            rows = [("(client)", 0.0, False, repr(error))]
+        with lock:
+            for name, seconds, ok, error in rows:
+                timings.setdefault(name, []).append((seconds, ok, error))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.lecture_clicks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=30)
+    parser.add_argument("--only", nargs="+", choices=list(LESSONS), default=list(LESSONS))
+    args = parser.parse_args(argv)
+
+    port = free_port()
+    env = {"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="lecture-gradio-"),
+           "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    process = start_launcher(args.only, port, extra_env=env)
+    base = f"http://127.0.0.1:{port}"
+    print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores\n")
+    header = f"{'space':<20} {'action':<28} {'teacher s':>9} {'p50 s':>7} {'p95 s':>7} {'errors':>6}  goal p95 <= {GOAL_P95_S:g} s"
+    print(header)
+    print("-" * len(header))
+    try:
+        for space in args.only:
+            teacher = {name: seconds for name, seconds, *_ in lesson(base, space, f"teacher{os.getpid()}")}
+            timings = class_at_once(base, space, args.clients)
+            for name, rows in timings.items():
+                seconds = [s for s, *_ in rows]
+                errors = [e for _, ok, e in rows if not ok]
+                p95 = percentile(seconds, 0.95)
+                print(f"{space:<20} {name:<28} {teacher.get(name, float('nan')):>9.2f} {statistics.median(seconds):>7.2f} "
+                      f"{p95:>7.2f} {len(errors):>6}  {'ok' if p95 <= GOAL_P95_S and not errors else 'OVER'}",
+                      flush=True)
+                for error in errors[:2]:
+                    print(f"{'':<20}   error: {str(error)[:150]}")
+    finally:
+        process.kill()
+        process.wait(30)
+
+
+if __name__ == "__main__":
+    main()
