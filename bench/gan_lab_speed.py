@@ -16,7 +16,8 @@ import time
 
 import torch
 
-from core.gan.lab import LabConfig, LabSession, one_torch_thread
+from core.common.torch_threads import one_torch_thread
+from core.gan.lab import LabConfig, LabSession
 from core.gan.lab_figures import game_figure, loss_figure
 
 

@@ -233,6 +233,30 @@ def test_the_evidence_is_drawn_on_the_fake_only_and_named_where_it_is_red():
         assert max(redness, key=redness.get) == "mouth"
 
 
+def test_a_fakes_evidence_is_computed_once_and_the_cache_stays_bounded():
+    from core.which_face_is_real.evidence import EvidenceCache, explain_fake
+
+    class CountingDetailHater(DetailHater):
+        calls = 0
+
+        def forward(self, images):
+            CountingDetailHater.calls += 1
+            return super().forward(images)
+
+    rng = np.random.default_rng(1)
+    faces = [rng.integers(0, 256, (64, 64, 3), dtype=np.uint8) for _ in range(3)]
+    judge = CountingDetailHater()
+    cache = EvidenceCache(judge, max_faces=2)
+    first = explain_fake(judge, faces[:2], 1, cache)
+    calls = CountingDetailHater.calls
+    again = explain_fake(judge, [faces[0].copy(), faces[1].copy()], 1, cache)  # the same fake in a new round
+    assert CountingDetailHater.calls == calls and np.array_equal(first[0], again[0]) and first[1] == again[1]
+    fresh = explain_fake(judge, faces[:2], 1)[0].astype(int)  # the same picture as computed afresh
+    assert np.abs(first[0].astype(int) - fresh).max() <= 1
+    cache(faces[0]), cache(faces[2])
+    assert len(cache.maps) == 2  # bounded: the oldest map made room
+
+
 def test_the_quiz_answer_names_the_region_its_picture_marks(monkeypatch):
     from core.which_face_is_real.evidence import TIPS, region_masks
 

@@ -6,7 +6,6 @@ whole game is visible: D's decision surface over the plane, G's samples moving o
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
@@ -15,6 +14,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from core.common.torch_threads import one_torch_thread
 
 # Work is bounded by steps, never by the clock, so a lesson ends the same way on a busy server. At the maxima
 # (3,000 steps, 3 D steps each) a run is 12,000 updates of two 64-wide MLPs: a few CPU-seconds on one thread.
@@ -315,18 +316,3 @@ def replay(preset: str) -> list[Snapshot]:
     settings, _ = LAB_PRESETS[preset]
     session = LabSession(LabConfig(**settings))
     return [session.snapshot(), *session.run()]
-
-
-@contextlib.contextmanager
-def one_torch_thread():
-    """Run the lab's tiny matrix products on the calling thread only.
-
-    A 64-wide MLP step is a few hundred microseconds of arithmetic; split over two OpenMP threads on a server
-    whose cores are busy with other visitors, each of its ~150 small ops waits for a spinning partner thread:
-    measured 9 ms a step on one thread against 185-420 ms on two, with a class's load beside it."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

@@ -8,10 +8,13 @@ to a face, so the map shows what D reads in the detail, not its surprise at a gr
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.common.torch_threads import one_torch_thread
 from core.which_face_is_real.game import face_array
 
 # Regions of an FFHQ-aligned face, as fractions of the side: (x0, y0, x1, y1). FFHQ's alignment puts the
@@ -108,10 +111,33 @@ def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, sc
     return (np.concatenate([tiles[0], spacer, tiles[1]], axis=1) * 255).round().astype(np.uint8)
 
 
-def explain_fake(discriminator: torch.nn.Module, faces: list, fake_index: int) -> tuple[np.ndarray, str]:
+class EvidenceCache:
+    """Each fake's evidence map, computed the first time it is shown and kept: the quiz's fakes come from fixed
+    pools, so this holds at most `max_faces` maps (64x64 floats: 16 KB each), and a fake shown to a whole class
+    costs its 65 discriminator calls once. Faces are keyed by their pixels' digest. Thread-safe enough for a
+    server: two players may compute the same map at once; both get the same answer."""
+
+    def __init__(self, discriminator: torch.nn.Module, max_faces: int):
+        self.discriminator, self.max_faces = discriminator, max_faces
+        self.maps: dict[bytes, np.ndarray] = {}
+
+    def __call__(self, face: np.ndarray) -> np.ndarray:
+        key = hashlib.blake2b(np.ascontiguousarray(face).tobytes(), digest_size=16).digest()
+        heat = self.maps.get(key)
+        if heat is None:
+            with one_torch_thread():  # 65 small forward passes: on a busy server, two threads only wait for each other
+                heat = fake_evidence(self.discriminator, [face])[0].astype(np.float32)
+            if len(self.maps) >= self.max_faces:
+                self.maps.pop(next(iter(self.maps)))
+            self.maps[key] = heat
+        return heat
+
+
+def explain_fake(discriminator: torch.nn.Module, faces: list, fake_index: int,
+                 evidence: EvidenceCache | None = None) -> tuple[np.ndarray, str]:
     """The answer's picture and words from one map: the fake's evidence in red over the fake only (the real
     photo beside it in gray, no red), and the region of the fake where that evidence is strongest."""
-    heat = fake_evidence(discriminator, [faces[fake_index]])[0]
+    heat = evidence(faces[fake_index]) if evidence else fake_evidence(discriminator, [faces[fake_index]])[0]
     evidence = np.zeros((len(faces), *heat.shape))
     evidence[fake_index] = heat
     return overlay(faces, evidence), strongest_region(heat)

@@ -10,7 +10,7 @@ from core.common.display import weights_note
 from core.common.gradio_patches import upload_folder
 from core.gan.dcgan import DCGANDiscriminator
 from core.hub import load_pretrained
-from core.which_face_is_real.evidence import TIPS, explain_fake
+from core.which_face_is_real.evidence import TIPS, EvidenceCache, explain_fake
 from core.which_face_is_real.game import (
     LABELS,
     ROUNDS_PER_GAME,
@@ -51,6 +51,8 @@ pools[OUR_GAN].require_generator(GENERATOR_REPO)
 POOL_SIZES = {kind: size for pool in pools.values() for kind, size in pool.kinds.items()}
 # Round files go straight into Gradio's cache: served as they are, under random names, and expired by it.
 rounds = RoundMaker(discriminator, upload_folder() / "which-face-rounds")
+# every fake comes from a fixed pool: its evidence map is computed the first time it is shown, then kept
+evidence_maps = EvidenceCache(discriminator, max_faces=sum(len(pool.fake) for pool in pools.values()))
 answers = AnswerLog(store_path())  # MANIFOLD_QUIZ_DB, else /data (persistent storage), else ~/.cache
 
 
@@ -97,7 +99,7 @@ def guess(game, side):
     answers.record(game.game_id, game.rounds_played, game.difficulty, outcome.correct, outcome.discriminator_correct,
                    game.class_code)
     fake = 1 - SIDES.index(outcome.real_side)
-    picture, region = explain_fake(discriminator, list(current.pixels), fake)  # only now: the answer is out
+    picture, region = explain_fake(discriminator, list(current.pixels), fake, evidence_maps)  # only now: the answer is out
     text = (f"{'✅ Right' if outcome.correct else '❌ Wrong'}: the real photo was **{LABELS[outcome.real_side]}**. The "
             f"discriminator {'got it too' if outcome.discriminator_correct else 'was fooled'}. In red, on the fake "
             f"({LABELS[SIDES[fake]]}) only: where it sees a fake (blurring those spots makes the face look more real "
