@@ -7,7 +7,7 @@ import torch
 from core.autoencoder import latent
 from core.autoencoder.drawing import to_mnist
 from core.autoencoder.model import ConvAutoencoder
-from core.common import edge
+from core.common import edge, links
 from core.common.display import pixel_grid, select_brush_on_load, weights_note
 from core.common.images import ImageInputError, cross_fade
 from core.common.mnist import example_digits
@@ -83,63 +83,70 @@ def interpolate(first, second, steps):
 with gr.Blocks(title="Autoencoders") as demo:
     gr.Markdown(DESCRIPTION)
     gr.Markdown(weights_note({"autoencoder": weights, "VAE": vae_weights}))
-    with gr.Tab("Reconstruct"):
-        gr.Markdown("Draw a digit or pick one of 500 MNIST test digits: the network encodes it to 2 numbers "
-                    "and decodes it back. What survives is what the code can hold.")
-        with gr.Row():
-            with gr.Column():
-                drawing = gr.Sketchpad(label="Draw a digit (optional)", type="numpy", canvas_size=(280, 280),
-                                       fixed_canvas=True, height=380)
-                index = gr.Slider(0, len(digits) - 1, 0, step=1, label="Or an example digit #",
-                                  info="used when the canvas is empty")
-                run = gr.Button("Encode and decode", variant="primary")
-            with gr.Column():
-                pair = gr.Image(label="input | reconstruction", format="png")
-                rec_text = gr.Markdown()
-        rec_map = gr.Plot(label="where the code lands")
-    with gr.Tab("Latent map and its holes"):
-        gr.Markdown("Move through the code space. Near a cluster you decode that digit; between clusters or "
-                    "outside them you get blends and blobs: not every latent point is on the manifold.")
-        with gr.Row():
-            z1 = gr.Slider(round(float(low[0]), 1), round(float(high[0]), 1), round(float(codes[:, 0].mean()), 1),
-                           step=0.1, label="z1", info="first code number")
-            z2 = gr.Slider(round(float(low[1]), 1), round(float(high[1]), 1), round(float(codes[:, 1].mean()), 1),
-                           step=0.1, label="z2", info="second code number")
-        with gr.Row():
-            decoded = gr.Image(label="decode(z1, z2)", format="png", scale=1)
-            point_map = gr.Plot(label="the latent map", scale=3)
-        point_text = gr.Markdown()
-        gr.Image(grid_image, label="decoded grid over the whole map (same axes as the plot)", format="png",
-                 interactive=False)
-    with gr.Tab("VAE: filling the holes"):
-        gr.Markdown("A **variational** autoencoder encodes each digit to a small Gaussian and is penalised (KL) "
-                    "for straying from N(0, I): the codes pack into one ball, the holes shrink, and decoding a "
-                    "random code from N(0, I) gives a digit. That makes it a generative model.")
-        gr.Markdown(HOLES)
-        with gr.Row():
-            gr.Plot(latent.latent_map(codes, labels), label="autoencoder latent map")
-            gr.Plot(latent.latent_map(vae_codes, labels), label="VAE latent map")
-        with gr.Row():
-            gr.Image(grid_image, label="autoencoder: decoded grid", format="png", interactive=False)
-            gr.Image(latent.decoded_grid(vae, vae_low, vae_high, steps=15), label="VAE: decoded grid", format="png",
+    with gr.Tabs() as tabs:
+        with gr.Tab("Reconstruct", id="reconstruct"):
+            gr.Markdown("Draw a digit or pick one of 500 MNIST test digits: the network encodes it to 2 numbers "
+                        "and decodes it back. What survives is what the code can hold.")
+            with gr.Row():
+                with gr.Column():
+                    drawing = gr.Sketchpad(label="Draw a digit (optional)", type="numpy", canvas_size=(280, 280),
+                                           fixed_canvas=True, height=380)
+                    index = gr.Slider(0, len(digits) - 1, 0, step=1, label="Or an example digit #",
+                                      info="used when the canvas is empty")
+                    run = gr.Button("Encode and decode", variant="primary")
+                with gr.Column():
+                    pair = gr.Image(label="input | reconstruction", format="png")
+                    rec_text = gr.Markdown()
+                links.copy_button("The link holds the example digit's number, never your drawing.")
+            rec_map = gr.Plot(label="where the code lands")
+        with gr.Tab("Latent map and its holes", id="latent"):
+            gr.Markdown("Move through the code space. Near a cluster you decode that digit; between clusters or "
+                        "outside them you get blends and blobs: not every latent point is on the manifold.")
+            with gr.Row():
+                z1 = gr.Slider(round(float(low[0]), 1), round(float(high[0]), 1), round(float(codes[:, 0].mean()), 1),
+                               step=0.1, label="z1", info="first code number")
+                z2 = gr.Slider(round(float(low[1]), 1), round(float(high[1]), 1), round(float(codes[:, 1].mean()), 1),
+                               step=0.1, label="z2", info="second code number")
+            with gr.Row():
+                decoded = gr.Image(label="decode(z1, z2)", format="png", scale=1)
+                point_map = gr.Plot(label="the latent map", scale=3)
+            point_text = gr.Markdown()
+            links.copy_button()
+            gr.Image(grid_image, label="decoded grid over the whole map (same axes as the plot)", format="png",
                      interactive=False)
-        with gr.Row():
-            how_many = gr.Slider(1, 32, 16, step=1, label="Samples", info="codes drawn at random")
-            prior_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
-            draw = gr.Button("Decode random codes", variant="primary")
-        ae_samples = gr.Image(label="autoencoder, codes drawn like its data's spread", format="png")
-        vae_samples = gr.Image(label="VAE, codes drawn from N(0, I)", format="png")
-    with gr.Tab("Interpolate"):
-        gr.Markdown("Pixel space cross-fades two digits into a double exposure; the latent path decodes to a "
-                    "sequence of digit-like images, passing through the classes that lie between.")
-        with gr.Row():
-            first = gr.Slider(0, len(digits) - 1, 60, step=1, label="From digit #")
-            second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
-            steps = gr.Slider(3, 12, 8, step=1, label="Steps")
-        pixel_strip = gr.Image(label="pixel space", format="png")
-        latent_strip = gr.Image(label="latent space", format="png")
-        path_map = gr.Plot(label="the path in latent space")
+        with gr.Tab("VAE: filling the holes", id="vae"):
+            gr.Markdown("A **variational** autoencoder encodes each digit to a small Gaussian and is penalised (KL) "
+                        "for straying from N(0, I): the codes pack into one ball, the holes shrink, and decoding a "
+                        "random code from N(0, I) gives a digit. That makes it a generative model.")
+            gr.Markdown(HOLES)
+            with gr.Row():
+                gr.Plot(latent.latent_map(codes, labels), label="autoencoder latent map")
+                gr.Plot(latent.latent_map(vae_codes, labels), label="VAE latent map")
+            with gr.Row():
+                gr.Image(grid_image, label="autoencoder: decoded grid", format="png", interactive=False)
+                gr.Image(latent.decoded_grid(vae, vae_low, vae_high, steps=15), label="VAE: decoded grid", format="png",
+                         interactive=False)
+            with gr.Row():
+                how_many = gr.Slider(1, 32, 16, step=1, label="Samples", info="codes drawn at random")
+                prior_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
+                draw = gr.Button("Decode random codes", variant="primary")
+            ae_samples = gr.Image(label="autoencoder, codes drawn like its data's spread", format="png")
+            vae_samples = gr.Image(label="VAE, codes drawn from N(0, I)", format="png")
+            links.copy_button()
+        with gr.Tab("Interpolate", id="interpolate"):
+            gr.Markdown("Pixel space cross-fades two digits into a double exposure; the latent path decodes to a "
+                        "sequence of digit-like images, passing through the classes that lie between.")
+            with gr.Row():
+                first = gr.Slider(0, len(digits) - 1, 60, step=1, label="From digit #")
+                second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
+                steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+            pixel_strip = gr.Image(label="pixel space", format="png")
+            latent_strip = gr.Image(label="latent space", format="png")
+            path_map = gr.Plot(label="the path in latent space")
+            links.copy_button()
 
+    link = links.Link({"digit": index, "z1": z1, "z2": z2, "samples": how_many, "seed": prior_seed, "from": first,
+                       "to": second, "steps": steps}, tabs)
     select_brush_on_load(demo)
     run.click(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name="reconstruct")
     index.change(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name=False)
@@ -149,8 +156,10 @@ with gr.Blocks(title="Autoencoders") as demo:
     for control in (first, second, steps):
         control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name=False)
     draw.click(sample_prior, [how_many, prior_seed], [ae_samples, vae_samples], api_name="sample_prior")
-    demo.load(decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode")
-    demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name="interpolate")
+    loaded = link.restore(demo)  # a shared link's settings and tab, then each result it shows on load
+    loaded.then(decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode")
+    link.run_if_set(sample_prior, [how_many, prior_seed], [ae_samples, vae_samples])
+    loaded.then(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name="interpolate")
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -6,7 +6,7 @@ import numpy as np
 
 from core.colorization.model import Colorizer
 from core.colorization.view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
-from core.common import edge
+from core.common import edge, links
 from core.common.display import example_photos, weights_note
 from core.common.example_results import for_examples
 from core.common.images import load_image, to_uint8
@@ -60,6 +60,11 @@ def recolor(state, temperature):
     return *present(result, original, temperature), (result, original)
 
 
+def colorize_shared(upload, temperature):
+    """A shared link's example, colourized at its temperature (a link with only T waits for a photo)."""
+    return colorize(upload, temperature) if upload else tuple(gr.skip() for _ in range(7))
+
+
 def inspect_pixel(state, temperature, event: gr.SelectData):
     """A click on the result: that pixel's distribution, from the stored prediction."""
     if state is None:
@@ -77,7 +82,7 @@ with gr.Blocks(title="Colourization") as demo:
     with gr.Row():
         with gr.Column(scale=1):
             upload = gr.Image(type="filepath", image_mode=None, label="Photo (colour or black-and-white)", height=260)
-            gr.Examples([[path] for path in EXAMPLES], inputs=[upload])
+            photo_examples = gr.Examples([[path] for path in EXAMPLES], inputs=[upload])
             temperature = gr.Slider(0.05, 1.0, 0.8, step=0.01, label="Annealed-mean temperature T",
                                     info="1 = the mean (like L2); → 0 = the most likely colour. 0.8: as colourful as "
                                          "real photos (measured); the paper's 0.38 overshoots")
@@ -92,6 +97,7 @@ with gr.Blocks(title="Colourization") as demo:
     with gr.Row():
         table = gr.Markdown()
         distribution = gr.Plot(label="the colours the classifier considers at the clicked pixel")
+    links.copy_button(links.NOTE_WITH_UPLOADS)
 
     prediction = gr.State()  # per user: the last result (with its distribution) and the original
     outputs = [gray, l2_out, class_out, original, table, distribution, prediction]
@@ -100,6 +106,9 @@ with gr.Blocks(title="Colourization") as demo:
     # a drag to two runs (the first and the last value)
     temperature.input(recolor, [prediction, temperature], outputs, api_name=False, trigger_mode="always_last")
     class_out.select(inspect_pixel, [prediction, temperature], distribution, api_name=False)
+    link = links.Link({"T": temperature}, examples={"example": photo_examples})
+    link.restore(demo)
+    link.run_if_set(colorize_shared, [upload, temperature], outputs)
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from core.autoencoder.model import ConvAutoencoder
-from core.common import corruptions, edge
+from core.common import corruptions, edge, links
 from core.common.display import centre_crop, example_photos, pixel_grid, weights_note
 from core.common.example_results import for_examples
 from core.common.images import load_image, to_uint8
@@ -101,36 +101,42 @@ CSS = ".whole-gallery .grid-wrap { height: auto !important; max-height: none !im
 
 with gr.Blocks(title="Denoising") as demo:
     gr.Markdown(DESCRIPTION)
-    with gr.Tab("Photos"):
-        gr.Markdown(weights_note({"": denoiser_source}))
-        with gr.Row():
-            with gr.Column():
-                upload = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"], height=280)
-                gr.Examples([[path] for path in EXAMPLES], inputs=[upload])
-            with gr.Column():
-                kind = gr.Radio(list(NOISE_KINDS), value="Gaussian", label="Noise type",
-                                info="the network was trained on Gaussian noise only")
-                level = gr.Slider(0, 100, 25, step=1, label="Noise level",
-                                  info="Gaussian: σ in units of 1/255 (25 is the benchmark); others: % of pixels")
-                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed", info="same seed, same draw: share it to reproduce a view")
-                add = gr.Checkbox(True, label="Add noise", info="untick to denoise a photo that is already noisy")
-                run = gr.Button("Add noise and denoise", variant="primary")
-        zoomed = gr.Gallery(label="zoom: the centre 96x96 pixels of each, enlarged 3x", columns=4, height="auto",
-                            format="png", elem_classes="whole-gallery")
-        results = gr.Gallery(label="whole images: noisy, each method, clean", columns=4, height="auto",
-                             format="png", elem_classes="whole-gallery")
-        table = gr.Markdown()
-    with gr.Tab("Digits (denoising autoencoder)"):
-        gr.Markdown("The same autoencoder network, trained to map corrupted digits to clean ones, learns to "
-                    "project back onto the digit manifold.\n\n" + weights_note({"": digits_source}))
-        with gr.Row():
-            index = gr.Slider(0, len(digits) - 1, 7, step=1, label="Digit #")
-            digit_kind = gr.Radio(list(NOISE_KINDS), value="missing pixels", label="Noise type")
-            digit_level = gr.Slider(0, 100, 40, step=1, label="Noise level")
-            digit_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
-        digit_strip = gr.Image(label="clean | noisy | denoised", format="png")
-        digit_text = gr.Markdown()
+    with gr.Tabs() as tabs:
+        with gr.Tab("Photos", id="photos"):
+            gr.Markdown(weights_note({"": denoiser_source}))
+            with gr.Row():
+                with gr.Column():
+                    upload = gr.Image(type="filepath", image_mode=None, label="Photo", sources=["upload", "clipboard"], height=280)
+                    photo_examples = gr.Examples([[path] for path in EXAMPLES], inputs=[upload])
+                with gr.Column():
+                    kind = gr.Radio(list(NOISE_KINDS), value="Gaussian", label="Noise type",
+                                    info="the network was trained on Gaussian noise only")
+                    level = gr.Slider(0, 100, 25, step=1, label="Noise level",
+                                      info="Gaussian: σ in units of 1/255 (25 is the benchmark); others: % of pixels")
+                    seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed", info="same seed, same draw: share it to reproduce a view")
+                    add = gr.Checkbox(True, label="Add noise", info="untick to denoise a photo that is already noisy")
+                    run = gr.Button("Add noise and denoise", variant="primary")
+            zoomed = gr.Gallery(label="zoom: the centre 96x96 pixels of each, enlarged 3x", columns=4, height="auto",
+                                format="png", elem_classes="whole-gallery")
+            results = gr.Gallery(label="whole images: noisy, each method, clean", columns=4, height="auto",
+                                 format="png", elem_classes="whole-gallery")
+            table = gr.Markdown()
+            links.copy_button(links.NOTE_WITH_UPLOADS)
+        with gr.Tab("Digits (denoising autoencoder)", id="digits"):
+            gr.Markdown("The same autoencoder network, trained to map corrupted digits to clean ones, learns to "
+                        "project back onto the digit manifold.\n\n" + weights_note({"": digits_source}))
+            with gr.Row():
+                index = gr.Slider(0, len(digits) - 1, 7, step=1, label="Digit #")
+                digit_kind = gr.Radio(list(NOISE_KINDS), value="missing pixels", label="Noise type")
+                digit_level = gr.Slider(0, 100, 40, step=1, label="Noise level")
+                digit_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
+            digit_strip = gr.Image(label="clean | noisy | denoised", format="png")
+            digit_text = gr.Markdown()
+            links.copy_button()
 
+    link = links.Link({"noise": kind, "level": level, "seed": seed, "add": add, "digit": index,
+                       "digit_noise": digit_kind, "digit_level": digit_level, "digit_seed": digit_seed}, tabs,
+                      examples={"example": photo_examples})
     run.click(denoise_photo, [upload, kind, level, seed, add], [results, zoomed, table], api_name="denoise",
               concurrency_limit=2)
     upload.change(denoise_when_changed, [upload, kind, level, seed, add], [results, zoomed, table], api_name=False,
@@ -138,7 +144,8 @@ with gr.Blocks(title="Denoising") as demo:
     digit_inputs = [index, digit_kind, digit_level, digit_seed]
     for control in digit_inputs:
         control.change(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name=False, show_progress="hidden")
-    demo.load(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name="denoise_digit")
+    # a shared link's settings, tab and example (which runs through upload.change), then the digit on show
+    link.restore(demo).then(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name="denoise_digit")
 
 if __name__ == "__main__":
     edge.launch(demo, css=CSS)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from core.common import edge
+from core.common import edge, links
 from core.common.display import weights_note
 from core.common.mnist import example_digits
 from core.common.seeds import MAX_SEED, parse_seeds
@@ -105,48 +105,62 @@ CSS = ".pixelated img { image-rendering: pixelated; }"
 with gr.Blocks(title="Diffusion") as demo:
     gr.Markdown(DESCRIPTION)
     gr.Markdown(weights_note({"digits": sources["digits"], "faces": sources["faces"], "GAN": gan_source}))
-    with gr.Tab("Generate"):
-        with gr.Row():
-            model_name = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
-            seeds = gr.Textbox("0-7", label="Seeds", info=f"a list or ranges, at most {MAX_SEEDS}; seed i always starts from the same noise")
-            steps = gr.Slider(1, MAX_STEPS, 25, step=1, label="Denoising steps",
-                              info="few steps: fast but coarse; the model was trained on 1,000 noise levels")
-            sampler = gr.Radio(list(SAMPLERS), value="DDIM (deterministic)", label="Sampler")
-        run = gr.Button("Generate", variant="primary")
-        with gr.Row():
-            samples = gr.Image(label="samples", format="png", elem_classes="pixelated")
-            animation = gr.Image(label="the walk from noise, x_t | predicted x0", type="filepath")
-        strip = gr.Image(label="reverse trajectory: x_t (top) and predicted x0 (bottom), noise → image", format="png", elem_classes="pixelated")
-        generate_note = gr.Markdown()
-    with gr.Tab("Denoiser vs diffusion"):
-        gr.Markdown("Take a real image, add noise of strength t, then compare **one** denoising call with the "
-                    "**walk** of small steps from that noise level (SDEdit). Low t: both give the image back. "
-                    "High t: the one-shot guess is a blur, the walk invents a new, sharp image.")
-        with gr.Row():
-            denoise_model = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
-            example = gr.Slider(0, 9, 3, step=1, label="Example image (held-out: never trained on)")
-            timestep = gr.Slider(0, 999, 500, step=1, label="Noise level t")
-            noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed")
-        comparison = gr.Image(label="clean | noisy x_t | one-step x0 guess | after the walk", format="png", elem_classes="pixelated")
-        walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png", elem_classes="pixelated")
-        denoise_note = gr.Markdown()
-    with gr.Tab("Diffusion vs GAN"):
-        with gr.Row():
-            versus_seeds = gr.Textbox("0-7", label="Seeds")
-            versus_steps = gr.Slider(1, 100, 25, step=1, label="Diffusion steps")
-        with gr.Row():
-            diffusion_faces = gr.Image(label=f"diffusion ({FACE_SIZE}x{FACE_SIZE})", format="png", elem_classes="pixelated")
-            shown = "" if gan.image_size == FACE_SIZE else f", shown at {FACE_SIZE}x{FACE_SIZE}"
-            gan_faces = gr.Image(label=f"DCGAN ({gan.image_size}x{gan.image_size}{shown})", format="png",
-                                 elem_classes="pixelated")
-        versus_note = gr.Markdown()
+    with gr.Tabs() as tabs:
+        with gr.Tab("Generate", id="generate"):
+            with gr.Row():
+                model_name = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
+                seeds = gr.Textbox("0-7", label="Seeds", info=f"a list or ranges, at most {MAX_SEEDS}; seed i always starts from the same noise")
+                steps = gr.Slider(1, MAX_STEPS, 25, step=1, label="Denoising steps",
+                                  info="few steps: fast but coarse; the model was trained on 1,000 noise levels")
+                sampler = gr.Radio(list(SAMPLERS), value="DDIM (deterministic)", label="Sampler")
+            run = gr.Button("Generate", variant="primary")
+            with gr.Row():
+                samples = gr.Image(label="samples", format="png", elem_classes="pixelated")
+                animation = gr.Image(label="the walk from noise, x_t | predicted x0", type="filepath")
+            strip = gr.Image(label="reverse trajectory: x_t (top) and predicted x0 (bottom), noise → image", format="png", elem_classes="pixelated")
+            generate_note = gr.Markdown()
+            links.copy_button()
+        with gr.Tab("Denoiser vs diffusion", id="denoise"):
+            gr.Markdown("Take a real image, add noise of strength t, then compare **one** denoising call with the "
+                        "**walk** of small steps from that noise level (SDEdit). Low t: both give the image back. "
+                        "High t: the one-shot guess is a blur, the walk invents a new, sharp image.")
+            with gr.Row():
+                denoise_model = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
+                example = gr.Slider(0, 9, 3, step=1, label="Example image (held-out: never trained on)")
+                timestep = gr.Slider(0, 999, 500, step=1, label="Noise level t")
+                noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Noise seed")
+            comparison = gr.Image(label="clean | noisy x_t | one-step x0 guess | after the walk", format="png", elem_classes="pixelated")
+            walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png", elem_classes="pixelated")
+            denoise_note = gr.Markdown()
+            links.copy_button()
+        with gr.Tab("Diffusion vs GAN", id="versus"):
+            with gr.Row():
+                versus_seeds = gr.Textbox("0-7", label="Seeds")
+                versus_steps = gr.Slider(1, 100, 25, step=1, label="Diffusion steps")
+            with gr.Row():
+                diffusion_faces = gr.Image(label=f"diffusion ({FACE_SIZE}x{FACE_SIZE})", format="png", elem_classes="pixelated")
+                shown = "" if gan.image_size == FACE_SIZE else f", shown at {FACE_SIZE}x{FACE_SIZE}"
+                gan_faces = gr.Image(label=f"DCGAN ({gan.image_size}x{gan.image_size}{shown})", format="png",
+                                     elem_classes="pixelated")
+            versus_note = gr.Markdown()
+            links.copy_button()
 
-    gr.on([demo.load, run.click, seeds.submit], generate, [model_name, seeds, steps, sampler],
+    link = links.Link({"model": model_name, "seeds": seeds, "steps": steps, "sampler": sampler,
+                       "denoise_model": denoise_model, "image": example, "t": timestep, "noise_seed": noise_seed,
+                       "versus_seeds": versus_seeds, "versus_steps": versus_steps}, tabs)
+    gr.on([run.click, seeds.submit], generate, [model_name, seeds, steps, sampler],
           [samples, strip, animation, generate_note], api_name="generate", concurrency_limit=2)
-    gr.on([demo.load, denoise_model.change, example.release, timestep.release, noise_seed.change], one_step,
+    gr.on([denoise_model.change, example.release, timestep.release, noise_seed.change], one_step,
           [denoise_model, example, timestep, noise_seed], [comparison, walk_strip, denoise_note], api_name="one_step")
-    gr.on([demo.load, versus_seeds.submit, versus_steps.release], versus_gan, [versus_seeds, versus_steps],
+    gr.on([versus_seeds.submit, versus_steps.release], versus_gan, [versus_seeds, versus_steps],
           [diffusion_faces, gan_faces, versus_note], api_name="versus_gan", concurrency_limit=2)
+    loaded = link.restore(demo)  # a shared link's settings and tab, then each result (defaults: cached)
+    loaded.then(generate, [model_name, seeds, steps, sampler], [samples, strip, animation, generate_note],
+                api_name=False, concurrency_limit=2)
+    loaded.then(one_step, [denoise_model, example, timestep, noise_seed], [comparison, walk_strip, denoise_note],
+                api_name=False)
+    loaded.then(versus_gan, [versus_seeds, versus_steps], [diffusion_faces, gan_faces, versus_note], api_name=False,
+                concurrency_limit=2)
 
 if __name__ == "__main__":
     edge.launch(demo, css=CSS)

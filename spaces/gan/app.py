@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from gan_lab_tab import build_lab_tab  # this Space's own module, beside app.py
 
-from core.common import edge
+from core.common import edge, links
 from core.common.display import pixel_grid, weights_note
 from core.common.images import load_image
 from core.common.seeds import MAX_SEED, parse_seeds, seed_noise
@@ -51,8 +51,7 @@ def sample_faces(seeds_text, truncation, model_name):
     seeds = parse_seeds(seeds_text)
     images = GENERATORS[model_name].sample(seeds, truncation=float(truncation))
     return pixel_grid(images, columns=8, scale=SCALE), (
-        f"{model_name}, seeds {seeds_text} at truncation ψ = {float(truncation):.2f}. The page's link now "
-        "holds these seeds: share it and the same faces appear.")
+        f"{model_name}, seeds {seeds_text} at truncation ψ = {float(truncation):.2f}.")
 
 
 @edge.remember()
@@ -113,103 +112,92 @@ def walk_components(seed, first, second, third):
             explained_variance_bars(pca, 3))
 
 
-def read_link(request: gr.Request):
-    """?seeds=0-15&psi=0.7&model=DCGAN...: a shared link restores its grid."""
-    query = dict(request.query_params) if request else {}
-    truncation = query.get("psi", "1.0")
-    model_name = query.get("model") if query.get("model") in GENERATORS else DEFAULT_GENERATOR
-    try:
-        truncation = min(1.5, max(0.0, float(truncation)))
-    except ValueError:
-        truncation = 1.0
-    return query.get("seeds", "0-15")[:200], truncation, model_name
-
-
-WRITE_LINK = """(seeds, psi, model) => {
-  const url = new URL(window.location.href);
-  url.searchParams.set("seeds", seeds); url.searchParams.set("psi", psi); url.searchParams.set("model", model);
-  window.history.replaceState(null, "", url);
-}"""
-
-
 with gr.Blocks(title="GANs") as demo:
     gr.Markdown(DESCRIPTION)
-    with gr.Tab("Faces"):
-        gr.Markdown(weights_note({STYLE_NAME: style_source, "DCGAN": dcgan_source}))
-        with gr.Row():
-            seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
-            truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
-                                   info="pull w (style-based) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
-            model_name = gr.Radio(list(GENERATORS), value=DEFAULT_GENERATOR, label="Generator",
-                                  info="the style-based one is what the other tabs explore")
-        show = gr.Button("Show these faces", variant="primary")
-        faces = gr.Image(label="samples", format="png")
-        faces_text = gr.Markdown()
-    with gr.Tab("Interpolation"):
-        with gr.Row():
-            seed_a = gr.Number(1, precision=0, minimum=0, maximum=MAX_SEED, label="From seed")
-            seed_b = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="To seed")
-            path_steps = gr.Slider(2, 16, 8, step=1, label="Steps")
-            mode = gr.Radio(list(PATHS), value="linear in w", label="Path",
-                            info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
-        path = gr.Image(label="the style-based generator, from one seed to the other", format="png")
-    with gr.Tab("Style mixing"):
-        gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
-                    "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture. "
-                    "What to notice here: the mixes keep A's face almost whole. In this model the first w, the 4x4 "
-                    "input, carries most of the face (swapping it moves pixels by 0.48 on average, swapping any later "
-                    "layer's w by 0.05-0.08), so B's fine styles only shift light and colour a little. StyleGAN's "
-                    "learned constant input is what forces every layer's style to matter.")
-        with gr.Row():
-            coarse_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed A (coarse styles)")
-            fine_seed = gr.Number(11, precision=0, minimum=0, maximum=MAX_SEED, label="Seed B (fine styles)")
-            mix_truncation = gr.Slider(0, 1, 0.8, step=0.05, label="Truncation ψ")
-        mixed = gr.Image(label="A | A up to 4, 8, 16, 32 px, then B | B", format="png")
-    with gr.Tab("Project a photo"):
-        gr.Markdown("The generator's faces form a manifold in pixel space, one point per w. **Projection** finds the "
-                    "point nearest to a photo: start from the average face and optimise w until G(w) looks like it.")
-        with gr.Row():
-            with gr.Column():
-                photo = gr.Image(label="a face photo", type="filepath", image_mode=None, height=260)
-                gr.Examples([[str(p)] for p in sorted(EXAMPLES.glob("*.jpg"))], photo, label="held-out FFHQ faces")
-                crop_left = gr.Slider(0, 1, 0.5, step=0.01, label="crop: left ↔ right")
-                crop_top = gr.Slider(0, 1, 0.5, step=0.01, label="crop: top ↕ bottom")
-                crop_size = gr.Slider(0.2, 1, 1, step=0.01, label="crop: size", info="frame the face as the guide shows")
-            with gr.Column():
-                guide = gr.Image(label="what will be projected (guide: FFHQ's framing)", format="png", height=260)
-                space = gr.Radio(["w", "w+"], value="w", label="Optimise", info="w+: a w per layer, closer but off the manifold")
-                project_steps = gr.Slider(50, 100, 100, step=10, label="Steps")  # w+ costs 0.09 CPU-s a step
-                project_button = gr.Button("Project onto the manifold", variant="primary")
-        reconstruction = gr.Image(label="your photo | its projection G(w)", format="png")
-        optimisation = gr.Image(label="the optimisation, every 25 steps", format="png")
-        projection_note = gr.Markdown()
-        projected_w = gr.State(None)
-        with gr.Row():
-            to_seed = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="Walk from the projection to seed")
-            walk_steps = gr.Slider(3, 12, 8, step=1, label="Steps")
-            walk_button = gr.Button("Interpolate in w")
-        walk = gr.Image(label="projected photo → sampled face, straight in w", format="png")
-    with gr.Tab("PCA in w (GANSpace)"):
-        gr.Markdown("PCA, as in the **PCA** Space, on 5,000 sampled w: its first directions change a face's broadest "
-                    "attributes (Härkönen et al. 2020). Each slider moves along one, in standard deviations.")
-        with gr.Row():
-            pc_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
-            pc1, pc2, pc3 = (gr.Slider(-3, 3, 0, step=0.25, label=f"PC{i}") for i in (1, 2, 3))
-        with gr.Row():
-            moved = gr.Image(label="the face, moved", format="png", scale=1)
-            components = gr.Image(label="rows: PC1, PC2, PC3 at -2, -1, 0, +1, +2 σ", format="png", scale=2)
-        pc_bars = gr.Plot(label="explained variance of w")
-    with gr.Tab("2-D GAN lab"):
-        build_lab_tab(demo)
+    with gr.Tabs() as tabs:
+        with gr.Tab("Faces", id="faces"):
+            gr.Markdown(weights_note({STYLE_NAME: style_source, "DCGAN": dcgan_source}))
+            with gr.Row():
+                seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
+                truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
+                                       info="pull w (style-based) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
+                model_name = gr.Radio(list(GENERATORS), value=DEFAULT_GENERATOR, label="Generator",
+                                      info="the style-based one is what the other tabs explore")
+            show = gr.Button("Show these faces", variant="primary")
+            faces = gr.Image(label="samples", format="png")
+            faces_text = gr.Markdown()
+            links.copy_button()
+        with gr.Tab("Interpolation", id="interpolation"):
+            with gr.Row():
+                seed_a = gr.Number(1, precision=0, minimum=0, maximum=MAX_SEED, label="From seed")
+                seed_b = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="To seed")
+                path_steps = gr.Slider(2, 16, 8, step=1, label="Steps")
+                mode = gr.Radio(list(PATHS), value="linear in w", label="Path",
+                                info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
+            path = gr.Image(label="the style-based generator, from one seed to the other", format="png")
+            links.copy_button()
+        with gr.Tab("Style mixing", id="mixing"):
+            gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
+                        "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture. "
+                        "What to notice here: the mixes keep A's face almost whole. In this model the first w, the 4x4 "
+                        "input, carries most of the face (swapping it moves pixels by 0.48 on average, swapping any later "
+                        "layer's w by 0.05-0.08), so B's fine styles only shift light and colour a little. StyleGAN's "
+                        "learned constant input is what forces every layer's style to matter.")
+            with gr.Row():
+                coarse_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed A (coarse styles)")
+                fine_seed = gr.Number(11, precision=0, minimum=0, maximum=MAX_SEED, label="Seed B (fine styles)")
+                mix_truncation = gr.Slider(0, 1, 0.8, step=0.05, label="Truncation ψ")
+            mixed = gr.Image(label="A | A up to 4, 8, 16, 32 px, then B | B", format="png")
+            links.copy_button()
+        with gr.Tab("Project a photo", id="projection"):
+            gr.Markdown("The generator's faces form a manifold in pixel space, one point per w. **Projection** finds the "
+                        "point nearest to a photo: start from the average face and optimise w until G(w) looks like it.")
+            with gr.Row():
+                with gr.Column():
+                    photo = gr.Image(label="a face photo", type="filepath", image_mode=None, height=260)
+                    gr.Examples([[str(p)] for p in sorted(EXAMPLES.glob("*.jpg"))], photo, label="held-out FFHQ faces")
+                    crop_left = gr.Slider(0, 1, 0.5, step=0.01, label="crop: left ↔ right")
+                    crop_top = gr.Slider(0, 1, 0.5, step=0.01, label="crop: top ↕ bottom")
+                    crop_size = gr.Slider(0.2, 1, 1, step=0.01, label="crop: size", info="frame the face as the guide shows")
+                with gr.Column():
+                    guide = gr.Image(label="what will be projected (guide: FFHQ's framing)", format="png", height=260)
+                    space = gr.Radio(["w", "w+"], value="w", label="Optimise", info="w+: a w per layer, closer but off the manifold")
+                    project_steps = gr.Slider(50, 100, 100, step=10, label="Steps")  # w+ costs 0.09 CPU-s a step
+                    project_button = gr.Button("Project onto the manifold", variant="primary")
+            reconstruction = gr.Image(label="your photo | its projection G(w)", format="png")
+            optimisation = gr.Image(label="the optimisation, every 25 steps", format="png")
+            projection_note = gr.Markdown()
+            projected_w = gr.State(None)
+            with gr.Row():
+                to_seed = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="Walk from the projection to seed")
+                walk_steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+                walk_button = gr.Button("Interpolate in w")
+            walk = gr.Image(label="projected photo → sampled face, straight in w", format="png")
+        with gr.Tab("PCA in w (GANSpace)", id="ganspace"):
+            gr.Markdown("PCA, as in the **PCA** Space, on 5,000 sampled w: its first directions change a face's broadest "
+                        "attributes (Härkönen et al. 2020). Each slider moves along one, in standard deviations.")
+            with gr.Row():
+                pc_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
+                pc1, pc2, pc3 = (gr.Slider(-3, 3, 0, step=0.25, label=f"PC{i}") for i in (1, 2, 3))
+            with gr.Row():
+                moved = gr.Image(label="the face, moved", format="png", scale=1)
+                components = gr.Image(label="rows: PC1, PC2, PC3 at -2, -1, 0, +1, +2 σ", format="png", scale=2)
+            pc_bars = gr.Plot(label="explained variance of w")
+            links.copy_button()
+        with gr.Tab("2-D GAN lab", id="lab"):
+            build_lab_tab(demo)
 
     # Sliders listen to .input: a value typed into a slider's box fires it (never .release, which only ends a
     # drag); trigger_mode="always_last" keeps a drag to two runs, its first value and its last.
+    link = links.Link({"seeds": seeds, "psi": truncation, "model": model_name, "from": seed_a, "to": seed_b,
+                       "steps": path_steps, "path": mode, "coarse": coarse_seed, "fine": fine_seed,
+                       "mix_psi": mix_truncation, "pc_seed": pc_seed, "pc1": pc1, "pc2": pc2, "pc3": pc3}, tabs)
     face_inputs = [seeds, truncation, model_name]
     gr.on([show.click, seeds.submit, truncation.input, model_name.input], sample_faces, face_inputs, [faces, faces_text],
-          api_name="sample_faces", concurrency_limit=2, trigger_mode="always_last").then(None, face_inputs, None, js=WRITE_LINK)
-    gr.on([demo.load, seed_a.change, seed_b.change, path_steps.input, mode.change], interpolate_faces,
+          api_name="sample_faces", concurrency_limit=2, trigger_mode="always_last")
+    gr.on([seed_a.change, seed_b.change, path_steps.input, mode.change], interpolate_faces,
           [seed_a, seed_b, path_steps, mode], path, api_name="interpolate", trigger_mode="always_last")
-    gr.on([demo.load, coarse_seed.change, fine_seed.change, mix_truncation.input], mix_styles,
+    gr.on([coarse_seed.change, fine_seed.change, mix_truncation.input], mix_styles,
           [coarse_seed, fine_seed, mix_truncation], mixed, api_name="mix_styles", trigger_mode="always_last")
     crop_inputs = [photo, crop_left, crop_top, crop_size]
     gr.on([photo.change, crop_left.input, crop_top.input, crop_size.input],
@@ -218,10 +206,14 @@ with gr.Blocks(title="GANs") as demo:
     project_button.click(project_photo, [*crop_inputs, space, project_steps],
                          [reconstruction, optimisation, projection_note, projected_w], api_name="project", concurrency_limit=2)
     walk_button.click(photo_to_sample, [projected_w, to_seed, walk_steps], walk, api_name=False)
-    gr.on([demo.load, pc_seed.change, pc1.input, pc2.input, pc3.input], walk_components,
+    gr.on([pc_seed.change, pc1.input, pc2.input, pc3.input], walk_components,
           [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name="ganspace", trigger_mode="always_last")
-    demo.load(read_link, None, face_inputs, api_name=False).then(sample_faces, face_inputs, [faces, faces_text],
-                                                                api_name=False)
+    # a shared link's settings and tab (a bare URL: the defaults, cached), then every result shown on load
+    loaded = link.restore(demo)
+    loaded.then(sample_faces, face_inputs, [faces, faces_text], api_name=False)
+    loaded.then(interpolate_faces, [seed_a, seed_b, path_steps, mode], path, api_name=False)
+    loaded.then(mix_styles, [coarse_seed, fine_seed, mix_truncation], mixed, api_name=False)
+    loaded.then(walk_components, [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name=False)
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from core.autoencoder.model import ConvAutoencoder
-from core.common import edge, point_clouds
+from core.common import edge, links, point_clouds
 from core.common.display import pixel_grid, weights_note
 from core.common.images import cross_fade, load_image, to_uint8
 from core.common.mnist import example_digits
@@ -102,48 +102,54 @@ def interpolate(first, second, steps):
 
 with gr.Blocks(title="The manifold of images") as demo:
     gr.Markdown(DESCRIPTION)
-    with gr.Tab("Bent paper"):
-        gr.Markdown("A 2-D sheet rolled up in 3-D, coloured by position along the roll. PCA can only project: it "
-                    "keeps the roll seen end-on and squashes the sheet's other direction away. **Isomap** follows "
-                    "the sheet through a graph of near neighbours and usually lays it flat (sheet R² near 1: both "
-                    "sheet coordinates can be read off the map; on an unlucky draw the graph short-circuits "
-                    "between layers: try fewer neighbours). A small **autoencoder** trained here for a few "
-                    "seconds usually does *not*: its loss only asks for codes it can decode, and a crumpled map "
-                    "decodes fine (sheet R² 0.73-0.90 on the default roll over seeds 0-9, Isomap 0.64-0.99). "
-                    "Reconstruction error cannot tell a flat chart from a folded one; large image autoencoders "
-                    "get their smooth maps from architecture and millions of images, not from the loss alone.")
-        with gr.Row():
-            shape = gr.Radio(list(SHEETS), value="swiss roll", label="Sheet", info="how the paper is bent")
-            count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
-            noise = gr.Slider(0, 1, 0.2, label="Noise", info="thickness of the sheet")
-            neighbors = gr.Slider(4, 30, 10, step=1, label="Isomap neighbours", info="too many short-circuits the roll")
-            seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
-        sheet_plot = gr.Plot(label="the sheet in 3-D")
-        maps = gr.Plot(label="2-D maps")
-        train_button = gr.Button("Train a small autoencoder on these points (a few seconds)", variant="primary")
-        train_note = gr.Markdown()
-    with gr.Tab("Most images are noise"):
-        gr.Markdown("Almost every point of pixel space is noise. A model of natural 8x8 patches (their first 8 "
-                    "principal components) explains most of a photo but almost none of `rand(100, 100, 3)`.")
-        with gr.Row():
-            how_many = gr.Slider(1, 200, 100, step=1, label="Images of each kind", info="more images, smoother histogram")
-            noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
-            upload = gr.Image(type="filepath", image_mode=None, label="Optional: your own image", sources=["upload", "clipboard"], height=160)
-        sample_button = gr.Button("Sample random images", variant="primary")
-        gallery = gr.Gallery(label="random images (top) and natural crops", columns=6, height=300)
-        histogram = gr.Plot(label="how far from natural images")
-        noise_text = gr.Markdown()
-    with gr.Tab("Interpolation"):
-        gr.Markdown("Halfway between two digits in **pixel space** is a double exposure, not a digit. Halfway "
-                    "in an autoencoder's **latent space** decodes to a digit: the path stays on the manifold.")
-        gr.Markdown(weights_line)
-        with gr.Row():
-            first = gr.Slider(0, len(digits) - 1, 3, step=1, label="From digit #", info="one of 500 MNIST test digits")
-            second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
-            steps = gr.Slider(3, 12, 8, step=1, label="Steps")
-        pixel_strip = gr.Image(label="pixel space: cross-fade", format="png")
-        latent_strip = gr.Image(label="latent space: decode((1 - t) z₁ + t z₂)", format="png")
+    with gr.Tabs() as tabs:
+        with gr.Tab("Bent paper", id="paper"):
+            gr.Markdown("A 2-D sheet rolled up in 3-D, coloured by position along the roll. PCA can only project: it "
+                        "keeps the roll seen end-on and squashes the sheet's other direction away. **Isomap** follows "
+                        "the sheet through a graph of near neighbours and usually lays it flat (sheet R² near 1: both "
+                        "sheet coordinates can be read off the map; on an unlucky draw the graph short-circuits "
+                        "between layers: try fewer neighbours). A small **autoencoder** trained here for a few "
+                        "seconds usually does *not*: its loss only asks for codes it can decode, and a crumpled map "
+                        "decodes fine (sheet R² 0.73-0.90 on the default roll over seeds 0-9, Isomap 0.64-0.99). "
+                        "Reconstruction error cannot tell a flat chart from a folded one; large image autoencoders "
+                        "get their smooth maps from architecture and millions of images, not from the loss alone.")
+            with gr.Row():
+                shape = gr.Radio(list(SHEETS), value="swiss roll", label="Sheet", info="how the paper is bent")
+                count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
+                noise = gr.Slider(0, 1, 0.2, label="Noise", info="thickness of the sheet")
+                neighbors = gr.Slider(4, 30, 10, step=1, label="Isomap neighbours", info="too many short-circuits the roll")
+                seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
+            sheet_plot = gr.Plot(label="the sheet in 3-D")
+            maps = gr.Plot(label="2-D maps")
+            train_button = gr.Button("Train a small autoencoder on these points (a few seconds)", variant="primary")
+            train_note = gr.Markdown()
+            links.copy_button()
+        with gr.Tab("Most images are noise", id="noise"):
+            gr.Markdown("Almost every point of pixel space is noise. A model of natural 8x8 patches (their first 8 "
+                        "principal components) explains most of a photo but almost none of `rand(100, 100, 3)`.")
+            with gr.Row():
+                how_many = gr.Slider(1, 200, 100, step=1, label="Images of each kind", info="more images, smoother histogram")
+                noise_seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
+                upload = gr.Image(type="filepath", image_mode=None, label="Optional: your own image", sources=["upload", "clipboard"], height=160)
+            sample_button = gr.Button("Sample random images", variant="primary")
+            gallery = gr.Gallery(label="random images (top) and natural crops", columns=6, height=300)
+            histogram = gr.Plot(label="how far from natural images")
+            noise_text = gr.Markdown()
+            links.copy_button(links.NOTE_WITH_UPLOADS)
+        with gr.Tab("Interpolation", id="interpolation"):
+            gr.Markdown("Halfway between two digits in **pixel space** is a double exposure, not a digit. Halfway "
+                        "in an autoencoder's **latent space** decodes to a digit: the path stays on the manifold.")
+            gr.Markdown(weights_line)
+            with gr.Row():
+                first = gr.Slider(0, len(digits) - 1, 3, step=1, label="From digit #", info="one of 500 MNIST test digits")
+                second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
+                steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+            pixel_strip = gr.Image(label="pixel space: cross-fade", format="png")
+            latent_strip = gr.Image(label="latent space: decode((1 - t) z₁ + t z₂)", format="png")
+            links.copy_button()
 
+    link = links.Link({"sheet": shape, "points": count, "noise": noise, "neighbours": neighbors, "seed": seed,
+                       "images": how_many, "noise_seed": noise_seed, "from": first, "to": second, "steps": steps}, tabs)
     sheet_inputs = [shape, count, noise, neighbors, seed]
     for control in sheet_inputs:
         control.change(unroll, sheet_inputs, [sheet_plot, maps], api_name=False, show_progress="minimal")
@@ -152,8 +158,10 @@ with gr.Blocks(title="The manifold of images") as demo:
                         api_name="noise_vs_natural")
     for control in (first, second, steps):
         control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name=False)
-    demo.load(unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll")
-    demo.load(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name="interpolate")
+    loaded = link.restore(demo)  # a shared link's settings and tab, then each result it shows
+    loaded.then(unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll")
+    link.run_if_set(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text])
+    loaded.then(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name="interpolate")
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -5,7 +5,7 @@ from functools import cache
 import gradio as gr
 import numpy as np
 
-from core.common import edge, point_clouds
+from core.common import edge, links, point_clouds
 from core.common.display import pixel_grid
 from core.common.image_sets import IMAGE_SETS, load_image_set
 from core.common.seeds import MAX_SEED
@@ -82,55 +82,62 @@ def reconstruct(set_name, index, k):
     return pixel_grid(shown, scale=scale), figs.error_curve(errors, k_plot, f"Reconstruction error of image {index}"), text
 
 
-def slider_ranges(set_name, k):
-    """New ranges for a new set; k stays where the student put it (within the new set's dimension)."""
+def slider_ranges(set_name, index, k):
+    """New ranges for a new set; the image and k stay where the student (or a link) put them, within the new set."""
     images, pca = load_image_set(set_name), image_pca(set_name)
-    return (gr.Slider(maximum=len(images.images) - 1, value=0),
+    return (gr.Slider(maximum=len(images.images) - 1, value=min(int(index), len(images.images) - 1)),
             gr.Slider(maximum=len(pca.variances), value=min(int(k), len(pca.variances))))
 
 
 with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
     gr.Markdown(DESCRIPTION)
-    with gr.Tab("2-D → 1-D"):
-        gr.Markdown("Points near a line: PC1 finds the line; projecting onto it keeps one number per point.")
-        with gr.Row():
-            with gr.Column(scale=1):
-                count2 = gr.Slider(2, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
-                noise2 = gr.Slider(0, 2, 0.3, label="Noise off the line", info="noise = the variance PC2 picks up")
-                angle2 = gr.Slider(-90, 90, 30, label="Line angle (degrees)", info="PCA has no preferred axis")
-                seed2 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
-            plot2 = gr.Plot(label="data and principal axes", scale=2)
-        table2 = gr.Markdown()
-    with gr.Tab("3-D → 2-D"):
-        gr.Markdown("A cloud near a plane: two big eigenvalues, one small. Keep k = 2 and the plane is all you need.")
-        with gr.Row():
-            with gr.Column(scale=1):
-                shape3 = gr.Radio(list(SHAPES_3D), value="plane (2-D data)", label="Shape", info="how many directions really vary?")
-                count3 = gr.Slider(3, 3000, 600, step=1, label="Number of points")
-                noise3 = gr.Slider(0, 1, 0.1, label="Noise off the shape", info="becomes the smallest eigenvalue")
-                tilt3 = gr.Slider(-90, 90, 35, label="Tilt (degrees)")
-                azimuth3 = gr.Slider(0, 180, 20, label="Azimuth (degrees)")
-                k3 = gr.Slider(0, 3, 2, step=1, label="k: components kept", info="0 keeps only the mean")
-                seed3 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
-            plot3 = gr.Plot(label="3-D view", scale=2)
-        bars3 = gr.Plot(label="explained variance")
-        table3 = gr.Markdown()
-    with gr.Tab("Eigen-images"):
-        gr.Markdown("Images are points too: an 8x8 digit is a point in 64-D. PCA on a set of images gives eigen-images.")
-        set_name = gr.Radio(list(IMAGE_SETS), value="digits", label="Image set", info="digits and faces are real data; patches are cut from photos")
-        with gr.Row():
-            components = gr.Image(label="mean image, then the first 15 components", format="png", scale=2)
-            bars_images = gr.Plot(label="explained variance")
-        caption = gr.Markdown()
-        with gr.Row():
-            # Static ranges cover every set (API calls are checked against them); the handler checks the rest.
-            index = gr.Slider(0, 1999, 0, step=1, label="Image", info="which image to compress")
-            k_images = gr.Slider(0, 625, 10, step=1, label="k: components kept", info="numbers stored per image")
-        with gr.Row():
-            recon_image = gr.Image(label="original | reconstruction | residual", format="png")
-            curve = gr.Plot(label="error as k grows")
-        recon_text = gr.Markdown()
+    with gr.Tabs() as tabs:
+        with gr.Tab("2-D → 1-D", id="line"):
+            gr.Markdown("Points near a line: PC1 finds the line; projecting onto it keeps one number per point.")
+            with gr.Row():
+                with gr.Column(scale=1):
+                    count2 = gr.Slider(2, 1000, 200, step=1, label="Number of points", info="more points, steadier estimate")
+                    noise2 = gr.Slider(0, 2, 0.3, label="Noise off the line", info="noise = the variance PC2 picks up")
+                    angle2 = gr.Slider(-90, 90, 30, label="Line angle (degrees)", info="PCA has no preferred axis")
+                    seed2 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
+                plot2 = gr.Plot(label="data and principal axes", scale=2)
+            table2 = gr.Markdown()
+            links.copy_button()
+        with gr.Tab("3-D → 2-D", id="plane"):
+            gr.Markdown("A cloud near a plane: two big eigenvalues, one small. Keep k = 2 and the plane is all you need.")
+            with gr.Row():
+                with gr.Column(scale=1):
+                    shape3 = gr.Radio(list(SHAPES_3D), value="plane (2-D data)", label="Shape", info="how many directions really vary?")
+                    count3 = gr.Slider(3, 3000, 600, step=1, label="Number of points")
+                    noise3 = gr.Slider(0, 1, 0.1, label="Noise off the shape", info="becomes the smallest eigenvalue")
+                    tilt3 = gr.Slider(-90, 90, 35, label="Tilt (degrees)")
+                    azimuth3 = gr.Slider(0, 180, 20, label="Azimuth (degrees)")
+                    k3 = gr.Slider(0, 3, 2, step=1, label="k: components kept", info="0 keeps only the mean")
+                    seed3 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
+                plot3 = gr.Plot(label="3-D view", scale=2)
+            bars3 = gr.Plot(label="explained variance")
+            table3 = gr.Markdown()
+            links.copy_button()
+        with gr.Tab("Eigen-images", id="eigen"):
+            gr.Markdown("Images are points too: an 8x8 digit is a point in 64-D. PCA on a set of images gives eigen-images.")
+            set_name = gr.Radio(list(IMAGE_SETS), value="digits", label="Image set", info="digits and faces are real data; patches are cut from photos")
+            with gr.Row():
+                components = gr.Image(label="mean image, then the first 15 components", format="png", scale=2)
+                bars_images = gr.Plot(label="explained variance")
+            caption = gr.Markdown()
+            with gr.Row():
+                # Static ranges cover every set (API calls are checked against them); the handler checks the rest.
+                index = gr.Slider(0, 1999, 0, step=1, label="Image", info="which image to compress")
+                k_images = gr.Slider(0, 625, 10, step=1, label="k: components kept", info="numbers stored per image")
+            with gr.Row():
+                recon_image = gr.Image(label="original | reconstruction | residual", format="png")
+                curve = gr.Plot(label="error as k grows")
+            recon_text = gr.Markdown()
+            links.copy_button()
 
+    link = links.Link({"points": count2, "noise": noise2, "angle": angle2, "seed": seed2, "shape": shape3,
+                       "points3": count3, "noise3": noise3, "tilt": tilt3, "azimuth": azimuth3, "k3": k3,
+                       "seed3": seed3, "set": set_name, "image": index, "k": k_images}, tabs)
     inputs2 = [count2, noise2, angle2, seed2]
     inputs3 = [shape3, count3, noise3, tilt3, azimuth3, k3, seed3]
     for control in inputs2:
@@ -138,15 +145,16 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
     for control in inputs3:
         control.change(plane_demo, inputs3, [plot3, bars3, table3], api_name=False, show_progress="hidden")
     set_name.change(eigen_images, set_name, [components, bars_images, caption], api_name=False)
-    set_name.change(slider_ranges, [set_name, k_images], [index, k_images], api_name=False)
+    set_name.change(slider_ranges, [set_name, index, k_images], [index, k_images], api_name=False)
     for control in (set_name, index, k_images):
         control.change(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name=False,
                        show_progress="hidden")
-    # Named endpoints for gradio_client and the tests.
-    demo.load(line_demo, inputs2, [plot2, table2], api_name="line")
-    demo.load(plane_demo, inputs3, [plot3, bars3, table3], api_name="plane")
-    demo.load(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
-    demo.load(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name="reconstruct")
+    # A shared link's settings and tab, then each result (named endpoints for gradio_client and the tests).
+    loaded = link.restore(demo)
+    loaded.then(line_demo, inputs2, [plot2, table2], api_name="line")
+    loaded.then(plane_demo, inputs3, [plot3, bars3, table3], api_name="plane")
+    loaded.then(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
+    loaded.then(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name="reconstruct")
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from core.common import edge
+from core.common import edge, links
 from core.common.display import example_photos, weights_note
 from core.common.example_results import for_examples
 from core.common.images import load_image, open_image
@@ -123,7 +123,7 @@ with gr.Blocks(title="Super-resolution") as demo:
             upload = gr.Image(label="Image", type="filepath", image_mode=None)
             mode = gr.Radio(list(MODES), value=list(MODES)[0], label="Input")
             button = gr.Button("Super-resolve x4", variant="primary")
-            gr.Examples([[path] for path in EXAMPLES], [upload],
+            photo_examples = gr.Examples([[path] for path in EXAMPLES], [upload],
                         label="Photos from scikit-image (not used in training)")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="bicubic | L2 | perceptual | GAN | original", columns=5, height="auto",
@@ -136,12 +136,16 @@ with gr.Blocks(title="Super-resolution") as demo:
         y_percent = gr.Slider(0, 100, 40, step=1, label="window top ↕ bottom (%)")
         window = gr.Slider(16, 256, 64, step=8, label="window side (output pixels)")
     zoomed = gr.Image(label="bicubic | L2 | perceptual | GAN | original", format="png")
+    links.copy_button(links.NOTE_WITH_UPLOADS)
 
+    link = links.Link({"input": mode, "x": x_percent, "y": y_percent, "window": window},
+                      examples={"example": photo_examples})
     sr_inputs, sr_outputs = [upload, mode, x_percent, y_percent, window], [gallery, table, summary, results_state, zoomed]
     button.click(run, sr_inputs, sr_outputs, api_name="super_resolve", concurrency_limit=2)
     gr.on([upload.change, mode.change], run_when_changed, sr_inputs, sr_outputs, api_name=False, concurrency_limit=2)
     gr.on([x_percent.input, y_percent.input, window.input], zoom, [results_state, x_percent, y_percent, window],
           zoomed, api_name=False, show_progress="hidden")
+    link.restore(demo)  # a shared link's settings and example: upload.change then runs it
 
 if __name__ == "__main__":
     edge.launch(demo)

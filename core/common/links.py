@@ -1,0 +1,201 @@
+"""A Space's settings and tab in its page's URL: a link a teacher sends opens the same view.
+
+`Link({"seeds": seeds_box, "psi": psi_slider}, tabs)` inside a Space's `gr.Blocks`:
+- the browser writes the query string itself (`history.replaceState` from a `js=` event, no server call) whenever a
+  control or the tab changes; a value at its default is left out, so a default view's URL stays bare;
+- `link.restore(demo)` adds the Space's one load event: it reads the query, sets the controls and the tab, and
+  returns the event so the Space chains what computes its results (`.then(...)`, cached at default values);
+  `link.run_if_set(...)` runs a button's result only when the link set one of its inputs;
+- `copy_button()`, beside each result, copies the current URL and says so.
+
+Values from a URL are hostile: each is parsed, then checked against its component by `edge.check_payload` (the
+same check a Gradio request gets); an unknown name or a bad value is ignored and the default stays. Uploaded images
+never go into a link; an example does, by its index (`examples={"example": gr.Examples(...)}`).
+Gradio is imported lazily, so `core` imports without it.
+"""
+
+import json
+import math
+from collections.abc import Mapping
+
+from core.common import edge
+
+COPY_LABEL = "🔗 Copy link"
+COPIED_LABEL = "✓ Link copied: paste it anywhere"
+READY = "manifoldLinkRead"  # set in the browser once the page's link has been read
+NOTE_WITH_UPLOADS = "The link holds these settings and an example's number, never a photo you uploaded."
+
+
+def parse_value(component, text: str):
+    """A query-string value as this component's value, checked as a request's payload is; ValueError if not."""
+    if not isinstance(text, str):
+        raise ValueError("expected text")
+    kind = type(component).__name__
+    if kind in ("Slider", "Number"):
+        number = float(text)  # ValueError for junk; nan and inf are refused by the check
+        if math.isfinite(number) and number.is_integer():
+            number = int(number)
+        value = edge.check_payload(component, number)
+    elif kind in ("Radio", "Dropdown"):
+        if kind == "Dropdown" and component.multiselect:
+            raise ValueError("multiselect dropdowns are not linkable")
+        matches = [value for _, value in component.choices if str(value) == text]
+        value = edge.check_payload(component, matches[0] if matches else text)
+    elif kind == "Checkbox":
+        if text not in ("true", "false"):
+            raise ValueError("expected true or false")
+        value = text == "true"
+    elif kind == "Textbox":
+        value = edge.check_payload(component, text)
+    elif kind == "Dataset":  # an example, by its index
+        value = edge.check_payload(component, int(text))
+    else:
+        raise ValueError(f"a {kind} is not linkable")
+    return value
+
+
+def parse_query(query: Mapping[str, str], controls: Mapping) -> dict:
+    """{name: value} for every query parameter that names a control and holds a value it accepts; the rest is
+    dropped (unknown names, bad values: a link never raises)."""
+    values = {}
+    for name, component in controls.items():
+        if name not in query:
+            continue
+        try:
+            values[name] = parse_value(component, query[name])
+        except (ValueError, TypeError, OverflowError):  # edge.UserInputError is a ValueError
+            continue
+    return values
+
+
+def _default(component):
+    value = component.value
+    return value() if callable(value) else value
+
+
+class Link:
+    """The URL <-> controls binding of one Space (create it inside the `gr.Blocks`, after its layout)."""
+
+    def __init__(self, controls: Mapping, tabs=None, examples: Mapping | None = None):
+        import gradio as gr
+
+        self.controls = dict(controls)
+        self.examples = dict(examples or {})
+        self.tabs = tabs
+        self.tab_ids = [tab.id for tab in (tabs.children if tabs is not None else [])]
+        if None in self.tab_ids:
+            raise ValueError("give every gr.Tab an id= so a link can name it")
+        clash = set(self.controls) & set(self.examples) | ({"tab"} & (set(self.controls) | set(self.examples)))
+        if clash:
+            raise ValueError(f"link parameter names used twice: {sorted(clash)}")
+        self.restored = gr.State(None)  # the names a link set; changes only when a link set something
+        self.loaded = None
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def restore(self, demo):
+        """Write the URL on every change (in the browser) and add the one load event that restores a link; returns
+        that event, for `.then(compute, ...)` of each result shown on load."""
+        import gradio as gr
+
+        names, components = list(self.controls), list(self.controls.values())
+        if components:
+            defaults = json.dumps([_default(c) for c in components])
+            write = f"""(...values) => {{
+  if (!window.{READY}) return;
+  const names = {json.dumps(names)}, defaults = {defaults};
+  const url = new URL(window.location.href);
+  names.forEach((name, i) => {{
+    const value = values[i];
+    if (value === null || value === undefined || JSON.stringify(value) === JSON.stringify(defaults[i]))
+      url.searchParams.delete(name);
+    else url.searchParams.set(name, value);
+  }});
+  window.history.replaceState(window.history.state, "", url);
+}}"""
+            gr.on([c.change for c in components], None, components, None, js=write, queue=False)
+        for index, tab in enumerate(self.tabs.children if self.tabs is not None else []):
+            tab.select(None, None, None, js=_set_param("tab", None if index == 0 else tab.id), queue=False)
+        for name, examples in self.examples.items():
+            examples.dataset.click(None, examples.dataset, None, js=f"""(index) => {{
+  if (!window.{READY}) return;
+  const url = new URL(window.location.href); url.searchParams.set({json.dumps(name)}, index);
+  window.history.replaceState(window.history.state, "", url);
+}}""", queue=False)
+            target = examples.inputs[0]
+            for event in ("upload", "clear"):  # a photo of the visitor's own: the link names no example
+                if hasattr(target, event):
+                    getattr(target, event)(None, None, None, js=_set_param(name, None), queue=False)
+
+        targets = [examples.inputs[0] for examples in self.examples.values()]
+
+        def read(request: gr.Request):
+            query = dict(request.query_params) if request is not None else {}
+            values = parse_query(query, self.controls)
+            values = {n: v for n, v in values.items() if v != _default(self.controls[n])}
+            chosen = parse_query(query, {n: e.dataset for n, e in self.examples.items()})
+            shown = [values.get(n, gr.skip()) for n in names]
+            shown += [self.examples[n].examples[chosen[n]][0] if n in chosen else gr.skip() for n in self.examples]
+            restored = tuple(sorted({*values, *chosen}))
+            return *shown, (restored if restored else gr.skip())
+
+        self.loaded = demo.load(read, None, [*components, *targets, self.restored], api_name=False,
+                                show_progress="hidden")
+        # The link is read: from now on the page writes its URL. (Tabs fire select as they mount, which would
+        # overwrite a link's tab before it is read.) Gradio 6.31 ignores gr.Tabs(selected=...) from a load event,
+        # so the browser clicks the link's tab, if it is one of this Space's.
+        self.loaded.then(None, None, None, js=f"""() => {{
+  window.{READY} = true;
+  const tab = new URL(window.location.href).searchParams.get("tab");
+  if ({json.dumps(self.tab_ids)}.includes(tab))
+    document.querySelector(`button[role=tab][data-tab-id="${{tab}}"]`)?.click();
+}}""", queue=False)
+        return self.loaded
+
+    def run_if_set(self, fn, inputs: list, outputs: list, **settings):
+        """Run `fn` once a link has set any of `inputs` (a result a button computes; a bare page never runs it)."""
+        import gradio as gr
+
+        by_id = {id(c): n for n, c in self.controls.items()}
+        by_id.update({id(e.inputs[0]): n for n, e in self.examples.items()})
+        wanted = {by_id[id(c)] for c in inputs if id(c) in by_id}
+
+        def when_restored(restored, *values):
+            if not wanted & set(restored or ()):
+                return gr.skip() if len(outputs) == 1 else tuple(gr.skip() for _ in outputs)
+            return fn(*values)
+
+        return self.restored.change(when_restored, [self.restored, *inputs], outputs, api_name=False, **settings)
+
+
+def copy_button(note: str | None = None):
+    """A small button that copies the page's URL (settings, tab, example) and says it did."""
+    import gradio as gr
+
+    with gr.Row(equal_height=True):
+        button = gr.Button(COPY_LABEL, size="sm", variant="secondary", scale=0, min_width=160,
+                           elem_classes="copy-link")
+        if note:
+            gr.Markdown(f"<small>{note}</small>")
+    copy = f"""async () => {{
+  const url = window.location.href;
+  try {{ await navigator.clipboard.writeText(url); }} catch (error) {{  // plain http: no clipboard API
+const box = document.createElement("textarea"); box.value = url; document.body.appendChild(box);
+box.select(); document.execCommand("copy"); box.remove();
+  }}
+  return {json.dumps(COPIED_LABEL)};
+}}"""
+    back = f"() => new Promise(done => setTimeout(() => done({json.dumps(COPY_LABEL)}), 2500))"
+    button.click(None, None, button, js=copy, queue=False).then(None, None, button, js=back, queue=False)
+    return button
+
+
+def _set_param(name: str, value) -> str:
+    """JS that sets (or, for None, removes) one query parameter in place."""
+    change = (f"url.searchParams.delete({json.dumps(name)})" if value is None
+              else f"url.searchParams.set({json.dumps(name)}, {json.dumps(str(value))})")
+    return f"""() => {{
+  if (!window.{READY}) return;
+  const url = new URL(window.location.href); {change};
+  window.history.replaceState(window.history.state, "", url);
+}}"""
