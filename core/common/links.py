@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from core.common import edge
 
 COPY_LABEL = "🔗 Copy link"
-COPIED_LABEL = "✓ Link copied: paste it anywhere"
+COPIED_LABEL = "✓ Link copied"
 READY = "manifoldLinkRead"  # set in the browser once the page's link has been read
 NOTE_WITH_UPLOADS = "The link holds these settings and an example's number, never a photo you uploaded."
 
