@@ -387,7 +387,7 @@ SHARED_LINKS = [
     ("pca", "Eigen-images", "tab=eigen&set=faces&image=5&k=20",
      [("radio", "Image set", "faces"), ("slider", "Image", "5"), ("slider", "k: components kept", "20")]),
     ("image-manifold", "Interpolation", "tab=interpolation&from=10&steps=5",
-     [("slider", "From digit #", "10"), ("slider", "Steps", "5")]),
+     [("slider", "From test image #", "10"), ("slider", "Steps", "5")]),
     ("autoencoder", "Interpolate", "tab=interpolate&from=7&steps=4",
      [("slider", "From digit #", "7"), ("slider", "Steps", "4")]),
     ("denoising", "Digits (denoising autoencoder)", "tab=digits&digit=3&digit_level=60",

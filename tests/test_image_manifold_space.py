@@ -21,7 +21,8 @@ def test_manifold_endpoints(client):
     assert len(gallery) == 12 and "of random images lie farther than every photo crop" in text
     maps, note = client.predict("S-shaped fold", 200, 0.05, 10, 0, api_name="/train_autoencoder")
     assert "1200 full-batch Adam steps" in note and plot_traces(maps) == ["scattergl"] * 3  # + the autoencoder
-    pixel, latent = client.predict(3, 360, 6, api_name="/interpolate")
+    pixel, latent, which = client.predict(3, 360, 6, api_name="/interpolate")
+    assert "test image #3" in which and "test image #360" in which
     assert Image.open(pixel).size == Image.open(latent).size
 
 

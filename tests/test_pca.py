@@ -127,7 +127,7 @@ def test_switching_image_sets_keeps_k_where_the_student_put_it():
     from tests.conftest import space_module
 
     app = space_module("pca")
-    index, k = app.slider_ranges("faces", 37)
+    index, k = app.slider_ranges("faces", 0, 37)
     assert k.value == 37 and index.value == 0
-    _, k = app.slider_ranges("digits", 300)  # more than digits' 64 dimensions: the most it has
+    _, k = app.slider_ranges("digits", 0, 300)  # more than digits' 64 dimensions: the most it has
     assert k.value == 64 and k.maximum == 64

@@ -68,6 +68,21 @@ def scores(result: Colorized, original: np.ndarray | None) -> str:
     return table + f"\n\nClassification is **{ratio:.1f}x** as colourful as L2 on this photo."
 
 
+def telling_pixel(result: Colorized) -> tuple[int, int]:
+    """(x, y) of a pixel worth showing first: mid lightness (a black or white pixel has no colour to choose) and
+    the most uncertain distribution there (the classifier weighs several colours: the lesson of the chart)."""
+    probabilities = result.distribution  # (bins, H/4, W/4)
+    entropy = -(probabilities * np.log(np.clip(probabilities, 1e-12, None))).sum(axis=0)
+    lightness = result.lightness[::4, ::4][: entropy.shape[0], : entropy.shape[1]]
+    entropy = entropy[: lightness.shape[0], : lightness.shape[1]]
+    usable = (lightness > 35) & (lightness < 85)
+    if not usable.any():
+        height, width = result.lightness.shape
+        return width // 2, height // 2
+    qy, qx = np.unravel_index(np.where(usable, entropy, -np.inf).argmax(), entropy.shape)
+    return int(qx * 4 + 2), int(qy * 4 + 2)
+
+
 def pixel_distribution(result: Colorized, centers: np.ndarray, x: int, y: int, temperature: float,
                        original: np.ndarray | None) -> go.Figure:
     """Bins drawn in their own colour (at this pixel's lightness), sized by predicted probability."""

@@ -29,7 +29,8 @@ def embeddings_2d(embeddings: dict[str, np.ndarray], position: np.ndarray, score
                                    marker=dict(size=4, color=position, colorscale=COLORSCALE)), row=1, col=column)
         fig.update_xaxes(title_text="coordinate 1", row=1, col=column)
         fig.update_yaxes(title_text="coordinate 2", row=1, col=column)
-    fig.update_layout(title="2-D maps of the sheet: a smooth rainbow = unrolled, mixed colours = layers on top of each other",
+    fig.update_layout(title="2-D maps of the sheet. Unrolled: the colours run along one straight direction, like a flat strip. "
+                            "Still rolled: a spiral (the roll seen end-on) or mixed colours (layers on top of each other)",
                       height=400, margin=dict(l=10, r=10, t=90, b=10))
     return fig
 

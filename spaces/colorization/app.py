@@ -5,7 +5,14 @@ import gradio as gr
 import numpy as np
 
 from core.colorization.model import Colorizer
-from core.colorization.view import colorize_both, is_grayscale, pixel_distribution, redecode, scores
+from core.colorization.view import (
+    colorize_both,
+    is_grayscale,
+    pixel_distribution,
+    redecode,
+    scores,
+    telling_pixel,
+)
 from core.common import edge, links
 from core.common.display import example_photos, weights_note
 from core.common.example_results import for_examples
@@ -33,13 +40,12 @@ def read(upload) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def present(result, original, temperature):
-    """Images, scores and the centre pixel's distribution for one colourized photo."""
+    """Images, scores and one telling pixel's distribution for one colourized photo (click another to see it)."""
     gray = np.repeat(result.lightness[..., None] / 100, 3, axis=2)
     text = scores(result, original)
     if original is None:
         text += "\n\nThe photo had no colour, so there is no ground truth to compare with."
-    height, width = result.lightness.shape
-    figure = pixel_distribution(result, centers, width // 2, height // 2, float(temperature), original)
+    figure = pixel_distribution(result, centers, *telling_pixel(result), float(temperature), original)
     shown = [to_uint8(image) if image is not None else None for image in (gray, result.l2, result.classification, original)]
     return *shown, text, figure
 
@@ -61,7 +67,7 @@ def recolor(state, temperature):
 
 
 def colorize_shared(upload, temperature):
-    """A shared link's example, colourized at its temperature (a link with only T waits for a photo)."""
+    """A new photo (an upload, a clicked example, a shared link's example) colourized at once; none: nothing to do."""
     return colorize(upload, temperature) if upload else tuple(gr.skip() for _ in range(7))
 
 
@@ -102,6 +108,7 @@ with gr.Blocks(title="Colourization") as demo:
     prediction = gr.State()  # per user: the last result (with its distribution) and the original
     outputs = [gray, l2_out, class_out, original, table, distribution, prediction]
     run.click(colorize, [upload, temperature], outputs, api_name="colorize")
+    upload.change(colorize_shared, [upload, temperature], outputs, api_name=False)  # an example click runs at once
     # .input, not .release: a value typed into the slider's box fires input (and never release); always_last keeps
     # a drag to two runs (the first and the last value)
     temperature.input(recolor, [prediction, temperature], outputs, api_name=False, trigger_mode="always_last")

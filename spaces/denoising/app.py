@@ -22,6 +22,10 @@ DENOISER_REPO = "manifold-lab/natural-image-denoiser"
 DIGITS_REPO = "manifold-lab/digits-denoising-autoencoder"
 MAX_SIDE = 512  # larger uploads are downscaled first: bounded time for non-local means
 NOISE_KINDS = {"Gaussian": "gaussian", "salt and pepper": "salt_and_pepper", "missing pixels": "mask"}
+UNSEEN_NOISE = ("\n\n**What to notice:** the trained network saw only Gaussian noise in training (σ from 0 to 55/255). "
+                "This noise is outside everything it learned, so it does little here, while the median filter, made for "
+                "noise that replaces pixels, does well. A learned denoiser is only as good as the noise it was "
+                "trained on; a classical filter is only as good as its assumption.")
 DESCRIPTION = """# 🧽 Denoising
 A denoiser learns what natural images look like, so it can tell image from noise. Compare a small trained
 network with classical filters that only know "images are smooth" (PSNR and SSIM against the clean image)."""
@@ -71,7 +75,8 @@ def denoise_photo(upload, kind_label, level, seed, add):
     zoomed = [(zoom(image), caption) for image, caption in gallery]
     table = ("| method | PSNR (dB) ↑ | SSIM ↑ | time (ms) |\n|---|---|---|---|\n" + "\n".join(r[1] for r in rows)
              + f"\n\nImage {clean.shape[1]}x{clean.shape[0]}; the classical filters were tuned from the "
-             f"estimated noise level σ ≈ {sigma * 255:.1f}/255." + ("" if add else " No clean image: no scores."))
+             f"estimated noise level σ ≈ {sigma * 255:.1f}/255." + ("" if add else " No clean image: no scores.")
+             + ("" if NOISE_KINDS[kind_label] == "gaussian" or not add else UNSEEN_NOISE))
     return gallery, zoomed, table
 
 

@@ -91,11 +91,15 @@ def versus_gan(seeds_text, steps):
     generated = F.interpolate(generated, size=diffused.shape[-2:], mode="area")  # the same size, to compare
     count = len(seeds)
     note = (f"**Diffusion**: {steps} network calls per image, {1000 * diffusion_seconds / count:.0f} ms per image here; "
-            f"by the face judge, {FACE_JUDGE['diffusion']}. **GAN**: one call, {1000 * gan_seconds / count:.1f} ms "
+            f"{FACE_JUDGE['diffusion']}. **GAN**: one call, {1000 * gan_seconds / count:.1f} ms "
             f"per image ({diffusion_seconds / max(gan_seconds, 1e-6):.0f}x faster); {FACE_JUDGE['gan']}. Both were "
             "trained on the same 900 faces at 64x64. The price of diffusion is time; what it buys is coverage: the "
             "GAN's faces are all faces, but its gap is larger, while the diffusion model's spread of identities, "
-            "ages and poses sits much nearer the real one (a gap of 0.51 is the best any 64x64 model could score).")
+            "ages and poses sits much nearer the real one (a gap of 0.51 is the best any 64x64 model could score)."
+            "\n\n*How we judge faces:* a face detector (dlib's) says whether a sample is a face at all; the **gap** "
+            "is how far the samples' spread of faces (identities, ages, poses, as dlib's face-recognition network "
+            "describes them) lies from real photos' spread: the Fréchet distance between the two, scaled so that "
+            "0 is other real photos and 1 is NVIDIA's StyleGAN.")
     return grid(diffused, columns=4, tile=128), grid(generated, columns=4, tile=128), note
 
 
@@ -150,10 +154,11 @@ with gr.Blocks(title="Diffusion") as demo:
                        "versus_seeds": versus_seeds, "versus_steps": versus_steps}, tabs)
     gr.on([run.click, seeds.submit], generate, [model_name, seeds, steps, sampler],
           [samples, strip, animation, generate_note], api_name="generate", concurrency_limit=2)
-    gr.on([denoise_model.change, example.release, timestep.release, noise_seed.change], one_step,
-          [denoise_model, example, timestep, noise_seed], [comparison, walk_strip, denoise_note], api_name="one_step")
-    gr.on([versus_seeds.submit, versus_steps.release], versus_gan, [versus_seeds, versus_steps],
-          [diffusion_faces, gan_faces, versus_note], api_name="versus_gan", concurrency_limit=2)
+    gr.on([denoise_model.change, example.input, timestep.input, noise_seed.change], one_step,
+          [denoise_model, example, timestep, noise_seed], [comparison, walk_strip, denoise_note], api_name="one_step",
+          trigger_mode="always_last")  # sliders: .input fires for typed values too; a drag runs twice at most
+    gr.on([versus_seeds.submit, versus_steps.input], versus_gan, [versus_seeds, versus_steps],
+          [diffusion_faces, gan_faces, versus_note], api_name="versus_gan", concurrency_limit=2, trigger_mode="always_last")
     loaded = link.restore(demo)  # a shared link's settings and tab, then each result (defaults: cached)
     loaded.then(generate, [model_name, seeds, steps, sampler], [samples, strip, animation, generate_note],
                 api_name=False, concurrency_limit=2)

@@ -91,13 +91,15 @@ def noise_vs_natural(count, seed, upload=None):
 def interpolate(first, second, steps):
     first, second, steps = int(first), int(second), int(steps)
     fade = cross_fade(digits[first], digits[second], steps)
+    which = f"From a **{digit_labels[first]}** (test image #{first}) to a **{digit_labels[second]}** (test image #{second})."
+    fade = pixel_grid(fade, scale=3)
     if autoencoder is None:
-        return pixel_grid(fade, scale=3), None
+        return fade, None, which
     pair = torch.from_numpy(digits[[first, second]])[:, None]
     codes = autoencoder.encode(pair)
     t = torch.linspace(0, 1, steps)[:, None]
     decoded = autoencoder.decode((1 - t) * codes[0] + t * codes[1])[:, 0].numpy()
-    return pixel_grid(fade, scale=3), pixel_grid(decoded, scale=3)
+    return fade, pixel_grid(decoded, scale=3), which
 
 
 with gr.Blocks(title="The manifold of images") as demo:
@@ -141,9 +143,11 @@ with gr.Blocks(title="The manifold of images") as demo:
                         "in an autoencoder's **latent space** decodes to a digit: the path stays on the manifold.")
             gr.Markdown(weights_line)
             with gr.Row():
-                first = gr.Slider(0, len(digits) - 1, 3, step=1, label="From digit #", info="one of 500 MNIST test digits")
-                second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To digit #")
+                first = gr.Slider(0, len(digits) - 1, 3, step=1, label="From test image #",
+                                  info="which of 500 MNIST test digits, by position (not the digit's value)")
+                second = gr.Slider(0, len(digits) - 1, 360, step=1, label="To test image #", info="the line above the strips says which digits")
                 steps = gr.Slider(3, 12, 8, step=1, label="Steps")
+            which_digits = gr.Markdown()
             pixel_strip = gr.Image(label="pixel space: cross-fade", format="png")
             latent_strip = gr.Image(label="latent space: decode((1 - t) z₁ + t z₂)", format="png")
             links.copy_button()
@@ -153,15 +157,16 @@ with gr.Blocks(title="The manifold of images") as demo:
     sheet_inputs = [shape, count, noise, neighbors, seed]
     for control in sheet_inputs:
         control.change(unroll, sheet_inputs, [sheet_plot, maps], api_name=False, show_progress="minimal")
+        control.change(None, None, train_note, js="() => ''")  # the autoencoder's note was about the old sheet
     train_button.click(train_autoencoder, sheet_inputs, [maps, train_note], api_name="train_autoencoder")
     sample_button.click(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text],
                         api_name="noise_vs_natural")
     for control in (first, second, steps):
-        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name=False)
+        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, which_digits], api_name=False)
     loaded = link.restore(demo)  # a shared link's settings and tab, then each result it shows
     loaded.then(unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll")
     link.run_if_set(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text])
-    loaded.then(interpolate, [first, second, steps], [pixel_strip, latent_strip], api_name="interpolate")
+    loaded.then(interpolate, [first, second, steps], [pixel_strip, latent_strip, which_digits], api_name="interpolate")
 
 if __name__ == "__main__":
     edge.launch(demo)

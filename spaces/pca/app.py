@@ -155,6 +155,9 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
     loaded.then(plane_demo, inputs3, [plot3, bars3, table3], api_name="plane")
     loaded.then(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
     loaded.then(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name="reconstruct")
+    # the sliders' ranges are the largest set's (natural patches: 2,000 images) so that any set's values pass the
+    # edge's checks; on the page they follow the set shown (digits: 1,797 images, 64 numbers each)
+    loaded.then(slider_ranges, [set_name, index, k_images], [index, k_images], api_name=False)
 
 if __name__ == "__main__":
     edge.launch(demo)
