@@ -173,14 +173,13 @@ def test_linear_in_w_interpolation_ends_on_the_two_seeds():
 
 
 def test_a_link_restores_seeds_truncation_and_generator():
+    from core.common.links import parse_query
+
     app = load_app_module(next(s for s in discover() if s.name == "gan"))
-
-    class Request:
-        query_params = {"seeds": "3-5", "psi": "0.4", "model": "DCGAN (baseline)"}
-
-    assert app.read_link(Request()) == ("3-5", 0.4, "DCGAN (baseline)")
-    Request.query_params = {"psi": "lots", "model": "unknown"}
-    assert app.read_link(Request()) == ("0-15", 1.0, "DCGAN (baseline)")  # the default generator
+    controls = app.link.controls
+    query = {"seeds": "3-5", "psi": "0.4", "model": "DCGAN (baseline)"}
+    assert parse_query(query, controls) == {"seeds": "3-5", "psi": 0.4, "model": "DCGAN (baseline)"}
+    assert parse_query({"psi": "lots", "model": "unknown"}, controls) == {}  # the defaults stay
 
 
 def lab_tab():
