@@ -163,7 +163,7 @@ def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> N
     # root_path makes file URLs (examples, outputs) carry the mount prefix; an app's CSS is its module's
     # CSS string, passed here as its own `edge.launch(demo, css=CSS)` does when it runs alone.
     gr.mount_gradio_app(app, demo, path=path, root_path=path, footer_links=["api", "settings"], css=css,
-                        **edge.SERVE_SETTINGS)
+                        **edge.serve_settings())
     # Gradio checks that an input file was uploaded by a user only once a Blocks "has launched", which
     # `launch()` sets and `mount_gradio_app` does not: without this, a request naming any server file
     # (/etc/passwd) has it copied into the cache and served.

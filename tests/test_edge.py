@@ -131,3 +131,141 @@ def test_seeds_share_one_range_everywhere():
     for bad, message in ((f"{MAX_SEED + 1}", "seeds go up to"), ("9" * 400, "is not a seed"), ("-3", "is not a seed")):
         with pytest.raises(ValueError, match=message):
             parse_seeds(bad)
+
+
+# -- what one visitor may take (core.common.limits) and the upkeep while a Space serves (core.common.upkeep) --
+
+def test_an_editor_request_carries_at_most_two_layers_and_an_example_index_in_range():
+    editor = gr.ImageEditor(label="Canvas")
+    layers = [None] * (edge.MAX_EDITOR_LAYERS + 1)
+    with pytest.raises(UserInputError, match="^Canvas: at most 2 layers"):
+        check_payload(editor, {"background": None, "composite": None, "layers": layers})
+    dataset = gr.Dataset(components=[gr.Number()], samples=[[1], [2], [3]], label="Examples")
+    assert check_payload(dataset, 2) == 2
+    for bad in (3, -1, 1.5, "0", True, None):
+        with pytest.raises(UserInputError, match="^Examples: "):
+            check_payload(dataset, bad)
+
+
+def test_a_session_or_an_address_gets_its_share_of_jobs_and_no_more(monkeypatch):
+    from core.common import limits
+
+    per_address = limits.MAX_JOBS_PER_SESSION + 2
+    monkeypatch.setattr(limits, "MAX_JOBS_PER_ADDRESS", per_address)
+    jobs = [("page", "10.0.0.1")] * limits.MAX_JOBS_PER_SESSION
+    limits.admit_job("another-page", "10.0.0.1", jobs)
+    with pytest.raises(limits.Refused, match="per page") as refused:
+        limits.admit_job("page", "10.0.0.2", jobs)
+    assert refused.value.status == 429
+    crowd = [(f"page-{i}", "10.0.0.1") for i in range(per_address)]
+    with pytest.raises(limits.Refused, match="from one address"):
+        limits.admit_job("new-page", "10.0.0.1", crowd)
+    limits.admit_job("new-page", "10.0.0.9", crowd)  # another client is not held back
+    for bad in ("x" * 65, "", "../../etc", 7):
+        with pytest.raises(limits.Refused, match="session id"):
+            limits.admit_job(bad, None, [])
+
+
+def test_uploads_per_address_are_bounded_within_the_sweeps_window():
+    from core.common.limits import Refused, UploadLedger
+
+    now = [0.0]
+    ledger = UploadLedger(budget=100, window=900, clock=lambda: now[0])
+    ledger.charge("a", 60)
+    with pytest.raises(Refused, match="Upload limit") as refused:
+        ledger.charge("a", 50)
+    assert refused.value.status == 429
+    ledger.charge("b", 50)  # another address has its own budget
+    now[0] = 901  # the first upload has been swept by now
+    ledger.charge("a", 50)
+    assert set(ledger.uploads) == {"a"}  # b's old upload forgotten too: the ledger stays small
+
+
+def test_the_sweep_removes_old_files_with_their_folders_and_deep_links(tmp_path, monkeypatch):
+    import os
+    import time
+
+    from core.common import gradio_patches, upkeep
+
+    monkeypatch.setattr(gradio_patches, "upload_folder", lambda: tmp_path)
+    with gr.Blocks() as demo:
+        gr.Number()
+    old = tmp_path / "abc123" / "out.png"
+    new = tmp_path / "def456" / "out.png"
+    link = tmp_path / "deep_links" / "hash" / "state.json"
+    for path in (old, new, link):
+        path.parent.mkdir(parents=True)
+        path.write_text("x")
+    demo.upload_file_set.update({str(old), str(new)})
+    now = time.time()
+    for path in (old, link):
+        os.utime(path, (now - 1000, now - 1000))
+    # st_ctime cannot be set: the sweep is given a clock 1,000 s ahead for the old ones, and age 900
+    assert upkeep.sweep_files(demo, age=900, now=now + 950) == 3
+    assert not old.parent.exists() and not new.parent.exists() and not link.parent.exists()
+    assert (tmp_path / "deep_links").exists() is False and tmp_path.exists()  # up to, not including, the root
+    assert not demo.upload_file_set
+
+
+def test_sessions_are_freed_once_their_page_closed_and_the_grace_passed():
+    import datetime
+    import tracemalloc
+
+    from gradio.routes import App
+
+    from core.common import gradio_patches, upkeep
+
+    with gr.Blocks() as demo:
+        state = gr.State()
+        for _ in range(20):
+            gr.Slider(0, 10, label="a control, like a Space's")
+    App.create_app(demo)  # builds the state holder, as launch and mount do
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for index in range(200):
+        demo.state_holder[f"visitor-{index}"][state._id] = {"game": list(range(100))}
+    held = tracemalloc.get_traced_memory()[0] - before
+    later = datetime.datetime.now() + datetime.timedelta(seconds=upkeep.SESSION_GRACE_S + 1)
+    open_pages = {"visitor-0": 1}  # one page still open: its state stays
+    assert upkeep.free_sessions(demo, open_pages, now=datetime.datetime.now()) == 0  # within the grace
+    assert upkeep.free_sessions(demo, open_pages, now=later) == 199
+    left = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    assert list(gradio_patches.session_last_used(demo)) == ["visitor-0"]
+    assert held > 200 * 5_000 and left < held / 20, (held, left)  # what 199 abandoned sessions held is given back
+
+
+def test_a_sweep_that_fails_is_logged_and_runs_again_and_a_dead_task_is_restarted(caplog):
+    import asyncio
+
+    from core.common import upkeep
+
+    rounds = []
+
+    def flaky():
+        rounds.append(1)
+        if len(rounds) == 1:
+            raise RuntimeError("Set changed size during iteration")
+
+    async def scenario():
+        looping = asyncio.create_task(upkeep.keep_running("test sweep", 0.01, flaky))
+        await asyncio.sleep(0.2)
+        looping.cancel()
+        starts = []
+
+        async def dies():
+            starts.append(1)
+            if len(starts) < 3:
+                raise RuntimeError("gone")
+            await asyncio.sleep(10)
+
+        supervised = upkeep.Supervised("test task", lambda: asyncio.create_task(dies()))
+        await asyncio.sleep(0.1)
+        supervised.stop()
+        return starts, supervised.restarts
+
+    with caplog.at_level("WARNING", logger="manifold_lab"):
+        starts, restarts = asyncio.run(scenario())
+    assert len(rounds) >= 3  # the round after the failure ran
+    assert len(starts) == 3 and restarts == 2
+    assert "test sweep failed (RuntimeError: Set changed size" in caplog.text and "restarting it" in caplog.text

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import gradio as gr
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from gradio import networking, processing_utils, queueing, route_utils, routes, utils
 from gradio.block_function import BlockFunction
 from gradio.data_classes import PredictBodyInternal
@@ -86,11 +86,51 @@ def test_has_launched_still_gates_gradios_own_upload_check():
         f"mount_gradio_app now sets has_launched itself: mark_launched may be dropped; {RECHECK}")
 
 
-def test_delete_cache_is_still_read_when_the_app_is_built():
+def test_delete_cache_still_decides_whether_gradio_sweeps():
     assert "delete_cache" in parameters(gr.Blocks.__init__), RECHECK
-    assert "blocks.delete_cache" in source(routes.App.create_app), RECHECK
-    # tests/test_attacks.py runs the sweep itself, with its clock injected (age=0)
-    assert parameters(route_utils.delete_files_created_by_app) == ["blocks", "age"], RECHECK
+    assert "blocks.delete_cache or (None, None)" in source(routes.App.create_app), RECHECK
+    assert "if frequency and age:" in source(route_utils.create_lifespan_handler), RECHECK
+
+
+def test_gradios_own_sweep_still_iterates_sets_that_handlers_grow():
+    """Why core.common.upkeep sweeps instead: Gradio's loop over each live set dies on 'Set changed size during
+    iteration' and its schedule never restarts. If this fails, Gradio changed its sweep: re-check whether ours is
+    still needed."""
+    assert "for file in temp_set:" in source(route_utils.delete_files_created_by_app), RECHECK
+    assert "while True:" in source(route_utils.delete_files_on_schedule), RECHECK
+    demo = tiny_demo()
+    assert demo.upload_file_set in gradio_patches.served_file_sets(demo), RECHECK
+    assert all(isinstance(files, set) for files in gradio_patches.served_file_sets(demo)), RECHECK
+
+
+def test_the_app_is_still_built_with_our_lifespan_and_middleware():
+    source_text = source(routes.App.create_app)
+    assert 'app_kwargs.get("lifespan", None)' in source_text and "**app_kwargs" in source_text, RECHECK
+    assert "app_kwargs" in parameters(routes.mount_gradio_app) and "app_kwargs" in parameters(gr.Blocks.launch), RECHECK
+
+
+def test_the_direct_route_still_obeys_api_open():
+    assert gr.Blocks().api_open is True, RECHECK  # off Hugging Face Gradio leaves it open: close_direct_route
+    assert "not app.get_blocks().api_open and fn.queue" in source(routes.App.create_app), RECHECK
+    assert '"/run/{api_name}"' in source(routes.App.create_app) and '"/api/{api_name}"' in source(routes.App.create_app)
+
+
+def test_the_queue_still_tracks_jobs_and_sessions_where_the_limits_read_them():
+    demo = tiny_demo()
+    assert isinstance(demo._queue.event_ids_to_events, dict), RECHECK
+    assert {"session_hash", "request"} <= set(parameters(queueing.Event.__init__)), RECHECK
+    assert "self.event_ids_to_events.pop(event._id, None)" in source(queueing.Queue.process_events), RECHECK
+    assert "blocks._queue.push(" in source(routes.App.create_app), RECHECK  # /queue/join, /call: one door
+    holder = routes.App().state_holder
+    assert {"session_data", "time_last_used", "lock"} <= set(vars(holder)), RECHECK
+    assert parameters(type(holder).delete_state) == ["self", "session_id", "expired_only"], RECHECK
+    assert '"/heartbeat/{session_hash}"' in source(routes.App.create_app), RECHECK  # limits.OPEN_PAGES
+
+
+def test_a_dataset_still_indexes_its_samples_unchecked():
+    dataset = gr.Dataset(components=[gr.Number()], samples=[[1], [2]])
+    assert len(dataset.raw_samples) == 2, RECHECK
+    assert "self.raw_samples[payload]" in source(gr.Dataset.preprocess), RECHECK
 
 
 def test_mount_gradio_app_still_mounts_the_gradio_app_last():
@@ -127,5 +167,7 @@ def test_a_hardened_blocks_runs_every_patch_through_gradios_own_calls():
     assert refusal(double, []) == "This action takes 1 inputs, got 0."
     assert refusal(fails, [3]).startswith("invalid literal for int()")  # a handler's ValueError, as a message
     body = PredictBodyInternal(fn_index=9999, data=[], session_hash="attacker")
-    assert run_async(demo._queue.push(body, None, None)) == (False, "No event with fn_index 9999.", "error")
-    assert demo.delete_cache == edge.CACHE_EXPIRY
+    with pytest.raises(HTTPException) as unknown:
+        run_async(demo._queue.push(body, None, None))
+    assert (unknown.value.status_code, unknown.value.detail) == (400, "No event with fn_index 9999.")
+    assert demo.api_open is False and demo.delete_cache is None  # the direct route closed; our sweep, not Gradio's

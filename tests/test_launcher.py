@@ -164,3 +164,99 @@ def test_a_space_that_cannot_start_is_one_grey_card_and_the_others_serve(tmp_pat
         assert broken.value.code == 500 and "could not start: RuntimeError" in broken.value.read().decode()
     log = capsys.readouterr().out
     assert "✗ broken" in log and "Traceback" not in log and "1 of 2 Spaces ready" in log
+
+
+LIMITS_APP = '''import time
+
+import gradio as gr
+
+with gr.Blocks() as demo:
+    box = gr.Number(2, minimum=0, maximum=10, label="Count")
+    out = gr.Number()
+    gr.Button("double").click(lambda x: 2 * x, box, out, api_name="double")
+    gr.Button("slow").click(lambda x: time.sleep(0.2) or x, box, out, api_name="slow")
+    gr.Button("now").click(lambda x: x, box, out, api_name="now", queue=False)
+'''
+
+
+def limit_answers(base: str) -> dict:
+    """What a Space answers to each way a client might take more than its share, over raw HTTP."""
+    import json
+
+    import httpx
+
+    from bench.toolkit.raw_gradio import RawGradio
+
+    client = RawGradio(base)
+    index = {e.api_name: e.fn_index for e in client.endpoints()}
+    post = lambda route, body: client.http.post(f"{base}/gradio_api/{route}", content=json.dumps(body),  # noqa: E731
+                                                headers={"content-type": "application/json"})
+    answers = {
+        "direct route, queued event": post("run/double", {"data": [3]}).status_code,
+        "direct route, value refused": post("run/now", {"data": [99]}).status_code,
+        "direct route, value accepted": post("run/now", {"data": [3]}).status_code,
+        "session id of 65 characters": client.call(index["double"], [3], "x" * 65).status,
+        "session id in a stream": client.http.get(f"{base}/gradio_api/queue/data",
+                                                  params={"session_hash": "y" * 200}).status_code,
+        "body of 2 MB": post("queue/join", {"fn_index": index["double"], "data": [3], "session_hash": "big",
+                                            "padding": "x" * 2 * 2**20}).status_code,
+    }
+    from core.common.limits import MAX_JOBS_PER_SESSION
+
+    with httpx.Client(timeout=30) as http:
+        joins = [http.post(f"{base}/gradio_api/queue/join", json={"fn_index": index["slow"], "data": [1],
+                                                                  "session_hash": "one-page"}).status_code
+                 for _ in range(MAX_JOBS_PER_SESSION + 2)]
+    answers["jobs from one page"] = sorted(set(joins)), joins.count(200) == MAX_JOBS_PER_SESSION
+    return answers
+
+
+def freed_after_leaving(base: str, demo) -> bool:
+    """A visitor makes one call and leaves: its session is freed by the Space's upkeep (clock shortened)."""
+    from bench.toolkit.raw_gradio import RawGradio
+    from core.common.gradio_patches import session_last_used
+
+    client = RawGradio(base)
+    assert client.call(client.endpoint("double").fn_index, [3], "leaver").ok
+    deadline = time.monotonic() + 20
+    while "leaver" in session_last_used(demo):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def test_a_space_alone_and_under_the_launcher_refuse_the_same_excess(tmp_path, monkeypatch):
+    """Every limit of core.common.limits, the same in both ways of running a Space."""
+    from core.common import edge, upkeep
+    from spaces import server
+    from spaces.registry import load_app_module
+    from tests.conftest import LiveServer
+
+    monkeypatch.setattr(upkeep, "SESSIONS_EVERY_S", 0.1)  # the janitor's round and grace, shortened
+    monkeypatch.setattr(upkeep, "SESSION_GRACE_S", 0)
+    root = tiny_spaces(tmp_path, ["limits"])
+    (root / "limits" / "app.py").write_text(LIMITS_APP)
+    monkeypatch.setattr(server, "discover", lambda: discover(root))
+    app, launcher = server.build_app(verbose=False)
+    with LiveServer(app) as live:
+        launcher.wait(60)
+        mounted = limit_answers(f"{live.url}/limits")
+        mounted["session freed"] = freed_after_leaving(f"{live.url}/limits", load_app_module(discover(root)[0]).demo)
+    alone_app: dict = {}
+    exec(LIMITS_APP, alone_app)  # a second, fresh Blocks: the launcher's is mounted already  # noqa: S102
+    alone_demo = alone_app["demo"]
+    from bench.toolkit.ports import free_port
+
+    port = free_port()
+    edge.launch(alone_demo, server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        alone = limit_answers(f"http://127.0.0.1:{port}")
+        alone["session freed"] = freed_after_leaving(f"http://127.0.0.1:{port}", alone_demo)
+    finally:
+        alone_demo.close()
+    assert mounted == alone, (mounted, alone)
+    assert mounted == {"direct route, queued event": 404, "direct route, value refused": 422,
+                       "direct route, value accepted": 200, "session id of 65 characters": "http 400",
+                       "session id in a stream": 400, "body of 2 MB": 413,
+                       "jobs from one page": ([200, 429], True), "session freed": True}

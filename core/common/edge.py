@@ -5,8 +5,10 @@ names the control, what its components do not allow: numbers that are NaN, infin
 range or not whole where they must be; a choice that is not offered; files that were not uploaded, are no
 image, or have too many pixels. Handlers' own `ValueError`s (ours: `UserInputError`, `ImageInputError`)
 become `gr.Error` messages. `launch(demo)` (a Space run alone) and the launcher's mount both go through
-`harden` and `SERVE_SETTINGS`, so the two refuse exactly the same requests. What this needs from Gradio's
-internals (no public hook exists) is in `core.common.gradio_patches`, checked against the installed Gradio.
+`harden` and `serve_settings()`, so the two refuse exactly the same requests. What one visitor may take (jobs
+in flight, bodies, session ids, uploads) is `core.common.limits`; sweeping files and freeing sessions while a
+Space serves, `core.common.upkeep`. What this needs from Gradio's internals (no public hook exists) is in
+`core.common.gradio_patches`, checked against the installed Gradio.
 
 Gradio is imported lazily: `core` stays importable without it (trainers, benches).
 """
@@ -23,14 +25,29 @@ from pathlib import Path
 from core.common import gradio_patches, memory
 from core.common.images import ImageInputError, probe_image
 from core.common.log import log, show_log
+from core.common.upkeep import FILE_AGE_S, SWEEP_EVERY_S
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_TEXT_LENGTH = 1_000  # a seed list or a query, never an essay
 MAX_EDITOR_PIXELS = 4096 * 4096  # a drawing canvas is 512 px; its layers are decoded in full by Gradio
-CACHE_EXPIRY = (300, 900)  # (sweep every, delete files older than) seconds: what a Space served stays bounded
+# One editor request: background, composite and at most MAX_EDITOR_LAYERS layers (our canvases use one), all
+# decoded by Gradio; the pixel cap is per part, so without a count 30 copies of one upload took +2.2 GB.
+MAX_EDITOR_LAYERS = 2
+CACHE_EXPIRY = (SWEEP_EVERY_S, FILE_AGE_S)  # (sweep every, delete files older than) seconds, by core.common.upkeep
 # Launch settings shared by a Space run alone and by the launcher: the same upload cap, and errors that
 # are not ours (gr.Error) reach the client as a bare "Error", never as a traceback or a server path.
 SERVE_SETTINGS = {"max_file_size": MAX_UPLOAD_BYTES, "show_error": False}
+
+
+def serve_settings() -> dict:
+    """SERVE_SETTINGS plus what Gradio's app is built with, fresh per app (Gradio edits `app_kwargs`): the
+    visitor limits in front of every route and the upkeep (sweep, session janitor) while it serves."""
+    from starlette.middleware import Middleware
+
+    from core.common.limits import VisitorLimits
+    from core.common.upkeep import upkeep_lifespan
+
+    return {**SERVE_SETTINGS, "app_kwargs": {"middleware": [Middleware(VisitorLimits)], "lifespan": upkeep_lifespan}}
 
 
 class UserInputError(ValueError):
@@ -198,10 +215,15 @@ def check_payload(component, payload):
             return None
         if not isinstance(payload, dict):
             raise UserInputError(f"{label}: expected an editor value (background, layers, composite).")
-        for part in [payload.get("background"), payload.get("composite"), *(payload.get("layers") or [])]:
+        layers = payload.get("layers") or []
+        if not isinstance(layers, list) or len(layers) > MAX_EDITOR_LAYERS:
+            raise UserInputError(f"{label}: at most {MAX_EDITOR_LAYERS} layers; merge your layers and send again.")
+        for part in [payload.get("background"), payload.get("composite"), *layers]:
             _check_image_payload(part, label, MAX_UPLOAD_BYTES, max_pixels=MAX_EDITOR_PIXELS, decode=True)
         return payload
-    return payload  # State, Dataset, buttons: nothing a user types
+    if kind == "Dataset":  # an example's index: Gradio looks it up with no check (an IndexError, a traceback)
+        return number(payload, label, 0, len(component.raw_samples) - 1, integer=True)
+    return payload  # State, buttons: nothing a user types
 
 
 def _integer_slider(slider) -> bool:
@@ -240,7 +262,7 @@ def _check_image_payload(payload, label: str, max_bytes: int, max_pixels: int | 
 # -- one Space, hardened -------------------------------------------------------------------------------
 
 def harden(demo):
-    """Check every event's raw inputs at the edge, speak plainly on user errors, expire served files.
+    """Check every event's raw inputs at the edge, speak plainly on user errors, admit jobs through the queue only.
 
     Idempotent; called by `launch` (a Space alone) and by the launcher before it mounts a Space.
     """
@@ -253,9 +275,10 @@ def harden(demo):
             raise TypeError(f"image input {component.label!r}: use gr.Image(type='filepath', image_mode=None), "
                             "so uploads reach core.common.images undecoded")
     gradio_patches.wrap_handlers(demo, user_errors)
-    # an unknown fn_index is a client error (HTTP 400), not a KeyError inside Gradio's queue (HTTP 500)
-    gradio_patches.refuse_unknown_events(demo, lambda fn_index: f"No event with fn_index {fn_index}.")
-    gradio_patches.expire_cache(demo, CACHE_EXPIRY)
+    # every event that runs a model goes through the queue (its concurrency limits), never Gradio's direct route
+    gradio_patches.close_direct_route(demo)
+    gradio_patches.guard_queue(demo, functools.partial(_admit, demo))
+    gradio_patches.disable_gradio_sweep(demo)  # core.common.upkeep sweeps instead (serve_settings)
     demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo
 
@@ -278,9 +301,26 @@ def _validate_inputs(gradio_validate, block_fn, inputs) -> None:
             raise gr.Error(str(error), print_exception=False) from error
 
 
+def _admit(demo, body, request) -> None:
+    """In front of Gradio's queue: an unknown fn_index is HTTP 400 (not a KeyError inside the queue, 500); a
+    session or an address with its share of jobs in flight is 429 (`core.common.limits`)."""
+    from fastapi import HTTPException
+
+    from core.common.limits import Refused, admit_job
+
+    try:
+        if body.fn_index is not None and not gradio_patches.has_event(demo, body.fn_index):
+            raise Refused(400, f"No event with fn_index {body.fn_index}.")
+        client = getattr(request, "client", None)
+        admit_job(body.session_hash, client.host if client else None, gradio_patches.jobs_in_flight(demo))
+    except Refused as refused:
+        log.info("refused a job for %s: %s", getattr(demo, "title", "a Space"), refused.message)
+        raise HTTPException(refused.status, refused.message) from None
+
+
 def launch(demo, **settings):
     """Run one Space alone, with the same checks and settings as under the launcher."""
     show_log()
     memory.bound_native_memory()  # a Space runs for hours: its native heap must give memory back
     harden(demo)
-    return demo.launch(**{**SERVE_SETTINGS, **settings})
+    return demo.launch(**{**serve_settings(), **settings})

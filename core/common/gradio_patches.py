@@ -10,6 +10,7 @@ Gradio is imported lazily, inside functions: `core` stays importable without it 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,34 +64,84 @@ def wrap_handlers(demo, wrap: Callable[[Callable], Callable]) -> None:
             block_fn.fn = wrap(block_fn.fn)
 
 
-def expire_cache(demo, expiry: tuple[int, int]) -> None:
-    """Sweep the files a Blocks serves every `expiry[0]` s, deleting those older than `expiry[1]` s, unless the
-    app chose its own setting.
+def close_direct_route(demo) -> None:
+    """Close Gradio's direct route (`POST /gradio_api/run/<api_name>`, `/api/<api_name>`) to every queued event.
 
-    Sets Gradio 6.31.0's `Blocks.delete_cache` after construction (it is a constructor argument); Gradio reads it
-    when it builds the app (`routes.App.create_app`), i.e. at `launch` or `mount_gradio_app`, which come later.
+    Sets Gradio 6.31.0's `Blocks.api_open`, which `Blocks.__init__` sets True off Hugging Face and the `predict`
+    route reads (`if not api_open and fn.queue: 404`); `Blocks.queue(api_open=False)` sets the same attribute but
+    also builds a new queue and app. Open, that route runs a model outside the queue: no concurrency limit at all.
     """
-    if demo.delete_cache is None:
-        demo.delete_cache = expiry
+    demo.api_open = False
 
 
-def refuse_unknown_events(demo, message: Callable[[int], str]) -> None:
-    """Answer a queue request for an event this Blocks does not have with `message(fn_index)` (HTTP 400), not
-    with a KeyError inside Gradio's queue (HTTP 500).
+def guard_queue(demo, admit: Callable) -> None:
+    """Call `admit(body, request)` before Gradio's queue takes a job; it refuses by raising an exception that
+    FastAPI answers (an `HTTPException`), which reaches the client as the answer to its `queue/join` (or `call`).
 
     Replaces (on this instance's queue) Gradio 6.31.0's `Queue.push(self, body, request, username)`, a coroutine
-    returning (ok, message_or_data, status); it looks the event up by `body.fn_index` with no check. The queue
-    object is `Blocks._queue`, made in `Blocks.__init__`: no public hook exists.
+    returning (ok, message_or_data, status), called by `routes.queue_join_helper` for `/queue/join`, `/call/<api>`
+    and `/call/v2/<api>`: the one door into the queue. The queue object is `Blocks._queue`, made in
+    `Blocks.__init__`; no public hook exists.
     """
     queue = demo._queue
     push = queue.push
 
-    async def push_known(body, request, username):
-        if body.fn_index is not None and not has_event(demo, body.fn_index):
-            return False, message(body.fn_index), "error"
+    async def admitted_push(body, request, username):
+        admit(body, request)
         return await push(body=body, request=request, username=username)
 
-    queue.push = push_known
+    queue.push = admitted_push
+
+
+def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:
+    """(session id, client address) of every job waiting in or running from this Blocks' queue.
+
+    Gradio 6.31.0: `Queue.event_ids_to_events` {event id: Event}; `push` adds an event, and it leaves when its job
+    ends (`process_events`) or its session is cleaned (`clean_events`). `Event.request` is the FastAPI request.
+    """
+    events = list(demo._queue.event_ids_to_events.values())  # a snapshot: the event loop adds and removes
+    return [(event.session_hash, _address(event.request)) for event in events]
+
+
+def _address(request) -> str | None:
+    client = getattr(request, "client", None)
+    return client.host if client is not None else None
+
+
+def session_last_used(demo) -> dict:
+    """{session id: when its state was last used (a naive datetime)} for every session this Blocks holds.
+
+    Gradio 6.31.0: `Blocks.state_holder` (a `StateHolder`, set when the app is built) keeps `session_data`
+    (session id -> SessionState) and `time_last_used`; it frees a session only past `capacity` (10,000).
+    """
+    holder = getattr(demo, "state_holder", None)
+    if holder is None:
+        return {}
+    with holder.lock:
+        sessions = list(holder.session_data)
+    return {session: holder.time_last_used.get(session, datetime.datetime.min) for session in sessions}
+
+
+def free_session(demo, session: str) -> None:
+    """Drop a session's state (Gradio 6.31.0: `StateHolder.delete_state` runs each State's delete callback, then
+    the SessionState itself leaves `session_data` and `time_last_used`, which Gradio never does before capacity)."""
+    holder = demo.state_holder
+    holder.delete_state(session)
+    with holder.lock:
+        holder.session_data.pop(session, None)
+        holder.time_last_used.pop(session, None)
+
+
+def served_file_sets(demo) -> list[set]:
+    """The sets of file paths a Blocks served or received (Gradio 6.31.0: `Blocks.temp_file_sets`, one set per
+    component plus `upload_file_set`; handler threads add to them, so a sweep must iterate over a copy)."""
+    return list(demo.temp_file_sets)
+
+
+def disable_gradio_sweep(demo) -> None:
+    """Leave Gradio 6.31.0's own sweep off (`Blocks.delete_cache` None: `App.create_app` then starts no
+    `delete_files_on_schedule` task); `core.common.upkeep` sweeps instead, folders and deep links included."""
+    demo.delete_cache = None
 
 
 def mark_launched(demo) -> None:

@@ -25,6 +25,9 @@ GAN_REPO = "manifold-lab/dcgan-faces"  # the gan Space's default faces: the best
 FACE_JUDGE = {"diffusion": "a face detected in 96% of samples, gap 1.34 (50 DDIM steps)",
               "gan": "a face detected in 97% of samples, gap 1.49"}
 MAX_SEEDS, MAX_STEPS = 16, 250
+# A request costs about 0.06 to 0.08 CPU-s per image-step (seeds x steps) with the faces model, 0.013 with digits, on one
+# thread (`python -m bench.worst_case`); a free Space's 2 vCPUs serve a class, so one request stays near 10 s.
+MAX_IMAGE_STEPS = {"digits": 750, "faces": 128}
 SAMPLERS = {"DDIM (deterministic)": "ddim", "DDPM (ancestral, fresh noise each step)": "ddpm"}
 
 DESCRIPTION = """# 🌫️ Diffusion: a denoiser, applied many times
@@ -47,10 +50,21 @@ EXAMPLES = {"digits": EXAMPLE_DIGITS, "faces": EXAMPLE_FACES}
 ANIMATIONS = Path(tempfile.mkdtemp(prefix="diffusion-animations-"))  # bounded: the newest 64 walks
 
 
+def within_budget(key, seeds, steps) -> None:
+    budget = MAX_IMAGE_STEPS[key]
+    if len(seeds) * steps > budget:
+        raise edge.UserInputError(
+            f"{len(seeds)} seeds x {steps} steps is {len(seeds) * steps} image-steps; this free CPU serves at most "
+            f"{budget} per request for {key} (e.g. {min(MAX_SEEDS, budget // 25)} seeds x 25 steps, or 1 seed x {min(budget, MAX_STEPS)}"
+            " steps). Use fewer seeds or steps.")
+
+
 @edge.remember()  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def generate(model_name, seeds_text, steps, sampler_name):
-    model, seeds, steps = models[MODEL_NAMES[model_name]], parse_seeds(seeds_text, limit=MAX_SEEDS), int(steps)
+    key = MODEL_NAMES[model_name]
+    model, seeds, steps = models[key], parse_seeds(seeds_text, limit=MAX_SEEDS), int(steps)
+    within_budget(key, seeds, steps)
     started = time.perf_counter()
     trajectory = sample(model, seeds, steps=steps, sampler=SAMPLERS[sampler_name], record=True)
     seconds = time.perf_counter() - started
@@ -82,6 +96,7 @@ def one_step(model_name, example_index, timestep, seed):
 @torch.inference_mode()
 def versus_gan(seeds_text, steps):
     seeds, steps = parse_seeds(seeds_text, limit=MAX_SEEDS), int(steps)
+    within_budget("faces", seeds, steps)
     started = time.perf_counter()
     diffused = sample(models["faces"], seeds, steps=steps).final
     diffusion_seconds = time.perf_counter() - started
@@ -115,7 +130,8 @@ with gr.Blocks(title="Diffusion") as demo:
                 model_name = gr.Radio(list(MODEL_NAMES), value="Digits (MNIST)", label="Model")
                 seeds = gr.Textbox("0-7", label="Seeds", info=f"a list or ranges, at most {MAX_SEEDS}; seed i always starts from the same noise")
                 steps = gr.Slider(1, MAX_STEPS, 25, step=1, label="Denoising steps",
-                                  info="few steps: fast but coarse; the model was trained on 1,000 noise levels")
+                                  info=f"few steps: fast but coarse; the model was trained on 1,000 noise levels. Per request at most "
+                                       f"{MAX_IMAGE_STEPS['digits']} (digits) or {MAX_IMAGE_STEPS['faces']} (faces) seeds x steps")
                 sampler = gr.Radio(list(SAMPLERS), value="DDIM (deterministic)", label="Sampler")
             run = gr.Button("Generate", variant="primary")
             with gr.Row():
@@ -139,7 +155,7 @@ with gr.Blocks(title="Diffusion") as demo:
             links.copy_button()
         with gr.Tab("Diffusion vs GAN", id="versus"):
             with gr.Row():
-                versus_seeds = gr.Textbox("0-7", label="Seeds")
+                versus_seeds = gr.Textbox("0-3", label="Seeds")
                 versus_steps = gr.Slider(1, 100, 25, step=1, label="Diffusion steps")
             with gr.Row():
                 diffusion_faces = gr.Image(label=f"diffusion ({FACE_SIZE}x{FACE_SIZE})", format="png", elem_classes="pixelated")

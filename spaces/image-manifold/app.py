@@ -117,7 +117,7 @@ with gr.Blocks(title="The manifold of images") as demo:
                         "get their smooth maps from architecture and millions of images, not from the loss alone.")
             with gr.Row():
                 shape = gr.Radio(list(SHEETS), value="swiss roll", label="Sheet", info="how the paper is bent")
-                count = gr.Slider(20, 2000, 800, step=10, label="Points", info="samples from the sheet")
+                count = gr.Slider(20, 1500, 800, step=10, label="Points", info="samples from the sheet")
                 noise = gr.Slider(0, 1, 0.2, label="Noise", info="thickness of the sheet")
                 neighbors = gr.Slider(4, 30, 10, step=1, label="Isomap neighbours", info="too many short-circuits the roll")
                 seed = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Seed", info="same seed, same draw: share it to reproduce a view")
