@@ -26,6 +26,7 @@ TASK_TYPES = {  # the Hub's pipeline tags
     "autoencoder": "image-feature-extraction", "colorization": "image-to-image", "denoiser": "image-to-image",
     "denoising": "image-to-image", "pix2pix": "image-to-image", "super_resolution": "image-to-image",
     "gan": "unconditional-image-generation", "diffusion": "unconditional-image-generation",
+    "image_prediction": "image-segmentation",
 }
 
 

@@ -1,0 +1,1 @@
+"""Image prediction (the image-prediction Space): street-scene segmentation twins, CamVid data, scores."""
