@@ -114,18 +114,18 @@ def run_clients(action, base: str, clients: int, calls: int) -> dict:
             "errors": errors}
 
 
-def start_launcher_process(spaces: list[str], port: int) -> subprocess.Popen:
+def start_launcher_process(spaces: list[str], port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """`python -m spaces` (only `spaces`, if any) in its own process, offline; returns at once."""
     only = ["--only", *spaces] if spaces else []
     return subprocess.Popen([sys.executable, "-m", "spaces", "--port", str(port), *only],
                             cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True,
                             env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-                                 "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home())})
+                                 "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home()), **(extra_env or {})})
 
 
-def start_launcher(spaces: list[str], port: int) -> subprocess.Popen:
+def start_launcher(spaces: list[str], port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """As above, once every Space has loaded."""
-    process = start_launcher_process(spaces, port)
+    process = start_launcher_process(spaces, port, extra_env)
     import httpx
 
     deadline = time.monotonic() + 180
