@@ -247,9 +247,15 @@ def test_a_sweep_that_fails_is_logged_and_runs_again_and_a_dead_task_is_restarte
         if len(rounds) == 1:
             raise RuntimeError("Set changed size during iteration")
 
+    async def until(condition):  # on the event loop's own pace, however busy the machine: no fixed sleeps
+        async def poll():
+            while not condition():
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(poll(), timeout=30)
+
     async def scenario():
         looping = asyncio.create_task(upkeep.keep_running("test sweep", 0.01, flaky))
-        await asyncio.sleep(0.2)
+        await until(lambda: len(rounds) >= 3)
         looping.cancel()
         starts = []
 
@@ -260,7 +266,8 @@ def test_a_sweep_that_fails_is_logged_and_runs_again_and_a_dead_task_is_restarte
             await asyncio.sleep(10)
 
         supervised = upkeep.Supervised("test task", lambda: asyncio.create_task(dies()))
-        await asyncio.sleep(0.1)
+        await until(lambda: len(starts) >= 3)
+        await asyncio.sleep(0.05)  # a fourth start would come at once if the third task had died too
         supervised.stop()
         return starts, supervised.restarts
 
