@@ -55,8 +55,15 @@ def unroll(shape, count, noise, neighbors, seed):
 
 
 def train_autoencoder(shape, count, noise, neighbors, seed, progress=gr.Progress()):
+    """The button: the same points and seed train the same autoencoder, so a class shares one training."""
+    progress(0, desc="training a small autoencoder (once per setting: the class shares it)")
+    return trained_autoencoder(shape, count, noise, neighbors, seed)
+
+
+@edge.remember()  # seeded: thirty students pressing the button at default settings train it once
+def trained_autoencoder(shape, count, noise, neighbors, seed):
     points, sheet = make_sheet(shape, count, noise, seed)
-    codes, losses = manifold.embed_autoencoder(points, seed=int(seed), callback=lambda f: progress(f, "training"))
+    codes, losses = manifold.embed_autoencoder(points, seed=int(seed))
     isomap = manifold.embed_isomap(points, int(neighbors))
     embeddings = {"PCA (linear)": manifold.embed_pca(points), "Isomap": isomap, "autoencoder 3→2→3": codes}
     scores = {name: label(manifold.score_embedding(points, e, sheet)) for name, e in embeddings.items()}
