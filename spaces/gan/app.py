@@ -103,6 +103,7 @@ def photo_to_sample(w, seed, steps):
     return pixel_grid(interpolate_ws(style, w, w_seed, int(steps)), scale=2)
 
 
+@edge.remember()  # deterministic: the page's default view (and every repeat) is computed once, not per visitor
 @torch.inference_mode()
 def walk_components(seed, first, second, third):
     pca, w = ganspace(), style.map(seed_noise([int(seed)], style.latent_dim))[0]
