@@ -69,13 +69,17 @@ def scores(result: Colorized, original: np.ndarray | None) -> str:
 
 
 def telling_pixel(result: Colorized) -> tuple[int, int]:
-    """(x, y) of a pixel worth showing first: mid lightness (a black or white pixel has no colour to choose) and
-    the most uncertain distribution there (the classifier weighs several colours: the lesson of the chart)."""
+    """(x, y) of a pixel worth showing first: mid lightness (a black or white pixel has no colour to choose), away
+    from the border, and the most uncertain distribution there (the classifier weighs several colours: the lesson
+    of the chart)."""
     probabilities = result.distribution  # (bins, H/4, W/4)
     entropy = -(probabilities * np.log(np.clip(probabilities, 1e-12, None))).sum(axis=0)
     lightness = result.lightness[::4, ::4][: entropy.shape[0], : entropy.shape[1]]
     entropy = entropy[: lightness.shape[0], : lightness.shape[1]]
     usable = (lightness > 35) & (lightness < 85)
+    rows, columns = usable.shape  # away from the border, where a photo's subject rarely is
+    usable[: rows // 8], usable[rows - rows // 8 :], usable[:, : columns // 8], usable[:, columns - columns // 8 :] = (
+        False, False, False, False)
     if not usable.any():
         height, width = result.lightness.shape
         return width // 2, height // 2
