@@ -141,8 +141,8 @@ with gr.Blocks(title="GANs") as demo:
             gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
                         "and 32x32 and B's w the rest: coarse styles carry pose and face shape, fine ones colour and texture. "
                         "What to notice here: the mixes keep A's face almost whole. In this model the first w, the 4x4 "
-                        "input, carries most of the face (swapping it moves pixels by 0.49 on average, swapping any later "
-                        "layer's w by 0.06-0.08), so B's fine styles only shift light and colour a little. StyleGAN's "
+                        "input, carries most of the face (swapping it moves pixels by 0.47 on average, swapping any later "
+                        "layer's w by 0.07-0.09), so B's fine styles only shift light and colour a little. StyleGAN's "
                         "learned constant input is what forces every layer's style to matter.")
             with gr.Row():
                 coarse_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed A (coarse styles)")
