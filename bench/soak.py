@@ -30,15 +30,9 @@ from pathlib import Path
 from PIL import Image
 
 from bench.class_load import start_launcher
+from bench.launcher import rss_mb
 from bench.toolkit.ports import free_port
 from bench.toolkit.raw_gradio import Answer, RawGradio, defaults, file_data
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def folder_usage(folder: Path) -> tuple[int, int]:

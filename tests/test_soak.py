@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from bench.class_load import start_launcher
-from bench.soak import rss_mb, run_class
+from bench.launcher import rss_mb
+from bench.soak import run_class
 from bench.toolkit.ports import free_port
 
 SPACES = ["denoising", "colorization", "super-resolution", "pix2pix", "which-face-is-real"]

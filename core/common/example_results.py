@@ -31,10 +31,18 @@ def file_digest(path) -> str | None:
         return None
 
 
+def _size(path) -> int | None:
+    try:
+        return Path(path).stat().st_size if path is not None else None
+    except (OSError, TypeError, ValueError):
+        return None
+
+
 def for_examples(examples: Iterable[str | Path], maxsize: int = 64):
     """Decorate `handler(image_path, *settings)`: for an example image, the result is computed once per settings."""
     originals = {file_digest(path): str(path) for path in examples}
     originals.pop(None, None)
+    sizes = {Path(path).stat().st_size for path in originals.values()}  # cheap test first: hash only a same-size file
 
     def decorate(handler):
         @edge.remember(maxsize=maxsize)
@@ -43,7 +51,7 @@ def for_examples(examples: Iterable[str | Path], maxsize: int = 64):
 
         @functools.wraps(handler)
         def wrapped(image_path, *settings):
-            digest = file_digest(image_path) if image_path is not None else None
+            digest = file_digest(image_path) if _size(image_path) in sizes else None
             if digest in originals:
                 return for_example(digest, *settings)
             return handler(image_path, *settings)

@@ -310,9 +310,9 @@ def train_lab(config: LabConfig, should_stop: Callable[[], bool] = lambda: False
             session.stopped = True
 
 
-def replay(preset: str) -> list[Snapshot]:
-    """A preset's whole run, recorded: its start, then a snapshot every `snapshot_every` steps to the end.
-    The Space computes this once per preset and replays it to every visitor."""
+def replay(preset: str) -> Snapshot:
+    """Where a preset's run ends (its seed, its settings): the Space computes it once per preset and shows it to
+    every visitor, with the whole run's losses."""
     settings, _ = LAB_PRESETS[preset]
-    session = LabSession(LabConfig(**settings))
-    return [session.snapshot(), *session.run()]
+    *_, last = LabSession(LabConfig(**settings)).run()
+    return last

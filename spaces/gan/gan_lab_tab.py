@@ -71,22 +71,20 @@ def lab_pause(session) -> None:
 
 
 @edge.remember(maxsize=len(LAB_PRESETS))
-def preset_frames(name: str) -> tuple:
-    """A preset's recorded run as (game, losses, status) frames: computed once, replayed to every visitor."""
+def preset_outcome(name: str) -> tuple:
+    """A preset's recorded run, at its end, as (game, losses, status): computed once, shown to every visitor."""
     config = LabConfig(**LAB_PRESETS[name][0]).validate()
-    return tuple((game_figure(snap), loss_figure(snap), snap.status(config.steps) + " " + REPLAYED)
-                 for snap in replay(name))
+    snap = replay(name)
+    return game_figure(snap), loss_figure(snap), snap.status(config.steps) + " " + REPLAYED
 
 
-def lab_preset(name: str):
-    """Set every control to a preset and replay its recorded run (start to end, at once); the player's session
-    starts at step 0 with those settings, for ▶ Train or ⏭ One step."""
+def lab_preset(name: str) -> tuple:
+    """Set every control to a preset and show its recorded run's outcome at once; the player's session starts
+    at step 0 with those settings, for ▶ Train or ⏭ One step."""
     edge.choice(name, "Lesson preset", tuple(LAB_PRESETS))
     settings, lesson = LAB_PRESETS[name]
     config = LabConfig(**settings).validate()
-    session = LabSession(config)
-    for game, losses, status in preset_frames(name):
-        yield config, session, game, losses, status, lesson
+    return (config, LabSession(config), *preset_outcome(name), lesson)
 
 
 _warming = threading.Lock()
@@ -95,7 +93,7 @@ _warming = threading.Lock()
 def warm_presets() -> None:
     """On the first page view, record every preset's run in the background, so a click replays it at once."""
     if _warming.acquire(blocking=False):  # once per process; never released
-        threading.Thread(target=lambda: [preset_frames(name) for name in LAB_PRESETS], name="lab-presets",
+        threading.Thread(target=lambda: [preset_outcome(name) for name in LAB_PRESETS], name="lab-presets",
                          daemon=True).start()
 
 
@@ -157,8 +155,8 @@ def build_lab_tab(demo: gr.Blocks) -> None:
         return lab_reset(values[state], config_of(values))
 
     def on_preset(name: str):
-        for config, session, *shown in lab_preset(name):
-            yield (*(getattr(config, key) for key in controls), session, *shown)
+        config, session, *shown = lab_preset(name)
+        return (*(getattr(config, key) for key in controls), session, *shown)
 
     everything = {state, slow, *controls.values()}
     train.click(on_train, everything, views, api_name="gan_lab", concurrency_limit=2)
