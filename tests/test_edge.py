@@ -1,9 +1,11 @@
 """The edge: payload checks derived from each component, plain messages for user errors, a seeded memo."""
 
 import math
+from pathlib import Path
 
 import gradio as gr
 import pytest
+from PIL import Image
 
 from core.common import edge
 from core.common.edge import UserInputError, check_payload
@@ -207,6 +209,27 @@ def test_the_sweep_removes_old_files_with_their_folders_and_deep_links(tmp_path,
     assert not demo.upload_file_set
 
 
+def test_the_sweep_keeps_the_examples_every_page_load_names(tmp_path, monkeypatch):
+    """Swept after 15 minutes, a Space's examples answered 403 to every later visitor (CI caught it)."""
+    import time
+
+    from core.common import gradio_patches, upkeep
+
+    example = tmp_path / "cat.png"
+    Image.new("RGB", (8, 8), "white").save(example)
+    with gr.Blocks() as demo:
+        image = gr.Image()
+        gr.Examples([[str(example)]], inputs=image)
+    demo.config = demo.get_config_file()  # what launch and mount do
+    cached = set().union(*gradio_patches.served_file_sets(demo))
+    assert cached and cached <= upkeep.page_files(demo)  # Gradio copied the example into its cache
+    later = time.time() + 10 * upkeep.FILE_AGE_S
+    assert upkeep.sweep_files(demo, age=upkeep.FILE_AGE_S, now=later) == 0
+    assert all(Path(name).exists() for name in cached)
+    upkeep.sweep_files(demo, age=-1, keep_page=False)  # at shutdown they go too
+    assert not any(Path(name).exists() for name in cached)
+
+
 def test_sessions_are_freed_once_their_page_closed_and_the_grace_passed():
     import datetime
     import tracemalloc
@@ -237,6 +260,7 @@ def test_sessions_are_freed_once_their_page_closed_and_the_grace_passed():
 
 def test_a_sweep_that_fails_is_logged_and_runs_again_and_a_dead_task_is_restarted(caplog):
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from core.common import upkeep
 
@@ -271,8 +295,9 @@ def test_a_sweep_that_fails_is_logged_and_runs_again_and_a_dead_task_is_restarte
         supervised.stop()
         return starts, supervised.restarts
 
-    with caplog.at_level("WARNING", logger="manifold_lab"):
-        starts, restarts = asyncio.run(scenario())
+    with caplog.at_level("WARNING", logger="manifold_lab"), ThreadPoolExecutor(1) as thread:
+        # a thread of its own: after the browser tests, Playwright's loop is still running in this one
+        starts, restarts = thread.submit(asyncio.run, scenario()).result()
     assert len(rounds) >= 3  # the round after the failure ran
     assert len(starts) == 3 and restarts == 2
     assert "test sweep failed (RuntimeError: Set changed size" in caplog.text and "restarting it" in caplog.text

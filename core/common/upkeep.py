@@ -24,14 +24,38 @@ SESSIONS_EVERY_S = 30
 SESSION_GRACE_S = 120  # a session with no open page, unused this long, is freed (a reload gets a new one anyway)
 
 
-def sweep_files(demo, age: float, now: float | None = None) -> int:
+def page_files(demo) -> set[str]:
+    """The files every page load names: examples and default values, which Gradio copies into its cache once,
+    when the Space is built. Swept, every later visitor got a 403 for them (the Space's examples broke after
+    15 minutes)."""
+    found: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, str):
+            found.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(getattr(demo, "config", None) or {})
+    return found
+
+
+def sweep_files(demo, age: float, now: float | None = None, keep_page: bool = True) -> int:
     """Delete the files this Space wrote or received that are older than `age` seconds, and the folders they
-    leave empty (up to Gradio's upload folder); and deep links' state.json. Returns how many files went."""
+    leave empty (up to Gradio's upload folder); and deep links' state.json. What the page itself names
+    (`page_files`) stays unless `keep_page` is False. Returns how many files went."""
     now = time.time() if now is None else now
     root = gradio_patches.upload_folder()
+    kept = page_files(demo) if keep_page else set()
     removed = 0
     for files in gradio_patches.served_file_sets(demo):
         for name in list(files):  # a snapshot: handler threads add files while we sweep
+            if name in kept:
+                continue
             path = Path(name)
             try:
                 if now - path.lstat().st_ctime <= age:
@@ -125,4 +149,4 @@ async def upkeep_lifespan(app):
         for supervised in upkeep:
             supervised.stop()
         with contextlib.suppress(Exception):
-            sweep_files(demo, age=-1)  # at shutdown, everything this Space served
+            sweep_files(demo, age=-1, keep_page=False)  # at shutdown, everything this Space served
