@@ -272,7 +272,7 @@ def test_uploads_over_the_size_cap_are_refused(served_spaces):
 
 def test_what_the_spaces_serve_is_tracked_and_expires_with_its_folders(served_spaces):
     from core.common.gradio_patches import upload_folder
-    from core.common.upkeep import sweep_files
+    from core.common.upkeep import page_files, sweep_files
 
     def files() -> set[Path]:
         return {p for p in upload_folder().rglob("*") if p.is_file()}
@@ -300,8 +300,11 @@ def test_what_the_spaces_serve_is_tracked_and_expires_with_its_folders(served_sp
     assert len(created) >= 151  # every call served a new image, and the deep link's state
     for demo in served_spaces.demos.values():
         sweep_files(demo, age=-1)  # the sweep core.common.upkeep runs every 5 minutes, its clock injected
-    assert not (files() - before)  # everything served was known to some Space, and is gone ...
-    assert not (folders() - folders_before)  # ... with the folder each file had to itself
+    root = str(upload_folder())
+    on_pages = {Path(name) for demo in served_spaces.demos.values() for name in page_files(demo) if name.startswith(root)}
+    assert on_pages and all(path.exists() for path in on_pages)  # examples every page load names stay ...
+    assert not (files() - before - on_pages)  # ... everything else served was known to some Space, and is gone ...
+    assert not (folders() - folders_before - {path.parent for path in on_pages})  # ... with the folder each file had
 
 
 def test_no_event_of_any_space_runs_outside_the_queue(served_spaces):

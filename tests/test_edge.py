@@ -104,6 +104,18 @@ def test_remember_computes_once_per_arguments_and_forgets_the_oldest(tmp_path):
     assert calls == [1, 2, 3, 1, 1, 1]
 
 
+def test_remember_keeps_nothing_when_the_environment_caps_it_at_zero(monkeypatch):
+    monkeypatch.setenv("MANIFOLD_REMEMBER_MAX", "0")  # what the soak test's server runs with
+    calls = []
+
+    @edge.remember(maxsize=8)
+    def square(x):
+        calls.append(x)
+        return x * x
+
+    assert square(3) == square(3) == 9 and calls == [3, 3]
+
+
 def test_remember_is_single_flight_callers_of_the_same_arguments_wait_for_one_computation():
     import threading
 

@@ -157,6 +157,47 @@ def test_predict_runs_at_the_working_size_and_answers_at_the_photos_size():
     assert torch.allclose(probabilities.sum(0), torch.ones(90, 120), atol=1e-5)
 
 
+def test_a_photo_keeps_its_aspect_at_the_training_pixel_count():
+    from core.image_prediction.model import working_size
+
+    model = SegmentationNet(**{**TINY, "input_width": 240, "input_height": 180})
+    assert working_size(model, 360, 480) == (176, 240)  # CamVid's own 4:3, sides rounded to multiples of 8
+    height, width = working_size(model, 480, 240)  # a portrait photo stays portrait
+    assert height > width and abs(height * width - 240 * 180) < 0.1 * 240 * 180
+    assert working_size(model, 10, 4000) == (16, 4160)  # a strip still has a side the network can halve 4 times
+
+
+def test_the_labeling_views_mean_what_their_captions_say():
+    from core.image_prediction.view import (
+        MAX_ENTROPY,
+        error_image,
+        label_photo,
+        overlay,
+        photo_scores,
+        uncertainty_image,
+    )
+
+    photo = np.full((6, 8, 3), 200, np.uint8)
+    labels = np.zeros((6, 8), np.uint8)
+    labels[:, 4:] = 3  # left sky, right road
+    assert (overlay(photo, labels, 0.0) == photo).all()
+    assert (overlay(photo, labels, 1.0) == colourize(labels)).all()
+    entropy = np.array([[0.0, MAX_ENTROPY]], np.float32)
+    assert uncertainty_image(entropy)[0, :, 0].tolist() == [0, 255]  # black = sure, white = a uniform guess
+    truth = labels.copy()
+    truth[0, 0] = 8  # one pixel wrong
+    truth[5, 7] = VOID  # one pixel unknown
+    errors = error_image(photo, labels, truth)
+    assert errors[0, 0, 0] > errors[0, 0, 1]  # red
+    assert errors[1, 1, 1] > errors[1, 1, 0]  # green
+    assert errors[5, 7, 0] == errors[5, 7, 1] == errors[5, 7, 2]  # grey
+    assert photo_scores(labels, truth)["global_accuracy"] == pytest.approx(46 / 47)
+    ticks = iter([1.0, 1.25])
+    result = label_photo(SegmentationNet(**TINY).eval(), np.zeros((30, 20, 3), np.uint8), clock=lambda: next(ticks))
+    assert result.labels.shape == result.entropy.shape == (30, 20) and result.milliseconds == 250
+    assert result.labels.dtype == np.uint8 and (result.entropy >= 0).all() and (result.entropy <= MAX_ENTROPY + 1e-4).all()
+
+
 def test_loss_ignores_void_and_weights_classes():
     torch.manual_seed(0)
     logits = torch.randn(2, NUM_CLASSES, 4, 5)

@@ -19,6 +19,7 @@ import functools
 import inspect
 import math
 import numbers
+import os
 import threading
 from pathlib import Path
 
@@ -135,6 +136,10 @@ def remember(maxsize: int = 32):
     they are being computed wait for that one computation instead of repeating it (a cold start's first page
     view arrives from many browsers at once).
     """
+    # MANIFOLD_REMEMBER_MAX caps every such cache (0: keep nothing, single flight only): the soak test measures
+    # what a visitor leaves behind without the bounded caches' filling up counted as growth
+    maxsize = min(maxsize, int(os.environ.get("MANIFOLD_REMEMBER_MAX", maxsize)))
+
     def decorate(handler):
         cache: dict = {}
         computing: dict = {}  # key -> the lock its one computation holds

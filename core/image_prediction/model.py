@@ -10,6 +10,8 @@ recipe for a fast model trained from scratch.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
@@ -112,12 +114,21 @@ def segmentation_loss(logits: torch.Tensor, labels: torch.Tensor, class_weights:
     return F.cross_entropy(logits.float(), labels, weight=class_weights, ignore_index=void)
 
 
+def working_size(model: SegmentationNet, height: int, width: int) -> tuple[int, int]:
+    """(height, width) with about as many pixels as the training resolution and the aspect of `height` x `width`,
+    each side a multiple of 8 and at least 16."""
+    scale = math.sqrt(model.input_size[0] * model.input_size[1] / (height * width))
+    return tuple(max(16, round(side * scale / 8) * 8) for side in (height, width))
+
+
 @torch.no_grad()
-def predict(model: SegmentationNet, photo: torch.Tensor) -> torch.Tensor:
+def predict(model: SegmentationNet, photo: torch.Tensor, keep_aspect: bool = False) -> torch.Tensor:
     """(3, H, W) photo in [0, 1] -> (num_classes, H, W) class probabilities: run at the model's training
-    resolution, the logits resized back to the photo's own size."""
+    resolution, the logits resized back to the photo's own size. `keep_aspect`: the same number of pixels as
+    training, at the photo's own aspect (a portrait photo squeezed to 4:3 is not a street the model has seen)."""
     height, width = photo.shape[-2:]
-    x = F.interpolate(photo[None], size=model.input_size, mode="bilinear", align_corners=False, antialias=True)
+    size = model.input_size if not keep_aspect else working_size(model, height, width)
+    x = F.interpolate(photo[None], size=size, mode="bilinear", align_corners=False, antialias=True)
     logits = F.interpolate(model(x), size=(height, width), mode="bilinear", align_corners=False)
     return logits.softmax(1)[0]
 
