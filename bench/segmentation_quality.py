@@ -51,7 +51,7 @@ def score_model(model: SegmentationNet, pairs, boundary_radius: int = 3) -> tupl
     for photo, labels in pairs:
         tensor = torch.from_numpy(photo).permute(2, 0, 1).float() / 255
         started = time.perf_counter()
-        predicted = label_map(predict(model, tensor)).numpy().astype(np.uint8)
+        predicted = label_map(predict(model, tensor, keep_aspect=True)).numpy().astype(np.uint8)
         seconds += time.perf_counter() - started
         scores.add(predicted, labels)
         maps.append(predicted)

@@ -199,6 +199,23 @@ def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_space
     page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-upload.png"), full_page=True)
 
 
+def test_a_street_example_and_an_upload_are_labelled_by_both_twins(page, served_spaces, tmp_path):
+    from PIL import Image
+
+    page.goto(f"{served_spaces.url}/image-prediction/")
+    page.locator(".gallery-item").first.click()  # a CamVid val frame: runs at once, with its ground truth
+    page.get_by_role("columnheader", name="right near edges").wait_for(timeout=60_000)
+    page.wait_for_function("() => [...document.images].filter(i => i.naturalWidth === 480).length >= 7",
+                           timeout=60_000)  # six views and the ground truth, at CamVid's own size
+    page.screenshot(path=str(served_spaces.screenshot_dir / "image-prediction-example.png"), full_page=True)
+    photo = tmp_path / "portrait.jpg"
+    Image.new("RGB", (200, 300), (90, 90, 100)).save(photo)
+    page.locator("input[type=file]").first.set_input_files(str(photo))
+    page.get_by_text("No ground truth for an upload").wait_for(timeout=60_000)
+    page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 200 && i.naturalHeight === 300)",
+                           timeout=30_000)  # labelled at its own aspect
+
+
 @pytest.mark.slow
 def test_a_photo_is_projected_onto_the_gan_manifold_and_walked_in_w(page, served_spaces):
     page.goto(f"{served_spaces.url}/gan/")

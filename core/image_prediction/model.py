@@ -116,9 +116,9 @@ def segmentation_loss(logits: torch.Tensor, labels: torch.Tensor, class_weights:
 
 def working_size(model: SegmentationNet, height: int, width: int) -> tuple[int, int]:
     """(height, width) with about as many pixels as the training resolution and the aspect of `height` x `width`,
-    each side a multiple of 8 and at least 16."""
+    each side a multiple of 4 (CamVid's 4:3 gives the training size itself) and at least 16."""
     scale = math.sqrt(model.input_size[0] * model.input_size[1] / (height * width))
-    return tuple(max(16, round(side * scale / 8) * 8) for side in (height, width))
+    return tuple(max(16, round(side * scale / 4) * 4) for side in (height, width))
 
 
 @torch.no_grad()
