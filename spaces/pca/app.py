@@ -85,8 +85,13 @@ def reconstruct(set_name, index, k):
 def slider_ranges(set_name, index, k):
     """New ranges for a new set; the image and k stay where the student (or a link) put them, within the new set."""
     images, pca = load_image_set(set_name), image_pca(set_name)
-    return (gr.Slider(maximum=len(images.images) - 1, value=min(int(index), len(images.images) - 1)),
-            gr.Slider(maximum=len(pca.variances), value=min(int(k), len(pca.variances))))
+    return within(int(index), len(images.images) - 1), within(int(k), len(pca.variances))
+
+
+def within(value: int, maximum: int):
+    """A slider's new maximum; its value is sent only when it must shrink (sent always, it reset a value typed
+    while the page was still loading: the load event read the old one)."""
+    return gr.Slider(maximum=maximum) if value <= maximum else gr.Slider(maximum=maximum, value=maximum)
 
 
 with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
