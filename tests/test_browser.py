@@ -199,6 +199,7 @@ def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_space
     page.screenshot(path=str(served_spaces.screenshot_dir / "denoising-upload.png"), full_page=True)
 
 
+@pytest.mark.slow  # a browser, two labelings
 def test_a_street_example_and_an_upload_are_labelled_by_both_twins(page, served_spaces, tmp_path):
     from PIL import Image
 
