@@ -8,7 +8,8 @@ import numpy as np
 from core.common import edge, links
 from core.common.display import palette_legend, weights_note
 from core.common.example_results import for_examples
-from core.common.images import load_image
+from core.common.images import load_image, open_image
+from core.common.torch_threads import one_torch_thread
 from core.hub import load_pretrained
 from core.image_prediction.camvid import legend
 from core.image_prediction.model import SegmentationNet
@@ -70,14 +71,15 @@ def summary(photo, results, truth, note):
 
 @for_examples(EXAMPLES)  # a clicked example: computed once for the class
 def label_street(upload, opacity):
-    original = load_image(upload, "RGB", max_side=None, min_side=MIN_SIDE)
+    original = open_image(upload)  # the header only: a 50 MP upload is shrunk before it is converted
     image = load_image(original, "RGB", max_side=MAX_SIDE, min_side=MIN_SIDE)
     note = f" Resized from {original.width}x{original.height}." if image.size != original.size else ""
     photo = np.asarray(image)
     truth = TRUTH.get(str(upload))  # for_examples hands over the example's own path
     if truth is not None and truth.shape != photo.shape[:2]:
         truth = None
-    results = {name: label_photo(model, photo) for name, model in models.items()}
+    with one_torch_thread():  # two small networks: a second OpenMP thread only waits on a busy server
+        results = {name: label_photo(model, photo) for name, model in models.items()}
     state = (photo, {name: (r.labels, r.entropy) for name, r in results.items()}, truth)
     ground = None if truth is None else overlay(photo, truth, float(opacity))
     return *views(photo, results, truth, float(opacity)), ground, summary(photo, results, truth, note), state
