@@ -217,6 +217,22 @@ def student(base: str, rng: random.Random, tally: Tally, think_s: tuple[float, f
         tally.sessions += 1
 
 
+def visit_every_action(base: str, spaces: list[str], seed: int = 0) -> Tally:
+    """One student who takes every action of every Space once: what loads lazily (a model, a quiz pool, a
+    thread's arena) is loaded before memory is measured, whatever a random class would have picked."""
+    tally, rng = Tally(), random.Random(seed)
+    for space in spaces:
+        visit = Visit(base, space, f"warm{seed}{rng.randrange(16**8):08x}", rng)
+        try:
+            for action in ACTIONS[space]:
+                for answer in action(visit):
+                    tally.record(f"{space}: {action.__name__}", 0.0, answer)
+        finally:
+            visit.client.close()
+    tally.sessions = 1
+    return tally
+
+
 def run_class(base: str, students: int, *, minutes: float | None = None, sessions: int | None = None,
               think_s: tuple[float, float] = (1.0, 4.0), seed: int = 0, spaces: list[str] | None = None,
               on_minute=None, clock=time.monotonic) -> Tally:

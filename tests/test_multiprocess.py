@@ -1,7 +1,8 @@
 """Training on several processes: each recipe's dry run on 2 CPU processes (torch.distributed.run, gloo), the
 split of the data between them, the losses of 2 processes against 1 at the same global batch, and SIGTERM.
 
-Each test starts real processes (tens of seconds on two cores), so all are marked slow. `--log_batches` makes
+Each test starts real processes (tens of seconds on two cores), so all are marked slow; the recipes' dry runs
+share one launch (tests/recipes_in_one_launch.py). `--log_batches` makes
 every process write a hash of each sample it trains on, which is how these tests see who got what.
 """
 
@@ -54,6 +55,10 @@ RECIPES = {
                          "--blocks", "1", "--d_channels", "8", "--d_layers", "2", "--batch_size", "4"],
 }
 
+# The GANs' default batch of 32 on a set of 48 training images (test_a_data_set_smaller_than_two_batches_...)
+SMALL_SET = {"small-set": ["train.gan", "--arch", "dcgan", "--data", "synthetic:fields", "--image_size", "16",
+                           "--base_channels", "4"]}
+
 
 def launch(arguments: list[str], output_dir: Path, processes: int = 2, timeout: int = 300):
     """`python -m torch.distributed.run --nproc_per_node N -m MODULE ...` (a free port each time: --standalone)."""
@@ -72,11 +77,25 @@ def batches(output_dir: Path, process: int) -> dict[int, list[str]]:
     return {r["step"]: r["samples"] for r in map(json.loads, lines)}
 
 
+@pytest.fixture(scope="module")
+def every_recipe_on_two_processes(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """Every recipe's dry run, one after another, in one launch of two processes (tests/recipes_in_one_launch.py:
+    the imports and the gloo start paid once, not twelve times)."""
+    root = tmp_path_factory.mktemp("recipes")
+    recipes = json.dumps({name: [*arguments, *DRY_RUN] for name, arguments in {**RECIPES, **SMALL_SET}.items()})
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+               "tests.recipes_in_one_launch", str(root), recipes]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=ENVIRONMENT, capture_output=True, text=True, timeout=280)
+    return root, done
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", sorted(RECIPES))
-def test_each_recipe_trains_on_two_processes_with_one_checkpoint_one_release_and_split_data(recipe, tmp_path):
-    done = launch([*RECIPES[recipe], *DRY_RUN], tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_each_recipe_trains_on_two_processes_with_one_checkpoint_one_release_and_split_data(
+        recipe, every_recipe_on_two_processes):
+    root, done = every_recipe_on_two_processes
+    tmp_path = root / recipe
+    assert done.returncode == 0 and (tmp_path / "final").exists(), done.stderr[-3000:]  # (or one before it failed)
     # one writer: each step logged once, one final record, one checkpoint, one release, one sample grid
     log = records(tmp_path)
     assert [r["step"] for r in log if not r.get("final")] == [1, 2]
@@ -95,12 +114,12 @@ def test_each_recipe_trains_on_two_processes_with_one_checkpoint_one_release_and
 
 
 @pytest.mark.slow
-def test_a_data_set_smaller_than_two_batches_still_trains_on_two_processes(tmp_path):
+def test_a_data_set_smaller_than_two_batches_still_trains_on_two_processes(every_recipe_on_two_processes):
     """The GANs' default batch (32) on the 48 training images of a synthetic set: one batch per process needs 64.
     Before, the loader dropped the short batch and split one batch between two processes: none each (and a
     ZeroDivisionError). Now the short one is completed from the start of the epoch, as on one process."""
-    done = launch(["train.gan", "--arch", "dcgan", "--data", "synthetic:fields", "--image_size", "16",
-                   "--base_channels", "4", *DRY_RUN], tmp_path)
+    root, done = every_recipe_on_two_processes
+    tmp_path = root / "small-set"
     assert done.returncode == 0, done.stderr[-3000:]
     first, second = batches(tmp_path, 0), batches(tmp_path, 1)
     assert len(first[1]) == len(second[1]) == 32  # a full batch each

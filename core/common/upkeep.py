@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,9 @@ from core.common.log import log
 SWEEP_EVERY_S, FILE_AGE_S = 300, 900  # a served file lives 15 minutes, swept every 5
 SESSIONS_EVERY_S = 30
 SESSION_GRACE_S = 120  # a session with no open page, unused this long, is freed (a reload gets a new one anyway)
+# The soak test (tests/test_soak.py) shortens both to measure what a visitor leaves once its session is freed.
+SESSIONS_EVERY_S = float(os.environ.get("MANIFOLD_SESSIONS_EVERY_S", SESSIONS_EVERY_S))
+SESSION_GRACE_S = float(os.environ.get("MANIFOLD_SESSION_GRACE_S", SESSION_GRACE_S))
 
 
 def page_files(demo) -> set[str]:
