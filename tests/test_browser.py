@@ -57,7 +57,7 @@ def test_examples_load_under_the_mount_path(page, served_spaces):
     page.locator(".gallery-item").nth(1).click()
     preview = page.locator("img").filter(has_not=page.locator("[class*=gallery]")).first
     preview.wait_for(timeout=30_000)
-    page.wait_for_function("() => [...document.images].some(i => i.src.includes('chelsea') && i.naturalWidth > 0)",
+    page.wait_for_function("() => [...document.images].some(i => i.src.includes('coffee') && i.naturalWidth > 0)",
                            timeout=30_000)
     assert not failures, failures
 
@@ -127,9 +127,8 @@ def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces
 
 
 @pytest.mark.slow
-def test_super_resolution_example_shows_four_upscales_scores_and_a_zoom(page, served_spaces):
-    page.goto(f"{served_spaces.url}/super-resolution/")
-    page.locator(".gallery-item:visible").first.click()  # an example photo: its upload event runs the models
+def test_super_resolution_opens_on_its_first_example_with_four_upscales_scores_and_a_zoom(page, served_spaces):
+    page.goto(f"{served_spaces.url}/super-resolution/")  # no click: a bare page shows its first example's result
     page.get_by_text("PSNR (Y)").first.wait_for(timeout=30_000)
     for method in ("bicubic", "L2", "perceptual", "GAN"):
         page.get_by_role("cell", name=method, exact=True).first.wait_for(timeout=10_000)
@@ -203,8 +202,7 @@ def test_an_uploaded_photo_reaches_our_loader_and_is_denoised(page, served_space
 def test_a_street_example_and_an_upload_are_labelled_by_both_twins(page, served_spaces, tmp_path):
     from PIL import Image
 
-    page.goto(f"{served_spaces.url}/image-prediction/")
-    page.locator(".gallery-item").first.click()  # a CamVid val frame: runs at once, with its ground truth
+    page.goto(f"{served_spaces.url}/image-prediction/")  # opens on its first CamVid val frame, no click needed
     page.get_by_role("columnheader", name="right near edges").wait_for(timeout=60_000)
     page.wait_for_function("() => [...document.images].filter(i => i.naturalWidth === 480).length >= 7",
                            timeout=60_000)  # six views and the ground truth, at CamVid's own size
@@ -304,13 +302,13 @@ def test_a_canvas_starts_with_the_brush_so_a_student_draws_at_once(page, served_
 
 @pytest.mark.slow
 def test_the_facade_painter_has_a_legend_of_its_colours(page, served_spaces):
-    from core.pix2pix.tasks import FACADE_PALETTE
+    from core.pix2pix.tasks import FACADE_PAINT
 
     page.goto(f"{served_spaces.url}/pix2pix/")
     page.get_by_role("tab", name="Labels").click()
     legend = page.locator(".palette-legend:visible")
     legend.wait_for(timeout=30_000)
-    assert legend.inner_text().split() == list(FACADE_PALETTE)
+    assert legend.inner_text().split() == list(FACADE_PAINT)
 
 
 def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces):
@@ -330,11 +328,17 @@ def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces
 def test_the_mode_collapse_preset_shows_collapse_in_the_browser(page, served_spaces):
     open_lab_preset(page, served_spaces.url, "Mode collapse: D learns too slowly", 2000)
     assert page.get_by_text(re.compile(r"Modes covered: [01] of 8")).is_visible()  # the lesson, at once
-    page.get_by_role("button", name="Train").click()
-    page.get_by_text("A recorded run of this preset").wait_for(state="detached", timeout=60_000)
-    page.get_by_text("Done: finished 2000 steps").wait_for(timeout=120_000)
-    status = page.get_by_text(re.compile(r"Modes covered: [01] of 8"))
-    assert status.is_visible()
+    # the live run of this preset collapses too (tests/test_gan_lab.py); the Train button's whole way through the
+    # browser is checked once, on the minimax preset above
+
+
+@pytest.mark.slow
+def test_colorization_opens_on_its_first_example_colourized(page, served_spaces):
+    page.goto(f"{served_spaces.url}/colorization/")
+    page.get_by_text("classification").first.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.images].filter(i => i.src.includes('/file=')).length >= 4",
+                           timeout=60_000)  # lightness, L2, classification and the original, with no click
+    assert "example" not in page.url  # the first example is no part of a link
 
 
 def test_colorization_opens_at_the_temperature_that_matches_real_colourfulness(page, served_spaces):

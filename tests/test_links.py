@@ -50,3 +50,14 @@ def test_an_example_is_linked_by_its_index_only():
             parse_value(examples.dataset, text)
     with pytest.raises(ValueError):  # an upload itself never comes from a link
         parse_value(photo, "/etc/passwd")
+
+
+def test_the_example_shown_first_must_be_one_of_the_links_examples():
+    from core.common.links import Link
+
+    with gr.Blocks():
+        photo = gr.Image(type="filepath")
+        examples = gr.Examples([["a.png"], ["b.png"]], photo)
+        Link({}, examples={"example": examples}, shown_first={"example": 0})
+        with pytest.raises(ValueError, match="shown_first"):
+            Link({}, examples={"example": examples}, shown_first={"photo": 0})

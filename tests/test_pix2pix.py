@@ -240,3 +240,38 @@ def test_resize_upsampling_has_no_checkerboard_at_init_and_the_measure_sees_one(
     assert period_energy(checker, 2) > 100 and period_energy(np.full((1, 64, 64), 0.5), 2) == pytest.approx(0)
     assert period_energy(checker, 4) == pytest.approx(0, abs=1e-9)  # a period-2 pattern is not at 1/4
     assert ratios["transpose"] > 3 * ratios["resize"]
+
+
+def test_the_facade_paint_is_told_apart_and_reaches_the_model_in_the_datas_colours():
+    from pathlib import Path
+
+    from PIL import Image
+    from skimage.color import rgb2lab
+
+    from core.pix2pix.tasks import FACADE_PAINT, _rgb, paint_to_labels
+
+    def closest_pair(palette) -> float:
+        """The smallest colour difference between two labels (CIE76 delta E; about 2.3 is just noticeable)."""
+        lab = rgb2lab(np.stack([_rgb(c) for c in palette.values()])[None])[0]
+        pairs = np.sqrt(((lab[:, None] - lab[None]) ** 2).sum(-1))
+        return float(pairs[np.triu_indices(len(lab), 1)].min())
+
+    assert list(FACADE_PAINT) == list(FACADE_PALETTE)
+    assert closest_pair(FACADE_PALETTE) < 12 and closest_pair(FACADE_PAINT) > 25  # wall vs background: 11.1
+    # every painted colour becomes its label's data colour; the data's own colours stay; white (unpainted) stays
+    for name in FACADE_PAINT:
+        for colour in (FACADE_PAINT[name], FACADE_PALETTE[name]):
+            assert np.allclose(paint_to_labels(np.tile(_rgb(colour), (2, 2, 1))), _rgb(FACADE_PALETTE[name]))
+    assert np.allclose(paint_to_labels(np.ones((2, 2, 3), np.float32)), 1)
+    # the Space's example label maps are painted in FACADE_PAINT only
+    painted = {tuple(np.round(_rgb(c) * 255).astype(int)) for c in FACADE_PAINT.values()}
+    for path in (Path(__file__).parents[1] / "spaces" / "pix2pix" / "examples" / "facades").glob("*.png"):
+        colours = {tuple(c) for c in np.unique(np.asarray(Image.open(path).convert("RGB")).reshape(-1, 3), axis=0)}
+        assert colours <= painted, path.name
+    # and through the editor: a painted window on a painted wall reaches the model in the data's two blues
+    canvas = np.zeros((64, 64, 3), np.uint8)
+    canvas[:] = np.round(_rgb(FACADE_PAINT["wall"]) * 255)
+    canvas[16:48, 16:48] = np.round(_rgb(FACADE_PAINT["window"]) * 255)
+    x = drawing_input(editor(composite=canvas), 32, "paint", paint_to_labels)
+    assert torch.allclose(x[:, 0, 0], torch.from_numpy(_rgb(FACADE_PALETTE["wall"])), atol=1e-6)
+    assert torch.allclose(x[:, 16, 16], torch.from_numpy(_rgb(FACADE_PALETTE["window"])), atol=1e-6)

@@ -76,11 +76,17 @@ def _default(component):
 class Link:
     """The URL <-> controls binding of one Space (create it inside the `gr.Blocks`, after its layout)."""
 
-    def __init__(self, controls: Mapping, tabs=None, examples: Mapping | None = None):
+    def __init__(self, controls: Mapping, tabs=None, examples: Mapping | None = None,
+                 shown_first: Mapping[str, int] | None = None):
+        """`shown_first`: {example name: index} shown on a page whose link names no example, so that a bare page
+        opens on a result (the example's result is cached for the class) rather than an empty upload box."""
         import gradio as gr
 
         self.controls = dict(controls)
         self.examples = dict(examples or {})
+        self.shown_first = dict(shown_first or {})
+        if set(self.shown_first) - set(self.examples):
+            raise ValueError(f"shown_first names no example: {sorted(set(self.shown_first) - set(self.examples))}")
         self.tabs = tabs
         self.tab_ids = [tab.id for tab in (tabs.children if tabs is not None else [])]
         if None in self.tab_ids:
@@ -135,7 +141,9 @@ class Link:
             values = {n: v for n, v in values.items() if v != _default(self.controls[n])}
             chosen = parse_query(query, {n: e.dataset for n, e in self.examples.items()})
             shown = [values.get(n, gr.skip()) for n in names]
-            shown += [self.examples[n].examples[chosen[n]][0] if n in chosen else gr.skip() for n in self.examples]
+            first = {n: i for n, i in self.shown_first.items() if n not in chosen}  # not in the link: not "restored"
+            picked = {**first, **chosen}
+            shown += [self.examples[n].examples[picked[n]][0] if n in picked else gr.skip() for n in self.examples]
             restored = tuple(sorted({*values, *chosen}))
             return *shown, (restored if restored else gr.skip())
 

@@ -135,6 +135,47 @@ FACADE_PALETTE = {  # the label colours of the CMP facades as stored in the pix2
     "cornice": "#71f3a7", "balcony": "#c0fe43", "blind": "#fcef0b", "deco": "#fe9f09", "molding": "#fb5104",
     "pillar": "#f30407", "shop": "#ac0410",
 }
+# What a student paints with: twelve colours told apart at a glance (the data's own have four near-identical blues
+# for wall, window, background and door). paint_to_labels turns them into the data's colours before the model.
+FACADE_PAINT = {
+    "wall": "#a0a0a0", "window": "#1f77b4", "background": "#202020", "door": "#8c564b", "sill": "#17becf",
+    "cornice": "#2ca02c", "balcony": "#bcbd22", "blind": "#e377c2", "deco": "#ff7f0e", "molding": "#9467bd",
+    "pillar": "#d62728", "shop": "#ffff00",
+}
+SNAP_DISTANCE = 0.2  # a pixel this close (RGB in [0, 1]) to a palette colour is that label; the canvas's white is not
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255
+
+
+def _recolour(rgb: np.ndarray, sources: list[str], targets: list[str], within: float = SNAP_DISTANCE) -> np.ndarray:
+    """Each pixel within `within` of a `sources` colour takes the nearest one's `targets` colour; the rest stay.
+    Computed per distinct colour (a painted map has a few hundred), not per pixel."""
+    height, width, _ = rgb.shape
+    codes = np.round(rgb.reshape(-1, 3) * 255).astype(np.int32)
+    packed = (codes[:, 0] << 16) | (codes[:, 1] << 8) | codes[:, 2]
+    colours, inverse = np.unique(packed, return_inverse=True)
+    distinct = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], -1).astype(np.float32) / 255
+    keys, values = np.stack([_rgb(c) for c in sources]), np.stack([_rgb(c) for c in targets])
+    distance = np.sqrt(((distinct[:, None, :] - keys[None]) ** 2).sum(-1))
+    nearest = distance.argmin(1)
+    snapped = np.where((distance[np.arange(len(distinct)), nearest] < within)[:, None], values[nearest], distinct)
+    return snapped[inverse.reshape(-1)].reshape(height, width, 3)
+
+
+def paint_to_labels(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) in [0, 1] painted with FACADE_PAINT (or the data's own FACADE_PALETTE) -> the data's colours."""
+    names = list(FACADE_PALETTE)
+    return _recolour(rgb, [FACADE_PAINT[n] for n in names] + [FACADE_PALETTE[n] for n in names],
+                     [FACADE_PALETTE[n] for n in names] * 2)
+
+
+def labels_to_paint(rgb: np.ndarray) -> np.ndarray:
+    """A label map in the data's colours (JPEG-noisy, as pix2pix stores them) -> every pixel the FACADE_PAINT
+    colour of its nearest label: how the Space's example label maps were made."""
+    names = list(FACADE_PALETTE)
+    return _recolour(rgb, [FACADE_PALETTE[n] for n in names], [FACADE_PAINT[n] for n in names], within=np.inf)
 
 
 MIN_SIDE = 8
@@ -171,14 +212,17 @@ def square_resize(array: np.ndarray, size: int, mode: str = "area") -> torch.Ten
     return F.interpolate(tensor, size=(size, size), mode=mode)[0].clamp(0, 1)
 
 
-def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str) -> torch.Tensor:
-    """A sketch or painted label map: the editor's composite, flattened onto white, as (3, size, size)."""
+def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str, recolour=None) -> torch.Tensor:
+    """A sketch or painted label map: the editor's composite, flattened onto white (then `recolour`ed: a painted
+    palette to the data's), as (3, size, size)."""
     composite = _rgba(value.get("composite") if isinstance(value, dict) else value)
     if composite is None or min(composite.shape[:2]) < MIN_SIDE:
         raise ValueError(empty_message)
     rgb = composite[..., :3] * composite[..., 3:] + (1 - composite[..., 3:])
     if np.ptp(rgb) < 0.05:
         raise ValueError(empty_message)
+    if recolour is not None:
+        rgb = recolour(rgb)
     return square_resize(rgb, size)
 
 

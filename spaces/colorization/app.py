@@ -113,7 +113,7 @@ with gr.Blocks(title="Colourization") as demo:
     # a drag to two runs (the first and the last value)
     temperature.input(recolor, [prediction, temperature], outputs, api_name=False, trigger_mode="always_last")
     class_out.select(inspect_pixel, [prediction, temperature], distribution, api_name=False)
-    link = links.Link({"T": temperature}, examples={"example": photo_examples})
+    link = links.Link({"T": temperature}, examples={"example": photo_examples}, shown_first={"example": 0})
     link.restore(demo)
     link.run_if_set(colorize_shared, [upload, temperature], outputs)
 

@@ -19,7 +19,7 @@ from core.gan.dcgan import DCGANGenerator
 from core.hub import load_pretrained
 
 DIGITS_REPO, FACES_REPO = "manifold-lab/digits-diffusion", "manifold-lab/faces-diffusion"
-GAN_REPO = "manifold-lab/dcgan-faces"  # the gan Space's default faces: the best of ours by the face judge
+GAN_REPO = "manifold-lab/dcgan-faces"  # trained on the same 895 FFHQ photos as the face DDPM: a fair pair
 # `python -m bench.gan_realism` (2026-12-03, 100 samples vs 100 held-out FFHQ faces): how often dlib's detector
 # finds a face, and the gap of dlib's face-embedding FD (0 = real photos, 1 = NVIDIA's StyleGAN).
 FACE_JUDGE = {"diffusion": "a face detected in 96% of samples, gap 1.34 (50 DDIM steps)",

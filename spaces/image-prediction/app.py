@@ -135,7 +135,7 @@ with gr.Blocks(title="Image prediction") as demo:
     run.click(label_street, [upload, opacity], outputs, api_name="label_street")
     upload.change(label_shared, [upload, opacity], outputs, api_name=False)  # an example click runs at once
     opacity.input(reblend, [prediction, opacity], [*shown, ground], api_name=False, trigger_mode="always_last")
-    link = links.Link({"opacity": opacity}, examples={"example": photo_examples})
+    link = links.Link({"opacity": opacity}, examples={"example": photo_examples}, shown_first={"example": 0})
     link.restore(demo)
     link.run_if_set(label_shared, [upload, opacity], outputs)
 

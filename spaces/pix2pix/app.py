@@ -12,7 +12,14 @@ from core.common.display import palette_legend, pixel_grid, select_brush_on_load
 from core.common.images import load_image
 from core.hub import WeightsNotFoundError, load_pretrained, override_variable
 from core.pix2pix.networks import UNetGenerator
-from core.pix2pix.tasks import FACADE_PALETTE, drawing_input, grayscale_of, inpainting_input, square_resize
+from core.pix2pix.tasks import (
+    FACADE_PAINT,
+    drawing_input,
+    grayscale_of,
+    inpainting_input,
+    paint_to_labels,
+    square_resize,
+)
 
 EXAMPLES = Path(__file__).parent / "examples"
 SIZE = 128  # the models' training resolution: inputs are brought to it, outputs shown enlarged
@@ -75,9 +82,9 @@ def translate_photo(task):
     return run
 
 
-def from_drawing(task, message):
+def from_drawing(task, message, recolour=None):
     def run(value):
-        return translate(task, drawing_input(value, SIZE, message))
+        return translate(task, drawing_input(value, SIZE, message, recolour))
     return run
 
 
@@ -116,10 +123,12 @@ with gr.Blocks(title="pix2pix") as demo:
         edge_outputs = outputs()
         gr.Examples(examples("edges2shoes"), sketch, label="edge maps from the held-out shoes")
     with gr.Tab(TASKS["facades"]):
-        gr.Markdown("Paint a label map with the facade palette (pick a colour under the brush), or edit an example.")
-        gr.HTML(palette_legend(FACADE_PALETTE))
+        gr.Markdown("Paint a label map with the facade palette (pick a colour under the brush), or edit an example. "
+                    "The model was trained on the CMP data's own label colours (four of them near-identical blues): "
+                    "yours are turned into those first, as *what the model sees* shows.")
+        gr.HTML(palette_legend(FACADE_PAINT))
         labels = gr.ImageEditor(label="label map", type="numpy", canvas_size=(512, 512), height=600,
-                                brush=gr.Brush(colors=list(FACADE_PALETTE.values()), color_mode="fixed", default_size=24))
+                                brush=gr.Brush(colors=list(FACADE_PAINT.values()), color_mode="fixed", default_size=24))
         facade_button = gr.Button("Translate", variant="primary")
         facade_outputs = outputs()
         gr.Examples(examples("facades"), labels, label="label maps from the CMP validation split")
@@ -149,7 +158,7 @@ with gr.Blocks(title="pix2pix") as demo:
     select_brush_on_load(demo)
     edge_button.click(from_drawing("edges2shoes", "Draw an outline first: the canvas is empty."), sketch, edge_outputs,
                       api_name="edges2shoes")
-    facade_button.click(from_drawing("facades", "Paint a label map (or pick an example) first."), labels,
+    facade_button.click(from_drawing("facades", "Paint a label map (or pick an example) first.", paint_to_labels), labels,
                         facade_outputs, api_name="facades")
     gray_button.click(from_photo, photo, gray_outputs, api_name="grayscale")
     fill_button.click(fill_hole, holed, fill_outputs, api_name="inpainting")

@@ -139,13 +139,13 @@ with gr.Blocks(title="Super-resolution") as demo:
     links.copy_button(links.NOTE_WITH_UPLOADS)
 
     link = links.Link({"input": mode, "x": x_percent, "y": y_percent, "window": window},
-                      examples={"example": photo_examples})
+                      examples={"example": photo_examples}, shown_first={"example": 0})
     sr_inputs, sr_outputs = [upload, mode, x_percent, y_percent, window], [gallery, table, summary, results_state, zoomed]
     button.click(run, sr_inputs, sr_outputs, api_name="super_resolve", concurrency_limit=2)
     gr.on([upload.change, mode.change], run_when_changed, sr_inputs, sr_outputs, api_name=False, concurrency_limit=2)
     gr.on([x_percent.input, y_percent.input, window.input], zoom, [results_state, x_percent, y_percent, window],
           zoomed, api_name=False, show_progress="hidden")
-    link.restore(demo)  # a shared link's settings and example: upload.change then runs it
+    link.restore(demo)  # a shared link's settings and example (else the first): upload.change then runs it
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -25,7 +25,7 @@ from core.which_face_is_real.stats import AnswerLog, store_path
 
 # The easy level's generator, whose fakes fill faces/our-gan (build_pools.py's EASY_GENERATOR names the same: change
 # both, then rebuild that pool), and the discriminator that judges every level: the GAN's own.
-GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/dcgan-faces", "manifold-lab/dcgan-faces-discriminator"
+GENERATOR_REPO, DISCRIMINATOR_REPO = "manifold-lab/style-dcgan-faces", "manifold-lab/style-dcgan-faces-discriminator"
 FACES = Path(__file__).parent / "faces"
 OUR_GAN, DIFFUSION, STYLEGAN = "Our GAN (easier)", "Our diffusion model", "NVIDIA StyleGAN (hard)"
 DIFFICULTIES = (OUR_GAN, DIFFUSION, STYLEGAN)
@@ -37,7 +37,8 @@ CSS = (".quiz-face img { width: 100% !important; height: 100% !important; object
 DESCRIPTION = f"""# 🕵️ Which face is real?
 Each round shows two faces, **A** and **B**: one is a photo from FFHQ, the other was generated. Pick the
 real one. After each guess, see where the GAN's discriminator found a fake, and what to look for there.
-**{OUR_GAN}**: our DCGAN, trained here on 900 faces for 39,200 steps on a CPU, shown at its 64x64.
+**{OUR_GAN}**: our style-based DCGAN (the **GANs** Space's faces), trained here on 9,700 FFHQ and CelebA faces for
+18,000 steps on a CPU, shown at its 64x64.
 **{DIFFUSION}**: our face DDPM (the **Diffusion** Space's), trained on the same faces, 25 DDIM steps per face:
 no discriminator was ever trained against it, so the GAN's discriminator meets its faces as strangers.
 **{STYLEGAN}**: NVIDIA's StyleGAN, 256x256, each fake beside the real photo most like it in colour, brightness,

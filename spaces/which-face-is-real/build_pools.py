@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script 
 
 from core.common.data import in_validation_split, list_images  # noqa: E402
 from core.diffusion.model import DiffusionModel, sample_images  # noqa: E402
-from core.gan.dcgan import DCGANGenerator  # noqa: E402
+from core.gan.style_dcgan import StyleDCGANGenerator  # noqa: E402
 from core.hub import load_pretrained  # noqa: E402
 from core.which_face_is_real import matching  # noqa: E402
 from core.which_face_is_real.game import face_array  # noqa: E402
@@ -41,7 +41,7 @@ from core.which_face_is_real.pools import save_faces, write_manifest  # noqa: E4
 POOLS = Path(__file__).resolve().parent / "faces"
 # The easy level's generator: its class and release. To switch the easy level to another generator (one with
 # `.sample(seeds, truncation)` in [0, 1]), change this line and app.py's GENERATOR_REPO, then run --levels our-gan.
-EASY_GENERATOR = (DCGANGenerator, "manifold-lab/dcgan-faces")
+EASY_GENERATOR = (StyleDCGANGenerator, "manifold-lab/style-dcgan-faces")
 DIFFUSION_REPO, DIFFUSION_STEPS = "manifold-lab/faces-diffusion", 25
 FIRST_SEED = 100_000  # away from the seeds the gan and diffusion Spaces show (0-15 and so on)
 LEVELS = ("our-gan", "diffusion", "stylegan")
