@@ -104,6 +104,9 @@ class Launcher:
 
 def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[FastAPI, Launcher]:
     """The landing page at once; every (selected) Space mounted behind it as it loads, once the server runs."""
+    from core.common.torch_threads import serve_on_one_thread
+
+    serve_on_one_thread()  # here, in the thread that starts the server: every worker thread inherits it
     launcher = Launcher(select(discover(), only), verbose)
 
     @contextlib.asynccontextmanager

@@ -313,3 +313,49 @@ def test_a_sweep_that_fails_is_logged_and_runs_again_and_a_dead_task_is_restarte
     assert len(rounds) >= 3  # the round after the failure ran
     assert len(starts) == 3 and restarts == 2
     assert "test sweep failed (RuntimeError: Set changed size" in caplog.text and "restarting it" in caplog.text
+
+
+def test_a_space_alone_computes_on_one_torch_thread():
+    """A handler on a busy two-core server is faster on one OpenMP thread (bench/torch_threads.py): `launch` sets
+    it before Gradio starts its worker threads, which inherit it."""
+    import threading
+
+    import torch
+    from gradio_client import Client
+
+    from bench.toolkit.ports import free_port
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(2)  # as a Space starts (the tests run with OMP_NUM_THREADS=1)
+    with gr.Blocks() as demo:
+        out = gr.Number()
+        gr.Button().click(lambda: torch.get_num_threads(), None, out, api_name="threads")
+    try:
+        edge.launch(demo, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+        assert Client(demo.local_url, verbose=False).predict(api_name="/threads") == 1
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        worker.start(), worker.join()
+        assert seen == [1]
+    finally:
+        demo.close()
+        torch.set_num_threads(threads_before)
+
+
+def test_the_launcher_computes_on_one_torch_thread():
+    import threading
+
+    import torch
+
+    from spaces.server import build_app
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        build_app(["pca"], verbose=False)  # what `python -m spaces` calls before its server starts
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        worker.start(), worker.join()
+        assert seen == [1]
+    finally:
+        torch.set_num_threads(threads_before)

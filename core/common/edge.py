@@ -26,6 +26,7 @@ from pathlib import Path
 from core.common import gradio_patches, memory
 from core.common.images import ImageInputError, probe_image
 from core.common.log import log, show_log
+from core.common.torch_threads import serve_on_one_thread
 from core.common.upkeep import FILE_AGE_S, SWEEP_EVERY_S
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -327,5 +328,6 @@ def launch(demo, **settings):
     """Run one Space alone, with the same checks and settings as under the launcher."""
     show_log()
     memory.bound_native_memory()  # a Space runs for hours: its native heap must give memory back
+    serve_on_one_thread()  # before Gradio's workers start: they inherit it
     harden(demo)
     return demo.launch(**{**serve_settings(), **settings})
