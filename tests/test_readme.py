@@ -78,7 +78,8 @@ def test_ci_runs_the_readme_test_command():
     command = "HF_HUB_OFFLINE=1 python -m pytest -q"
     assert f"`{command}`" in readme
     assert command in (ROOT / ".ci" / "run").read_text()
-    assert f'{command} -m "slow or not slow"' in readme  # the full lane, as CI runs it
+    full_lane = f'{command} -m "slow or not slow" -n 2 --dist loadfile'
+    assert full_lane in readme and full_lane in (ROOT / ".ci" / "run").read_text()  # the full lane, as CI runs it
 
 
 def test_the_readme_is_read_in_a_minute():
