@@ -48,6 +48,8 @@ RECIPES = {
     "image-prediction": ["train.image_prediction", "--data", "synthetic:streets", "--eval_data", "synthetic:streets",
                          "--width", "64", "--height", "48", "--crop_width", "48", "--crop_height", "32", "--widths",
                          "4,8", "--blocks", "1,1", "--eval_count", "2", "--batch_size", "4"],
+    "image-prediction-depth": ["train.image_prediction", "--task", "depth", "--data", "synthetic:faces", "--widths",
+                               "4,8", "--hidden", "16", "--fine_width", "4", "--batch_size", "4"],
     "pix2pix": ["train.pix2pix", "--task", "grayscale", "--data", "synthetic:fields", "--image_size", "32",
                 "--base_channels", "8", "--max_channels", "32", "--eval_count", "2", "--batch_size", "4"],
     "super-resolution": ["train.super_resolution", "--loss", "feature+gan", "--data", "synthetic:gratings",
