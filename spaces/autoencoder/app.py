@@ -19,6 +19,24 @@ VAE_REPO_ID = "manifold-lab/digits-vae"
 DESCRIPTION = """# 🗜️ Autoencoders: a learned map of the digit manifold
 An autoencoder squeezes each 28x28 digit (784 numbers) through a **2-number code** and back. The codes
 form a map of the data; points on the map between the digits decode to things that are not digits."""
+# What a student should see in each tab's result at its default settings (checked against what it shows).
+NOTICES = {
+    "reconstruct": "**What to notice:** press *Encode and decode* with an empty canvas: example #0, a zero, comes "
+                   "back a zero, but softer and rounder, without its small inner stroke. Two numbers keep the "
+                   "digit's class and rough shape, not its exact strokes (MSE 0.035, i.e. 14.6 dB PSNR: peak "
+                   "signal-to-noise ratio, higher = closer). On the map its code lands among the zeros and sixes.",
+    "latent": "**What to notice:** the page starts at the codes' average (z1 = -0.8, z2 = 1.9), on the data, and "
+              "decodes to a blurry 5. Drag a slider towards an empty part of the map: the note turns to *off the "
+              "data* and the picture to a blend or a blob. In the grid below, 7s, 1s and 0s fill large areas while "
+              "the other digits squeeze into the middle, and strokes grow faint towards the right-hand edge.",
+    "vae": "**What to notice:** press *Decode random codes*: 3 of the autoencoder's 16 samples are blobs (the 2nd, "
+           "5th and 11th), while all 16 of the VAE's are digits, if blurry. The KL penalty (how far each digit's "
+           "Gaussian strays from N(0, I), the standard normal) packed its codes into one ball, but did not close "
+           "every hole: see the shares above the maps.",
+    "interpolate": "**What to notice:** from #60 (a 1) to #360 (a 7), pixel space gives double exposures; the "
+                   "latent path decodes to one digit per frame, passing through 8-, 6- and 9-like shapes: the "
+                   "clusters the straight path crosses on the map below.",
+}
 
 model, weights = load_pretrained(ConvAutoencoder, REPO_ID)
 digits, labels = example_digits()
@@ -99,6 +117,7 @@ with gr.Blocks(title="Autoencoders") as demo:
                     rec_text = gr.Markdown()
                 links.copy_button("The link holds the example digit's number, never your drawing.")
             rec_map = gr.Plot(label="where the code lands")
+            gr.Markdown(NOTICES["reconstruct"])
         with gr.Tab("Latent map and its holes", id="latent"):
             gr.Markdown("Move through the code space. Near a cluster you decode that digit; between clusters or "
                         "outside them you get blends and blobs: not every latent point is on the manifold.")
@@ -114,6 +133,7 @@ with gr.Blocks(title="Autoencoders") as demo:
             links.copy_button()
             gr.Image(grid_image, label="decoded grid over the whole map (same axes as the plot)", format="png",
                      interactive=False)
+            gr.Markdown(NOTICES["latent"])
         with gr.Tab("VAE: filling the holes", id="vae"):
             gr.Markdown("A **variational** autoencoder encodes each digit to a small Gaussian and is penalised (KL) "
                         "for straying from N(0, I): the codes pack into one ball, the holes shrink, and decoding a "
@@ -132,6 +152,7 @@ with gr.Blocks(title="Autoencoders") as demo:
                 draw = gr.Button("Decode random codes", variant="primary")
             ae_samples = gr.Image(label="autoencoder, codes drawn like its data's spread", format="png")
             vae_samples = gr.Image(label="VAE, codes drawn from N(0, I)", format="png")
+            gr.Markdown(NOTICES["vae"])
             links.copy_button()
         with gr.Tab("Interpolate", id="interpolate"):
             gr.Markdown("Pixel space cross-fades two digits into a double exposure; the latent path decodes to a "
@@ -143,6 +164,7 @@ with gr.Blocks(title="Autoencoders") as demo:
             pixel_strip = gr.Image(label="pixel space", format="png")
             latent_strip = gr.Image(label="latent space", format="png")
             path_map = gr.Plot(label="the path in latent space")
+            gr.Markdown(NOTICES["interpolate"])
             links.copy_button()
 
     link = links.Link({"digit": index, "z1": z1, "z2": z2, "samples": how_many, "seed": prior_seed, "from": first,

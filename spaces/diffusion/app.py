@@ -35,6 +35,22 @@ A diffusion model is trained on one job: given an image with noise of a known st
 (equivalently, the clean image x0). To *generate*, start from pure noise and denoise a little, again and again:
 each step moves the sample closer to the image manifold. Small DDPMs (diffusers `UNet2DModel`) trained here
 on MNIST digits (32x32) and FFHQ faces (64x64). Compare with the **Denoising** and **GANs** Spaces."""
+# What a student should see in each tab's result at its default settings (checked against what it shows).
+NOTICES = {
+    "generate": "**What to notice:** in the strip, the bottom row (the model's guess of the clean image, x0) settles "
+                "on a shape in the first third of the strip, while the top row (the sample x_t) is still mostly "
+                "noise; the later steps only sharpen it. Not every sample is a digit: seeds 0, 2 and 3 end as "
+                "strokes that are no digit; a small model's samples can land off the manifold.",
+    "denoise": "**What to notice:** at t = 500 the noisy image is about equal parts signal and noise, yet both "
+               "recover a 3: the one-call guess with soft edges, the walk sharp but not quite the original (its top "
+               "curve differs): the walk picks one image that fits the noise, not the one that was there. Raise t: "
+               "the one-call guess turns into a blurry 8 (t = 750), then a blob (t = 900), where the walk draws a "
+               "new digit, an 8.",
+    "versus": "**What to notice:** the cost first: 25 network calls per diffusion face against the GAN's one, about "
+              "two orders of magnitude slower (the note has this machine's times). Here the diffusion faces span "
+              "more ages (a toddler, a child in a cap, two adults) and the GAN's fourth face is broken by a red "
+              "smear; four faces prove little, which is why the note quotes a bench of 100.",
+}
 
 models, sources = {}, {}
 models["digits"], sources["digits"] = load_pretrained(DiffusionModel, DIGITS_REPO)
@@ -139,6 +155,7 @@ with gr.Blocks(title="Diffusion") as demo:
                 animation = gr.Image(label="the walk from noise, x_t | predicted x0", type="filepath")
             strip = gr.Image(label="reverse trajectory: x_t (top) and predicted x0 (bottom), noise → image", format="png", elem_classes="pixelated")
             generate_note = gr.Markdown()
+            gr.Markdown(NOTICES["generate"])
             links.copy_button()
         with gr.Tab("Denoiser vs diffusion", id="denoise"):
             gr.Markdown("Take a real image, add noise of strength t, then compare **one** denoising call with the "
@@ -152,6 +169,7 @@ with gr.Blocks(title="Diffusion") as demo:
             comparison = gr.Image(label="clean | noisy x_t | one-step x0 guess | after the walk", format="png", elem_classes="pixelated")
             walk_strip = gr.Image(label="the walk from x_t: x_t (top) and predicted x0 (bottom)", format="png", elem_classes="pixelated")
             denoise_note = gr.Markdown()
+            gr.Markdown(NOTICES["denoise"])
             links.copy_button()
         with gr.Tab("Diffusion vs GAN", id="versus"):
             with gr.Row():
@@ -163,6 +181,7 @@ with gr.Blocks(title="Diffusion") as demo:
                 gan_faces = gr.Image(label=f"DCGAN ({gan.image_size}x{gan.image_size}{shown})", format="png",
                                      elem_classes="pixelated")
             versus_note = gr.Markdown()
+            gr.Markdown(NOTICES["versus"])
             links.copy_button()
 
     link = links.Link({"model": model_name, "seeds": seeds, "steps": steps, "sampler": sampler,

@@ -38,6 +38,29 @@ and w drives every layer, as the 4x4 input and as each layer's scale and bias; 9
 non-commercial research terms; 18,000 steps, 576 thousand images, 7 CPU hours). The style-based one makes the
 more varied and more realistic faces by our face bench, and is what every tab here explores. In the **2-D lab**
 the data are points, so you can watch the whole game."""
+# What a student should see in each tab's result at its default settings (checked against what it shows); the
+# style-mixing tab says its own above its result.
+NOTICES = {
+    "faces": "**What to notice:** at ψ = 1 (no truncation) most of the 16 faces pass at a glance, but several show "
+             "a GAN's typical flaws: a mask-like face (seed 5), smeared features (seeds 8 and 15), warped "
+             "backgrounds. Truncation ψ pulls each face's style code w (what the mapping network makes of the "
+             "seed) towards the average w; in this model that does not clean faces up: they fade towards a blank "
+             "grey square, which is what the average w draws.",
+    "interpolation": "**What to notice:** every frame from seed 1 to seed 7 is a face, not a double exposure: the "
+                     "hair lightens from brown to blond and the background changes step by step. The path is a "
+                     "straight line in w, the code after the mapping network, where the styles live.",
+    "projection": "**What to notice:** project the first example: G(w) takes the photo's framing, pose, smile and "
+                  "colours, but not the person: the nearest face this generator can make is someone else. Its "
+                  "PSNR (17.8 dB; peak signal-to-noise ratio, higher = closer) is about what a face the generator "
+                  "made itself gets back: a pixel score cannot tell whether the identity survived.",
+    "ganspace": "**What to notice:** the bars are almost flat: each of the first components holds about 1% of the "
+                "variance of w (the style code), the first three together 3.1%, so PCA finds no dominant "
+                "direction in this small model. Each row changes the same man only a little (expression, "
+                "shading, the darkness round his eyes), never who he is.",
+    "lab": "**What to notice:** press **▶ Train** at the defaults: G's samples spread onto the ring and cover all 8 "
+           "modes by step 500, and neither loss goes to zero. D's loss hovers around 1.2-1.4, near 2 ln 2 ≈ 1.39, "
+           "its loss when it can only answer ½ (a coin: real or fake?) for every point.",
+}
 
 style, style_source = load_pretrained(StyleDCGANGenerator, STYLE_REPO)
 dcgan, dcgan_source = load_pretrained(DCGANGenerator, DCGAN_REPO)
@@ -128,6 +151,7 @@ with gr.Blocks(title="GANs") as demo:
             show = gr.Button("Show these faces", variant="primary")
             faces = gr.Image(label="samples", format="png")
             faces_text = gr.Markdown()
+            gr.Markdown(NOTICES["faces"])
             links.copy_button()
         with gr.Tab("Interpolation", id="interpolation"):
             with gr.Row():
@@ -137,6 +161,7 @@ with gr.Blocks(title="GANs") as demo:
                 mode = gr.Radio(list(PATHS), value="linear in w", label="Path",
                                 info="w is where StyleGAN's styles live; a straight line in z passes near 0, an atypical code")
             path = gr.Image(label="the style-based generator, from one seed to the other", format="png")
+            gr.Markdown(NOTICES["interpolation"])
             links.copy_button()
         with gr.Tab("Style mixing", id="mixing"):
             gr.Markdown("Left: face A; right: face B. Between them, A's w drives the layers up to 4x4, 8x8, 16x16 "
@@ -169,6 +194,7 @@ with gr.Blocks(title="GANs") as demo:
             reconstruction = gr.Image(label="your photo | its projection G(w)", format="png")
             optimisation = gr.Image(label="the optimisation, every 25 steps", format="png")
             projection_note = gr.Markdown()
+            gr.Markdown(NOTICES["projection"])
             projected_w = gr.State(None)
             with gr.Row():
                 to_seed = gr.Number(7, precision=0, minimum=0, maximum=MAX_SEED, label="Walk from the projection to seed")
@@ -185,9 +211,11 @@ with gr.Blocks(title="GANs") as demo:
                 moved = gr.Image(label="the face, moved", format="png", scale=1)
                 components = gr.Image(label="rows: PC1, PC2, PC3 at -2, -1, 0, +1, +2 σ", format="png", scale=2)
             pc_bars = gr.Plot(label="explained variance of w")
+            gr.Markdown(NOTICES["ganspace"])
             links.copy_button()
         with gr.Tab("2-D GAN lab", id="lab"):
             build_lab_tab(demo)
+            gr.Markdown(NOTICES["lab"])
 
     # Sliders listen to .input: a value typed into a slider's box fires it (never .release, which only ends a
     # drag); trigger_mode="always_last" keeps a drag to two runs, its first value and its last.

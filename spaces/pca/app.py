@@ -17,6 +17,21 @@ DESCRIPTION = """# 📐 PCA: linear dimensionality reduction
 Data often varies along far fewer directions than it has coordinates. PCA finds those directions:
 the eigenvectors of the covariance matrix, ordered by their eigenvalues (the variance along each).
 Keeping the first *k* and dropping the rest is the best linear compression of the data."""
+# What a student should see in each tab's result at its default settings (checked against what it shows).
+NOTICES = {
+    "line": "**What to notice:** PC1 points along the line: its eigenvector (+0.85, +0.53) is 32° from the x-axis, "
+            "for a line drawn at 30°, and its eigenvalue (the variance of the data along it) holds 95.9% of the "
+            "total; PC2 holds the noise. Keeping PC1 alone costs exactly the variance dropped: the error below the "
+            "table (0.092) is PC2's eigenvalue λ2, up to the factor (N−1)/N.",
+    "plane": "**What to notice:** two eigenvalues are large (2.18 and 0.55) and the third tiny (0.011, 0.4% of the "
+             "variance): the cloud is flat, so with k = 2 each point keeps two numbers and loses only that third "
+             "eigenvalue (error 0.0106). Pick *ball (no structure)* and the three come out nearly equal (1.28, 1.19, "
+             "1.13): there is no direction to drop.",
+    "eigen": "**What to notice:** the first eigen-images are broad light and dark blobs, later ones finer and more "
+             "checkered; the first 15 of the 64 explain 83.5% of the digits' variance. With k = 10 numbers instead "
+             "of 64, image 0 is still plainly a zero (error 0.0087, against 0.061 for the mean image alone at "
+             "k = 0), and the residual is faint, scattered pixel differences.",
+}
 
 
 def line_demo(count, noise, angle, seed):
@@ -107,6 +122,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                     seed2 = gr.Number(0, precision=0, minimum=0, maximum=MAX_SEED, label="Random seed", info="same seed, same draw: share it to reproduce a view")
                 plot2 = gr.Plot(label="data and principal axes", scale=2)
             table2 = gr.Markdown()
+            gr.Markdown(NOTICES["line"])
             links.copy_button()
         with gr.Tab("3-D → 2-D", id="plane"):
             gr.Markdown("A cloud near a plane: two big eigenvalues, one small. Keep k = 2 and the plane is all you need.")
@@ -122,6 +138,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                 plot3 = gr.Plot(label="3-D view", scale=2)
             bars3 = gr.Plot(label="explained variance")
             table3 = gr.Markdown()
+            gr.Markdown(NOTICES["plane"])
             links.copy_button()
         with gr.Tab("Eigen-images", id="eigen"):
             gr.Markdown("Images are points too: an 8x8 digit is a point in 64-D. PCA on a set of images gives eigen-images.")
@@ -138,6 +155,7 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                 recon_image = gr.Image(label="original | reconstruction | residual", format="png")
                 curve = gr.Plot(label="error as k grows")
             recon_text = gr.Markdown()
+            gr.Markdown(NOTICES["eigen"])
             links.copy_button()
 
     link = links.Link({"points": count2, "noise": noise2, "angle": angle2, "seed": seed2, "shape": shape3,

@@ -30,6 +30,25 @@ DESCRIPTION = """# 🖌️ pix2pix: a learned loss for image-to-image translatio
 Each task has two twins, the same U-Net trained on the same pairs for the same steps: **L1 only** (the safe
 average of every plausible output: blurry) and **L1 + cGAN**, where a discriminator judges (input, output)
 pairs patch by patch and punishes anything a real photo would not look like (Isola et al., CVPR 2017)."""
+# What a student should see in each tab's result for its examples (checked against what the twins return).
+NOTICES = {
+    "edges2shoes": "**What to notice:** pick an example and press *Translate*: L1 only paints a flat, smooth brown "
+                   "shoe, the safe average; L1 + cGAN adds highlights, seams and laces, sharper but speckled with "
+                   "artefacts: the discriminator punishes blur, so this twin commits to detail, right or wrong.",
+    "facades": "**What to notice:** on the examples, L1 only gives a blurry facade with its windows in the right "
+               "places; L1 + cGAN draws crisp window frames and ornament, but also streaks and grid-like artefacts, "
+               "strongest near the edges.",
+    "grayscale": "**What to notice:** on the examples, L1 only tints every photo with one brownish or greenish cast; "
+                 "L1 + cGAN adds patches of colour and coloured speckles. Neither gets the original's colours back "
+                 "(the red car in the third example stays grey): colour is a guess from gray alone.",
+    "inpainting": "**What to notice:** paint over the mouth or the eyes of an example and press *Fill in*: L1 only "
+                  "fills the hole with a smooth, skin-coloured blur; L1 + cGAN fills it with sharper marks (a pink "
+                  "band for a mouth, dark smudges for eyes), committed but rarely believable. Outside the hole the "
+                  "photo is pasted back as it was.",
+    "photo": "**What to notice:** compare the twins on your photo: L1 only gives the smooth average of the plausible "
+             "outputs; L1 + cGAN commits to sharp detail. Check whether that detail is what the input shows, or "
+             "invented.",
+}
 
 # The seed lecture's other tasks have no data here; `python -m train.pix2pix --task paired --data hub:<dataset>`
 # trains them, and a tab appears for each whose weights are found: on the Hub, or in a local folder named by
@@ -121,6 +140,7 @@ with gr.Blocks(title="pix2pix") as demo:
                               default_size=3), canvas_size=(512, 512), fixed_canvas=True, height=600)
         edge_button = gr.Button("Translate", variant="primary")
         edge_outputs = outputs()
+        gr.Markdown(NOTICES["edges2shoes"])
         gr.Examples(examples("edges2shoes"), sketch, label="edge maps from the held-out shoes")
     with gr.Tab(TASKS["facades"]):
         gr.Markdown("Paint a label map with the facade palette (pick a colour under the brush), or edit an example. "
@@ -131,11 +151,13 @@ with gr.Blocks(title="pix2pix") as demo:
                                 brush=gr.Brush(colors=list(FACADE_PAINT.values()), color_mode="fixed", default_size=24))
         facade_button = gr.Button("Translate", variant="primary")
         facade_outputs = outputs()
+        gr.Markdown(NOTICES["facades"])
         gr.Examples(examples("facades"), labels, label="label maps from the CMP validation split")
     with gr.Tab(TASKS["grayscale"]):
         photo = gr.Image(label="a photo (colour or gray)", type="filepath", image_mode=None, format="png")
         gray_button = gr.Button("Colourize", variant="primary")
         gray_outputs = outputs("original")
+        gr.Markdown(NOTICES["grayscale"])
         gr.Examples(examples("grayscale"), photo, label="held-out BSD100 photos")
     with gr.Tab(TASKS["inpainting"]):
         gr.Markdown("Upload a face (or pick one), paint over a part with the brush, and let the models fill it in.")
@@ -143,6 +165,7 @@ with gr.Blocks(title="pix2pix") as demo:
                                brush=gr.Brush(colors=["#ff00ff"], color_mode="fixed", default_size=28))
         fill_button = gr.Button("Fill in", variant="primary")
         fill_outputs = outputs("original")
+        gr.Markdown(NOTICES["inpainting"])
         gr.Examples(examples("inpainting"), holed, label="held-out faces")
     photo_tabs = {}
     for task in FOUND_PHOTO_TASKS:
@@ -154,6 +177,7 @@ with gr.Blocks(title="pix2pix") as demo:
             task_input = gr.Image(label=wanted, type="filepath", image_mode=None, format="png")
             task_button = gr.Button("Translate", variant="primary")
             photo_tabs[task] = (task_input, task_button, outputs())
+            gr.Markdown(NOTICES["photo"])
 
     select_brush_on_load(demo)
     edge_button.click(from_drawing("edges2shoes", "Draw an outline first: the canvas is empty."), sketch, edge_outputs,

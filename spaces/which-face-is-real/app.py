@@ -45,6 +45,12 @@ no discriminator was ever trained against it, so the GAN's discriminator meets i
 background clutter and detail. Every level's fakes come from a fixed pool as large as its real photos' (made ahead, see
 the README), so a face you have seen before says nothing. After {ROUNDS_PER_GAME} rounds, see how you did against
 your class, everyone else, and the GAN's own discriminator. Teachers: start a class below."""
+# The same for every round and every player: it says where to look, never which face is real.
+NOTICE = """**What to notice:** after each guess, the red on the fake marks where the discriminator finds it least
+like a photo (blurring there makes it look more real to the discriminator); look at those parts first in the next
+pair. At the end, compare your score with the discriminator's, and its record across the levels: it catches its own
+GAN's fakes far more often than NVIDIA's, because a discriminator learns one generator's mistakes, not what makes a
+face fake."""
 
 discriminator, discriminator_source = load_pretrained(DCGANDiscriminator, DISCRIMINATOR_REPO)
 pools = {level: load_pool(FACES / folder) for level, folder in POOL_FOLDERS.items()}  # decoded once
@@ -199,6 +205,7 @@ with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (cor
                         interactive=False, buttons=[], height=220)
     next_pair = gr.Button("Next pair", interactive=False)
     summary_box = gr.Markdown()
+    gr.Markdown(NOTICE)
     with gr.Accordion("For teachers: a class", open=False):
         gr.Markdown("Start a class and show its code: every answer your students give with it counts for the class, "
                     "and each game's summary compares the player, the class and everyone.")
