@@ -107,9 +107,13 @@ def project_photo(photo, left, top, size, space, steps, progress=gr.Progress()):
     target = projection_target(face, style.image_size)
     result = project(style, target, steps=int(steps), plus=space == "w+",
                      callback=lambda f: progress(f, desc="optimising w"))
+    own = self_projection_psnr()
     note = (f"{int(steps)} Adam steps in {space}: reconstruction **{result.psnr:.1f} dB** PSNR against your photo at 64x64. "
-            f"A face the generator made itself projects back to about {self_projection_psnr():.0f} dB: the rest of the "
-            "gap is how far your photo lies from the faces this generator can make.")
+            f"A face the generator made itself projects back to about {own:.0f} dB" +
+            (": the rest of the gap is how far your photo lies from the faces this generator can make."
+             if result.psnr < own - 1 else
+             ", no better: by PSNR your photo is as near the manifold as its own faces. Compare the two faces by eye: "
+             "pose and colours survive, the person often does not, and a pixel score cannot tell the difference."))
     strip = pixel_grid(torch.stack(result.snapshots), scale=2)
     return pixel_grid(torch.stack([target, result.image]), scale=4), strip, note, result.w
 
@@ -145,7 +149,7 @@ with gr.Blocks(title="GANs") as demo:
             with gr.Row():
                 seeds = gr.Textbox("0-15", label="Seeds", info="a list or ranges: 0-15, 42; seed i is always face i")
                 truncation = gr.Slider(0, 1.5, 1.0, step=0.05, label="Truncation ψ",
-                                       info="pull w (style-based) or z (DCGAN) towards the mean: ψ = 0 is the 'average' face")
+                                       info="pull w (style-based) or z (DCGAN) towards its mean: in StyleGAN ψ = 0 draws an 'average' face, here a grey blank")
                 model_name = gr.Radio(list(GENERATORS), value=DEFAULT_GENERATOR, label="Generator",
                                       info="the style-based one is what the other tabs explore")
             show = gr.Button("Show these faces", variant="primary")
@@ -178,7 +182,7 @@ with gr.Blocks(title="GANs") as demo:
             links.copy_button()
         with gr.Tab("Project a photo", id="projection"):
             gr.Markdown("The generator's faces form a manifold in pixel space, one point per w. **Projection** finds the "
-                        "point nearest to a photo: start from the average face and optimise w until G(w) looks like it.")
+                        "point nearest to a photo: start from the mean w and optimise w until G(w) looks like it.")
             with gr.Row():
                 with gr.Column():
                     photo = gr.Image(label="a face photo", type="filepath", image_mode=None, height=260)
@@ -202,8 +206,10 @@ with gr.Blocks(title="GANs") as demo:
                 walk_button = gr.Button("Interpolate in w")
             walk = gr.Image(label="projected photo → sampled face, straight in w", format="png")
         with gr.Tab("PCA in w (GANSpace)", id="ganspace"):
-            gr.Markdown("PCA, as in the **PCA** Space, on 5,000 sampled w: its first directions change a face's broadest "
-                        "attributes (Härkönen et al. 2020). Each slider moves along one, in standard deviations.")
+            gr.Markdown("PCA, as in the **PCA** Space, on 5,000 sampled w. In StyleGAN its first directions change a "
+                        "face's broadest attributes (Härkönen et al. 2020); ours has a two-layer mapping network that "
+                        "started as the identity, so its w is still nearly as round as the Gaussian z it comes from and "
+                        "PCA has little to find. Each slider moves along one direction, in standard deviations.")
             with gr.Row():
                 pc_seed = gr.Number(3, precision=0, minimum=0, maximum=MAX_SEED, label="Seed")
                 pc1, pc2, pc3 = (gr.Slider(-3, 3, 0, step=0.25, label=f"PC{i}") for i in (1, 2, 3))
