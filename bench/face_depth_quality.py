@@ -22,6 +22,7 @@ import torch
 
 from core.hub import load_pretrained, override_variable
 from core.image_prediction.depth import FaceDepthNet, log_depth_target, scale_invariant_error
+from core.image_prediction.depth_data import despike, usable_faces
 
 REPO = "manifold-lab/face-depth"
 
@@ -59,9 +60,9 @@ def main(argv=None) -> None:
         os.environ[override_variable(REPO.rsplit("/", 1)[1])] = args.weights
     model, source = load_pretrained(FaceDepthNet, REPO)
     data = np.load(args.data)
-    meshed = data["mask"].any(axis=(1, 2))
+    depth = despike(data["depth"].astype(np.float32), data["mask"])  # as the trainer reads them
+    meshed = usable_faces(depth, data["mask"])
     train = (data["split"] == "train") & meshed
-    depth = data["depth"].astype(np.float32)
     target = log_depth_target(torch.from_numpy(depth[train])).numpy()
     mean_face = torch.from_numpy((target * data["mask"][train]).sum(0) / np.maximum(data["mask"][train].sum(0), 1))
 

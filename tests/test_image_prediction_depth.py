@@ -134,3 +134,16 @@ def test_the_bench_scores_the_network_against_the_mean_face_per_source(tmp_path,
     assert set(rows) == {"ffhq", "celeba", "all"}
     assert rows["ffhq"][1] == rows["celeba"][1] == "2" and rows["all"][1] == "4"
     assert "ms" in out
+
+
+def test_a_single_pixel_spike_is_removed_and_a_smooth_face_kept():
+    from core.image_prediction.depth_data import despike, usable_faces
+
+    slope = np.tile(np.linspace(-0.1, 0.1, 16, dtype=np.float32), (16, 1))[None]
+    mask = np.ones((1, 16, 16), bool)
+    spiked = slope.copy()
+    spiked[0, 8, 8] = -2.0  # a mesh point thrown two image widths towards the camera
+    assert not usable_faces(spiked, mask)[0]
+    cleaned = despike(spiked, mask)
+    assert abs(cleaned[0, 8, 8] - slope[0, 8, 8]) < 0.02 and usable_faces(cleaned, mask)[0]
+    assert np.allclose(despike(slope, mask), slope)  # nothing to remove on a smooth surface

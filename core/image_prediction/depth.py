@@ -74,8 +74,9 @@ class FaceDepthNet(nn.Module, PyTorchModelHubMixin):
 
 
 def log_depth_target(z: torch.Tensor) -> torch.Tensor:
-    """MediaPipe's relative z (image widths, smaller is nearer) -> log depth from a camera CAMERA_DISTANCE away."""
-    return torch.log(CAMERA_DISTANCE + z)
+    """MediaPipe's relative z (image widths, smaller is nearer) -> log depth from a camera CAMERA_DISTANCE away
+    (never nearer than a tenth of an image width: a wild value must not become a NaN)."""
+    return torch.log((CAMERA_DISTANCE + z).clamp(min=0.1))
 
 
 def scale_invariant_error(predicted: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
