@@ -141,7 +141,7 @@ def test_super_resolution_opens_on_its_first_example_with_four_upscales_scores_a
 @pytest.mark.slow
 def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.goto(f"{served_spaces.url}/diffusion/")
-    page.get_by_text("25 DDIM steps").first.wait_for(timeout=60_000)
+    page.get_by_text("25 DDPM steps").first.wait_for(timeout=60_000)  # the default sampler
     page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 2)",
                            timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)
@@ -213,6 +213,22 @@ def test_a_street_example_and_an_upload_are_labelled_by_both_twins(page, served_
     page.get_by_text("No ground truth for an upload").wait_for(timeout=60_000)
     page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 200 && i.naturalHeight === 300)",
                            timeout=30_000)  # labelled at its own aspect
+
+
+@pytest.mark.slow  # a browser, two depth predictions and a 3-D relief
+def test_the_depth_tab_lifts_its_first_face_and_an_upload_to_a_relief(page, served_spaces, tmp_path):
+    from PIL import Image
+
+    page.goto(f"{served_spaces.url}/image-prediction/?tab=depth")  # opens on its first held-out face
+    page.get_by_text(re.compile(r"Depth predicted in \d+ ms")).wait_for(timeout=60_000)
+    page.wait_for_function("() => [...document.images].some(i => i.naturalWidth === 512 && i.naturalHeight === 256)",
+                           timeout=30_000)  # photo | depth
+    page.locator(".js-plotly-plot .gl-container canvas, .js-plotly-plot canvas").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "image-prediction-depth.png"), full_page=True)
+    face = tmp_path / "face.jpg"
+    Image.open(served_spaces.modules["image-prediction"].FACE_EXAMPLES[3]).resize((300, 400)).save(face)
+    page.locator("input[type=file]").last.set_input_files(str(face))  # the face box: after the street photo's
+    page.get_by_text("your photo, lifted").wait_for(timeout=60_000)  # the relief's title
 
 
 @pytest.mark.slow

@@ -52,3 +52,33 @@ def test_a_portrait_upload_keeps_its_aspect_and_opacity_reblends_without_the_net
 def test_bad_inputs_get_a_message(bad, message):
     with pytest.raises(ValueError, match=message):
         app_module("image-prediction").label_street(bad, 0.6)
+
+
+def test_the_depth_endpoint_lifts_an_upload_and_a_gan_face(served_spaces, tmp_path):
+    path = tmp_path / "face.jpg"
+    Image.open(app_module("image-prediction").FACE_EXAMPLES[0]).resize((150, 200)).save(path)  # any shape: its square
+    client = Client(f"{served_spaces.url}/image-prediction/", verbose=False)
+    picture, relief, note = client.predict(handle_file(str(path)), api_name="/face_depth")
+    assert Image.open(picture).size == (2 * 64 * 4, 64 * 4)  # photo | depth, each 64 px shown 4x
+    assert "mesh3d" in str(relief) and "ms" in note
+    picture, relief, note = client.predict(7, api_name="/gan_face_depth")
+    assert "GAN face, seed 7" in str(relief)
+
+
+def test_a_held_out_face_has_its_nose_nearer_than_its_cheeks():
+    """The tab's lesson on the example a class opens with: the network's depth has a face's shape."""
+    from core.image_prediction.depth_view import predict_face_depth
+
+    app = app_module("image-prediction")
+    result = predict_face_depth(app.depth_model, Image.open(app.FACE_EXAMPLES[0]))
+    assert (result.face > 0.5).mean() > 0.15  # a face found, over a good part of the square
+    nose = result.z[34:40, 29:35].mean()  # FFHQ's frame: the nose tip a little below the centre
+    cheeks = (result.z[34:40, 18:22].mean() + result.z[34:40, 42:46].mean()) / 2
+    assert nose < cheeks  # nearer the camera
+
+
+@pytest.mark.parametrize("bad, message", [(None, "No image"), (b"\x89PNG broken", "not a readable image"),
+                                          (Image.new("RGB", (8, 8)), "too small")])
+def test_bad_face_uploads_get_a_message(bad, message):
+    with pytest.raises(ValueError, match=message):
+        app_module("image-prediction").face_depth(bad)

@@ -14,6 +14,8 @@ A second output, the face mask, says where a depth is meaningful (the targets co
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
@@ -44,6 +46,10 @@ class FaceDepthNet(nn.Module, PyTorchModelHubMixin):
         widths = tuple(widths)
         self.image_size = image_size
         self.coarse_side = image_size // 4
+        # The mean face's log depth (set from the training targets before training, saved with the weights): the
+        # network predicts how this face differs from it, so "the average face" is where it starts, not where it
+        # has to arrive. Flat until set.
+        self.register_buffer("mean_face", torch.full((1, 1, image_size, image_size), math.log(CAMERA_DISTANCE)))
         self.register_buffer("mean", torch.tensor(FACE_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(FACE_STD).view(1, 3, 1, 1), persistent=False)
         # Coarse: global view, through fully connected layers, to a (S/4)^2 depth map.
@@ -70,7 +76,7 @@ class FaceDepthNet(nn.Module, PyTorchModelHubMixin):
         coarse_up = F.interpolate(coarse, size=local.shape[-2:], mode="bilinear", align_corners=False)
         out = self.fine(torch.cat([local, coarse_up], 1)) + torch.cat([coarse_up, torch.zeros_like(coarse_up)], 1)
         out = F.interpolate(out, size=photo.shape[-2:], mode="bilinear", align_corners=False)
-        return out[:, :1] + torch.log(torch.tensor(CAMERA_DISTANCE)), out[:, 1:]
+        return self.mean_face + out[:, :1], out[:, 1:]
 
 
 def log_depth_target(z: torch.Tensor) -> torch.Tensor:
@@ -92,9 +98,14 @@ def scale_invariant_error(predicted: torch.Tensor, target: torch.Tensor, mask: t
     return (mean_square - weight * mean.pow(2)).mean()
 
 
+DEPTH_SCALE = 0.02  # a face's log depth departs from the mean face's by about this much (RMS): the loss's unit
+
+
 def depth_loss(log_depth, mask_logit, target_log_depth, mask, mask_weight: float = 0.1) -> torch.Tensor:
-    """Scale-invariant error inside the face plus a small binary cross-entropy for the face mask."""
-    return (scale_invariant_error(log_depth.float(), target_log_depth, mask) +
+    """Scale-invariant error inside the face, in units of DEPTH_SCALE^2 (raw, it is ~4e-4 and a mask loss of any
+    useful weight drowned it: a first run learned the mask and barely beat the mean face), plus a small binary
+    cross-entropy for the face mask."""
+    return (scale_invariant_error(log_depth.float(), target_log_depth, mask) / DEPTH_SCALE**2 +
             mask_weight * F.binary_cross_entropy_with_logits(mask_logit.float(), mask.float()))
 
 
