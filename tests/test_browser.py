@@ -270,6 +270,7 @@ def test_the_landing_page_opens_at_once_and_a_starting_space_opens_by_itself(pag
 @pytest.mark.slow
 def test_clicking_a_denoising_example_runs_it_and_both_gallery_rows_show(page, served_spaces):
     page.goto(f"{served_spaces.url}/denoising/")
+    page.get_by_role("cell", name="trained network").wait_for(timeout=60_000)  # opens on its first example, no click
     page.locator(".gallery-item").nth(1).click()  # the cat: no button press
     page.get_by_role("cell", name="trained network").wait_for(timeout=60_000)
     page.wait_for_function("() => !document.querySelector('.pending, .eta-bar')", timeout=60_000)

@@ -155,7 +155,7 @@ with gr.Blocks(title="Denoising") as demo:
 
     link = links.Link({"noise": kind, "level": level, "seed": seed, "add": add, "digit": index,
                        "digit_noise": digit_kind, "digit_level": digit_level, "digit_seed": digit_seed}, tabs,
-                      examples={"example": photo_examples})
+                      examples={"example": photo_examples}, shown_first={"example": 0})  # opens on a result
     run.click(denoise_photo, [upload, kind, level, seed, add], [results, zoomed, table], api_name="denoise",
               concurrency_limit=2)
     upload.change(denoise_when_changed, [upload, kind, level, seed, add], [results, zoomed, table], api_name=False,
