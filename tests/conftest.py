@@ -32,8 +32,26 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # The quiz's answer log: a fresh file per test session, never the user's own.
 os.environ["MANIFOLD_QUIZ_DB"] = str(Path(tempfile.mkdtemp(prefix="manifold-lab-quiz-")) / "answers.sqlite")
 # Gradio's upload folder and cache, one per session: another run on the machine (a Space, a second pytest) sweeps
-# its own /tmp/gradio, and a test that lists the cache saw those files vanish under it.
+# its own /tmp/gradio, and a test that lists the cache saw those files vanish under it. One per xdist worker too:
+# the workers inherit the controller's folder, and a test that counts what its Spaces wrote found the other
+# worker's quiz faces and example copies there (a failure only in the full lane, never alone).
 os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="manifold-lab-gradio-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix=f"{os.environ['PYTEST_XDIST_WORKER']}-",
+                                                     dir=os.environ["GRADIO_TEMP_DIR"])
+
+
+# The files that take longest in the full lane, longest first (seconds of one CI run, 2026-12-04). xdist's
+# `--dist loadfile` hands files to its two workers in collection order, so these go first and the short ones fill
+# in around them: alphabetically, the 200 s soak test started last, on one worker, while the other sat idle.
+LONGEST_FILES = ("test_browser.py", "test_attacks.py", "test_soak.py", "test_which_face_is_real.py",
+                 "test_gan_lab.py", "test_multiprocess.py", "test_deploy.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest files first (each file's tests keep their order, so module fixtures are built once)."""
+    rank = {name: index for index, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 @pytest.fixture(autouse=True)
