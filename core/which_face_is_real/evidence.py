@@ -91,9 +91,12 @@ def fake_evidence(discriminator: torch.nn.Module, faces: list, patches: int = 8,
 
 
 def strongest_region(evidence: np.ndarray) -> str:
-    """The region with the most evidence per pixel (a region, not a single hot pixel, makes a tip)."""
+    """The region under the brightest red a player sees: the one holding the map's peak (the map is smoothed over
+    a patch, so the peak is a blob, not a hot pixel), the smallest such region where they overlap (the eyes'
+    box lies inside the skin's). By the mean per pixel instead, the tip named the skin while the reddest spot sat
+    on an eye or in the hair."""
     masks = region_masks(evidence.shape[0])
-    return max(masks, key=lambda name: float(evidence[masks[name]].mean()))
+    return max(masks, key=lambda name: (float(evidence[masks[name]].max()), -int(masks[name].sum())))
 
 
 def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, scale: float | None = None) -> np.ndarray:
