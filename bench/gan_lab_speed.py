@@ -10,23 +10,15 @@ Ratios are within one run, same machine, same moment.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import time
 
 import torch
 
+from bench.toolkit.busy import busy_neighbours
 from core.common.torch_threads import one_torch_thread
 from core.gan.lab import LabConfig, LabSession
 from core.gan.lab_figures import game_figure, loss_figure
-
-
-def spin(stop) -> None:
-    """A busy neighbour: pure-Python arithmetic until told to stop (another visitor's work)."""
-    x = 0
-    while not stop.is_set():
-        for i in range(100_000):
-            x = (x + i) % 7
 
 
 def ms_per_step(steps: int, one_thread: bool, clock=time.perf_counter) -> float:
@@ -70,18 +62,10 @@ def main(argv=None) -> None:
     print(f"{'busy processes':>14} {'default threads ms/step':>24} {'one thread ms/step':>19} {'ratio':>6} "
           f"{'frame ms':>9} {'2,000-step run s':>17}")
     for busy in range(args.busy + 1):
-        stop = multiprocessing.Event()
-        neighbours = [multiprocessing.Process(target=spin, args=(stop,), daemon=True) for _ in range(busy)]
-        for process in neighbours:
-            process.start()
-        try:
+        with busy_neighbours(busy):
             before = ms_per_step(args.steps, one_thread=False)
             after = ms_per_step(args.steps, one_thread=True)
             frame = ms_per_frame()
-        finally:
-            stop.set()
-            for process in neighbours:
-                process.join()
         run_s = (2000 * after + 21 * frame) / 1000  # the default lesson: 2,000 steps, a frame every 100
         print(f"{busy:>14} {before:>24.2f} {after:>19.2f} {before / after:>5.1f}x {frame:>9.0f} {run_s:>17.1f}")
 

@@ -13,13 +13,12 @@ one run, same machine, same moment.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import time
 
 import torch
 
-from bench.gan_lab_speed import spin
+from bench.toolkit.busy import busy_neighbours
 from core.diffusion.model import DiffusionModel, sample
 from core.gan.projection import project
 from core.gan.style_dcgan import StyleDCGANGenerator
@@ -73,19 +72,11 @@ def main(argv=None) -> None:
     print(f"torch threads by default: {default_threads}; median of {args.repeats} calls, seconds\n")
     print(f"{'busy':>4} {'handler':<26} {'default threads':>16} {'one thread':>11} {'ratio':>6}")
     for busy in range(args.busy + 1):
-        stop = multiprocessing.Event()
-        neighbours = [multiprocessing.Process(target=spin, args=(stop,), daemon=True) for _ in range(busy)]
-        for process in neighbours:
-            process.start()
-        try:
+        with busy_neighbours(busy):
             for name, call in calls.items():
                 before = seconds(call, default_threads, args.repeats)
                 after = seconds(call, 1, args.repeats)
                 print(f"{busy:>4} {name:<26} {before:>16.3f} {after:>11.3f} {before / after:>5.1f}x", flush=True)
-        finally:
-            stop.set()
-            for process in neighbours:
-                process.join()
 
 
 if __name__ == "__main__":

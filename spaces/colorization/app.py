@@ -25,7 +25,8 @@ MAX_SIDE = 512
 DESCRIPTION = """# 🎨 Colourization: why L2 gives sepia and classification gives colour
 Given only lightness, a shirt could be red or blue. **L2 regression** averages the possibilities: greyish,
 desaturated colour. **Classification** over quantized ab colours keeps the whole distribution; with class
-rebalancing and an *annealed mean* readout it commits to vivid, plausible colours."""
+rebalancing and an *annealed mean* readout it commits to vivid colours: plausible where lightness says enough
+(sky, foliage, skin), a confident guess where it does not."""
 NOTICE = """**What to notice:** on the cat (the first example, shown on opening), L2 gives an even sepia, less
 colourful than the original (colourfulness 32.7 against 38.0; colourfulness measures how saturated and varied the
 colours are). Classification commits to colours (43.5), but they are guesses from lightness alone: the background
