@@ -127,6 +127,21 @@ def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces
 
 
 @pytest.mark.slow
+def test_a_street_label_map_becomes_a_street_that_the_segmenter_reads_back(page, served_spaces):
+    page.goto(f"{served_spaces.url}/pix2pix/")
+    page.get_by_role("tab", name="Labels → street").click()
+    page.get_by_text("sky", exact=True).first.wait_for(timeout=10_000)  # the legend of the 11 class colours
+    page.locator(".gallery-item:visible").first.click()  # a CamVid val label map into the painter
+    page.get_by_role("button", name="Translate").locator("visible=true").click()
+    page.get_by_text(re.compile(r"reads back from the street: L1 only: \d+%, L1 \+ cGAN: \d+%")).wait_for(timeout=60_000)
+    for label in ("L1 only: what the segmenter reads back", "L1 + cGAN: what the segmenter reads back"):
+        page.wait_for_function(  # each twin's street, read back, 384 px wide
+            "(label) => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 384 && "
+            "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=30_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "pix2pix-streets.png"), full_page=True)
+
+
+@pytest.mark.slow
 def test_super_resolution_opens_on_its_first_example_with_four_upscales_scores_and_a_zoom(page, served_spaces):
     page.goto(f"{served_spaces.url}/super-resolution/")  # no click: a bare page shows its first example's result
     page.get_by_text("PSNR (Y)").first.wait_for(timeout=30_000)

@@ -3,6 +3,7 @@
     python -m train.pix2pix --task facades --data ../shared/data/facades/train --eval_data ../shared/data/facades/val
     python -m train.pix2pix --task facades --objective l1 ...        # the L1-only twin
     python -m train.pix2pix --task inpainting --data ../shared/data/faces/ffhq256
+    python -m train.pix2pix --task streets --data ../shared/data/camvid/train --eval_data ../shared/data/camvid/val
     python -m train.pix2pix --task paired --data hub:user/maps --direction AtoB   # aerial -> map, from the Hub
 
 The release is G (EMA); the paper's ablations are flags: --objective l1 | cgan | l1+cgan, --unconditional.
@@ -16,6 +17,7 @@ import torch
 from core.adversarial.losses import discriminator_loss, frozen, generator_loss
 from core.common.metrics import psnr
 from core.pix2pix.networks import PatchDiscriminator, UNetGenerator
+from core.pix2pix.streets import HEIGHT, WIDTH, StreetPairs
 from core.pix2pix.tasks import TASKS, PairedImages
 from train.args import common_parser
 from train.loop import Recipe, train
@@ -43,8 +45,13 @@ class Pix2PixRecipe(Recipe):
                             "Isola et al., Image-to-Image Translation with Conditional Adversarial Networks (CVPR 2017).")
         if "ffhq" in args.data.lower():  # models trained on FFHQ inherit its non-commercial licence
             self.license = "cc-by-nc-sa-4.0"
-        self.data_description = (f"{args.data}, {args.image_size}x{args.image_size} with resize-crop-mirror jitter; "
+        frame = f"{WIDTH}x{HEIGHT}" if args.task == "streets" else f"{args.image_size}x{args.image_size}"
+        self.data_description = (f"{args.data}, {frame} with resize-crop-mirror jitter; "
                                  f"evaluated on {args.eval_data or 'a 10% hash split'}")
+        if args.task == "streets":
+            self.license = "other"  # CamVid: research use
+            self.data_description += ("; CamVid (Brostow, Fauqueur & Cipolla 2009, as prepared for SegNet): research "
+                                      "use, cite. Inputs are the label maps in SegNet's CamVid colours, void black")
         if args.task == "inpainting":
             self.data_description += ("; holes are the Space's brush strokes (`core.pix2pix.tasks.brush_mask`: 1-3 "
                                       "strokes 3-14% of the side wide, 30% of first strokes across the eyes, 40% of "
@@ -58,7 +65,7 @@ class Pix2PixRecipe(Recipe):
         a = self.args
         models = {"generator": UNetGenerator(in_channels=self.input_channels, image_size=a.image_size,
                                              base_channels=a.base_channels, max_channels=a.max_channels, norm=a.norm,
-                                             upsample=a.upsample)}
+                                             upsample=a.upsample, depth=a.depth)}
         if self.args.objective != "l1":
             models["discriminator"] = PatchDiscriminator(in_channels=self.input_channels, base_channels=a.base_channels,
                                                          layers=self.args.d_layers, norm=self.args.norm,
@@ -71,6 +78,8 @@ class Pix2PixRecipe(Recipe):
         return {name: torch.optim.Adam(model.parameters(), lr=rates[name], betas=(0.5, 0.999)) for name, model in models.items()}
 
     def build_dataset(self):
+        if self.args.task == "streets":
+            return StreetPairs(self.args.data)
         split = "all" if self.args.eval_data else "train"
         return PairedImages(self.args.task, self.args.data, self.args.image_size, self.args.direction, split=split)
 
@@ -106,6 +115,8 @@ class Pix2PixRecipe(Recipe):
         return photo * (1 - hole) + fake * hole
 
     def eval_pairs(self):
+        if self.args.task == "streets":
+            return StreetPairs(self.args.eval_data or self.args.data, jitter=False)
         data, split = (self.args.eval_data, "all") if self.args.eval_data else (self.args.data, "val")
         return PairedImages(self.args.task, data, self.args.image_size, self.args.direction, split=split, jitter=False)
 
@@ -156,10 +167,16 @@ def parse_args(argv=None):
     group.add_argument("--norm", default="instance", choices=["instance", "batch"], help="normalisation in G and D")
     group.add_argument("--upsample", default="resize", choices=["resize", "transpose"],
                        help="G's decoder: nearest x2 + 3x3 conv (no checkerboard), or the paper's transposed conv")
+    group.add_argument("--depth", type=int, default=None,
+                       help="U-Net levels (default: down to 1x1; streets: 5, so 128x96 fits)")
     group.add_argument("--spectral_norm", action="store_true", help="spectral norm on every conv of D")
     group.add_argument("--d_learning_rate", type=float, default=None, help="D's learning rate (default: G's)")
     parser.set_defaults(learning_rate=2e-4, batch_size=8, max_grad_norm=0.0)
     args = parser.parse_args(argv)
+    if args.task == "streets":
+        if args.image_size != WIDTH:
+            parser.error(f"--task streets trains at {WIDTH}x{HEIGHT}: --image_size must be {WIDTH}")
+        args.depth = args.depth or 5
     if args.direction is None:
         args.direction = TASKS[args.task].direction if args.task in TASKS else "AtoB"
     return args

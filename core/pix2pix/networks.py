@@ -27,8 +27,10 @@ class UNetGenerator(nn.Module, PyTorchModelHubMixin):
     """(B, in_channels, S, S) in [-1, 1] -> (B, out_channels, S, S) in [-1, 1].
 
     Args:
-        image_size: the training resolution; the U-Net halves it down to 1x1 (7 levels at 128 px,
-            8 at 256 px, as in the paper). Any multiple of 2**depth runs at inference.
+        image_size: the training resolution (its longer side); the U-Net halves it down to 1x1 (7 levels at
+            128 px, 8 at 256 px, as in the paper). Any multiple of 2**depth runs at inference.
+        depth: fewer levels than that (None: down to 1x1). 5 levels at 128 px stop at 4x4, so a 128x96 street
+            scene (a multiple of 32 both ways) keeps its 4:3 frame.
         base_channels, max_channels: width at full resolution, doubling per level up to the cap.
         norm: "instance" or "batch". dropout: in the three innermost decoder levels (the paper's noise).
         upsample: "transpose" (the paper's 4x4 stride-2 transposed conv) or "resize" (nearest x2, then a
@@ -38,11 +40,15 @@ class UNetGenerator(nn.Module, PyTorchModelHubMixin):
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, image_size: int = 128, base_channels: int = 32,
-                 max_channels: int = 128, norm: str = "instance", dropout: float = 0.5, upsample: str = "transpose"):
+                 max_channels: int = 128, norm: str = "instance", dropout: float = 0.5, upsample: str = "transpose",
+                 depth: int | None = None):
         super().__init__()
-        self.depth = int(math.log2(image_size))
-        if image_size < 16 or 2**self.depth != image_size:
+        full_depth = int(math.log2(image_size))
+        if image_size < 16 or 2**full_depth != image_size:
             raise ValueError(f"image_size must be a power of two >= 16, got {image_size}")
+        if depth is not None and not 3 <= depth <= full_depth:
+            raise ValueError(f"depth must be between 3 and {full_depth} at {image_size} px, got {depth}")
+        self.depth = depth or full_depth
         if upsample not in ("transpose", "resize"):
             raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}")
         self.in_channels, self.image_size = in_channels, image_size

@@ -1,6 +1,7 @@
 """Image-to-image tasks for pix2pix: where (input, target) pairs come from, and how a UI input becomes one.
 
-Paired folders (facades: labels -> photo; edges2shoes: edges -> photo) hold both halves. Any photo set
+Paired folders (facades: labels -> photo; edges2shoes: edges -> photo) hold both halves; CamVid's layout gives
+labels -> street (`core.pix2pix.streets`). Any photo set
 also gives pairs on the fly: edges -> photo, grayscale -> colour, masked -> full (inpainting, Pathak
 et al. 2016). Tensors are (C, H, W) in [0, 1] here; the trainer and the Space map them to [-1, 1].
 """
@@ -34,6 +35,8 @@ TASKS = {
     "edges": Task("edges", 3, "photos", description="Canny edges of any photo -> the photo"),
     "grayscale": Task("grayscale", 3, "photos", description="gray photo -> colour photo"),
     "inpainting": Task("inpainting", 4, "photos", description="photo with a hole (and the hole's mask) -> full photo"),
+    "streets": Task("streets", 3, "camvid", description="CamVid label map (its 11 class colours) -> street photo, "
+                    "128x96 (`core.pix2pix.streets`)"),
 }
 
 
@@ -212,15 +215,22 @@ def square_resize(array: np.ndarray, size: int, mode: str = "area") -> torch.Ten
     return F.interpolate(tensor, size=(size, size), mode=mode)[0].clamp(0, 1)
 
 
-def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str, recolour=None) -> torch.Tensor:
-    """A sketch or painted label map: the editor's composite, flattened onto white (then `recolour`ed: a painted
-    palette to the data's), as (3, size, size)."""
+def editor_rgb(value: dict | np.ndarray | None, empty_message: str) -> np.ndarray:
+    """An editor's composite (or an image), flattened onto white: (H, W, 3) in [0, 1]; `empty_message` when
+    there is nothing on it."""
     composite = _rgba(value.get("composite") if isinstance(value, dict) else value)
     if composite is None or min(composite.shape[:2]) < MIN_SIDE:
         raise ValueError(empty_message)
     rgb = composite[..., :3] * composite[..., 3:] + (1 - composite[..., 3:])
     if np.ptp(rgb) < 0.05:
         raise ValueError(empty_message)
+    return rgb
+
+
+def drawing_input(value: dict | np.ndarray | None, size: int, empty_message: str, recolour=None) -> torch.Tensor:
+    """A sketch or painted label map: the editor's composite, flattened onto white (then `recolour`ed: a painted
+    palette to the data's), as (3, size, size)."""
+    rgb = editor_rgb(value, empty_message)
     if recolour is not None:
         rgb = recolour(rgb)
     return square_resize(rgb, size)
