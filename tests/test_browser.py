@@ -343,7 +343,7 @@ def test_the_facade_painter_has_a_legend_of_its_colours(page, served_spaces):
     from core.pix2pix.tasks import FACADE_PAINT
 
     page.goto(f"{served_spaces.url}/pix2pix/")
-    page.get_by_role("tab", name="Labels").click()
+    page.get_by_role("tab", name="Labels → facade", exact=True).click()
     legend = page.locator(".palette-legend:visible")
     legend.wait_for(timeout=30_000)
     assert legend.inner_text().split() == list(FACADE_PAINT)
