@@ -9,20 +9,16 @@ import pytest
 import torch
 from PIL import Image
 
-from core.image_prediction.camvid import CLASS_COLOURS, VOID, colourize, synthetic_streets
+from core.image_prediction.camvid import CLASS_COLOURS, VOID, colourize
 from core.pix2pix import streets
 from core.pix2pix.networks import UNetGenerator
 from spaces.registry import discover, load_app_module
+from tests.test_image_prediction import write_folder
 from train import pix2pix as recipe_module
 
 
 def street_folder(root, count=4, width=160, height=120):
-    images, labels = synthetic_streets(count=count, width=width, height=height)
-    (root / "images").mkdir(parents=True)
-    (root / "labels").mkdir()
-    for index, (image, label) in enumerate(zip(images, labels, strict=True)):
-        Image.fromarray(image).save(root / "images" / f"f{index}.png")
-        Image.fromarray(label).save(root / "labels" / f"f{index}.png")
+    write_folder(root, count=count, width=width, height=height)  # the segmenter tests' synthetic CamVid folder
     return root
 
 
