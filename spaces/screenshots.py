@@ -17,6 +17,7 @@ import time
 
 from PIL import Image
 
+from bench.toolkit.pages import settled
 from spaces.registry import discover
 
 WIDTH, HEIGHT, SAVED_WIDTH = 1280, 1100, 800
@@ -39,26 +40,6 @@ def serve() -> tuple[str, object]:
     return f"http://127.0.0.1:{port}", server
 
 
-IDLE = "() => !document.querySelector('.pending, .eta-bar') && [...document.images].every(i => i.complete)"
-SNAPSHOT = "() => [...document.images].map(i => i.src).join() + document.body.innerText"
-
-
-def settle(page, quiet_ms: int = 1500, timeout_s: float = 180) -> None:
-    """Until nothing is pending and the page has not changed for `quiet_ms`: right after `goto` nothing is pending
-    yet (a page's load events start a moment later), and on a busy machine one wait caught six pages mid-way,
-    spinners and all."""
-    deadline, last = time.monotonic() + timeout_s, None
-    while time.monotonic() < deadline:
-        page.wait_for_function(IDLE, timeout=timeout_s * 1000)
-        now = page.evaluate(SNAPSHOT)
-        if now == last:
-            page.wait_for_timeout(500)  # plots draw after their data arrives
-            return
-        last = now
-        page.wait_for_timeout(quiet_ms)
-    raise TimeoutError(f"{page.url} kept changing for {timeout_s:.0f} s")
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m spaces.screenshots", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -76,7 +57,9 @@ def main(argv=None) -> None:
         for space in spaces:
             page.goto(f"{url}/{space.name}/")
             page.locator("h1").first.wait_for(timeout=60_000)
-            settle(page)
+            settled(page, timeout_s=180)  # one idle check caught six pages mid-load on a busy machine
+            page.wait_for_function("() => [...document.images].every(i => i.complete)", timeout=60_000)
+            page.wait_for_timeout(500)  # plots draw after their data arrives
             target = space.folder / "screenshot.png"
             page.screenshot(path=str(target))
             shot = Image.open(target).convert("RGB")

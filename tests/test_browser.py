@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from bench.toolkit.pages import IDLE, SNAPSHOT, settled
 from spaces.registry import discover
 
 pytestmark = pytest.mark.browser
@@ -388,25 +389,7 @@ def test_colorization_opens_at_the_temperature_that_matches_real_colourfulness(p
     assert float(slider.input_value()) == DEFAULT_TEMPERATURE == 0.8
 
 
-# everything a result can change on screen: the visible images and text (numbers in captions, tables, plots);
-# hidden tabs' outputs are left out, since their load events may finish at any time
-SNAPSHOT = ("() => [...document.images].filter(i => i.offsetParent !== null).map(i => i.src).join() "
-            "+ document.body.innerText")
-IDLE = "() => !document.querySelector('.pending, .eta-bar')"
 SNAPSHOT_AND_LINK = f"() => location.search + ({SNAPSHOT})()"
-
-
-def settled(page, quiet_ms: int = 1500, timeout_s: float = 90) -> str:
-    """The page's snapshot once nothing is pending and it has not changed for `quiet_ms` (load events done)."""
-    deadline, last = time.monotonic() + timeout_s, None
-    while time.monotonic() < deadline:
-        page.wait_for_function(IDLE, timeout=timeout_s * 1000)
-        now = page.evaluate(SNAPSHOT)
-        if now == last:
-            return now
-        last = now
-        page.wait_for_timeout(quiet_ms)
-    raise TimeoutError("the page kept changing")
 
 
 # A shared link of each Space: (Space, tab, query string, the same settings made by hand). Hand steps: ("slider",

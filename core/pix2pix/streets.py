@@ -14,6 +14,7 @@ from PIL import Image
 
 from core.image_prediction.camvid import CLASS_COLOURS, VOID, colourize, decode_folder
 from core.image_prediction.model import label_map, predict
+from core.pix2pix.tasks import nearest_palette_colour
 
 WIDTH, HEIGHT = 128, 96  # the models' frame
 JITTER = 1.125  # the paper's: resize to 1.125x, crop back at random
@@ -27,16 +28,9 @@ def labels_to_input(labels: torch.Tensor | np.ndarray) -> torch.Tensor:
 
 def paint_to_labels(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) in [0, 1] painted with the class colours -> (H, W) class ids; anything far from every colour
-    (the canvas's white, an antialiased stroke edge) is void. Per distinct colour, not per pixel."""
-    codes = np.round(np.asarray(rgb, np.float32).reshape(-1, 3) * 255).astype(np.int32)
-    packed = (codes[:, 0] << 16) | (codes[:, 1] << 8) | codes[:, 2]
-    colours, inverse = np.unique(packed, return_inverse=True)
-    distinct = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], -1).astype(np.float32) / 255
-    palette = np.array(CLASS_COLOURS, np.float32) / 255
-    distance = np.sqrt(((distinct[:, None] - palette[None]) ** 2).sum(-1))
-    nearest = distance.argmin(1)
-    ids = np.where(distance[np.arange(len(distinct)), nearest] < SNAP_DISTANCE, nearest, VOID).astype(np.uint8)
-    return ids[inverse.reshape(-1)].reshape(rgb.shape[:2])
+    (the canvas's white, an antialiased stroke edge) is void."""
+    nearest, distance = nearest_palette_colour(rgb, np.array(CLASS_COLOURS, np.float32) / 255)
+    return np.where(distance < SNAP_DISTANCE, nearest, VOID).astype(np.uint8)
 
 
 def centre_crop(array: np.ndarray, width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
@@ -53,12 +47,6 @@ def frame_labels(labels: np.ndarray, width: int = WIDTH, height: int = HEIGHT) -
     """(H, W) class ids of any size -> the frame: centre crop, nearest resize (a class id is not a quantity)."""
     crop = np.ascontiguousarray(centre_crop(labels, width, height))
     return np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.NEAREST))
-
-
-def frame_photo(rgb: np.ndarray, width: int = WIDTH, height: int = HEIGHT) -> np.ndarray:
-    """(H, W, 3) uint8 photo -> the frame: the same centre crop as `frame_labels`, box-filtered."""
-    crop = np.ascontiguousarray(centre_crop(rgb, width, height))
-    return np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.BOX))
 
 
 class StreetPairs(torch.utils.data.Dataset):

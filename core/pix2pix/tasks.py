@@ -152,19 +152,25 @@ def _rgb(hex_colour: str) -> np.ndarray:
     return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255
 
 
-def _recolour(rgb: np.ndarray, sources: list[str], targets: list[str], within: float = SNAP_DISTANCE) -> np.ndarray:
-    """Each pixel within `within` of a `sources` colour takes the nearest one's `targets` colour; the rest stay.
-    Computed per distinct colour (a painted map has a few hundred), not per pixel."""
-    height, width, _ = rgb.shape
-    codes = np.round(rgb.reshape(-1, 3) * 255).astype(np.int32)
+def nearest_palette_colour(rgb: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each pixel of (H, W, 3) in [0, 1]: the index of the nearest of `palette`'s (P, 3) colours and the
+    distance to it, both (H, W). Computed per distinct colour (a painted map has a few hundred), not per pixel."""
+    codes = np.round(np.asarray(rgb, np.float32).reshape(-1, 3) * 255).astype(np.int32)
     packed = (codes[:, 0] << 16) | (codes[:, 1] << 8) | codes[:, 2]
     colours, inverse = np.unique(packed, return_inverse=True)
     distinct = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], -1).astype(np.float32) / 255
-    keys, values = np.stack([_rgb(c) for c in sources]), np.stack([_rgb(c) for c in targets])
-    distance = np.sqrt(((distinct[:, None, :] - keys[None]) ** 2).sum(-1))
+    distance = np.sqrt(((distinct[:, None, :] - np.asarray(palette, np.float32)[None]) ** 2).sum(-1))
     nearest = distance.argmin(1)
-    snapped = np.where((distance[np.arange(len(distinct)), nearest] < within)[:, None], values[nearest], distinct)
-    return snapped[inverse.reshape(-1)].reshape(height, width, 3)
+    shape = rgb.shape[:2]
+    return (nearest[inverse.reshape(-1)].reshape(shape),
+            distance[np.arange(len(distinct)), nearest][inverse.reshape(-1)].reshape(shape))
+
+
+def _recolour(rgb: np.ndarray, sources: list[str], targets: list[str], within: float = SNAP_DISTANCE) -> np.ndarray:
+    """Each pixel within `within` of a `sources` colour takes the nearest one's `targets` colour; the rest stay."""
+    nearest, distance = nearest_palette_colour(rgb, np.stack([_rgb(c) for c in sources]))
+    values = np.stack([_rgb(c) for c in targets])
+    return np.where((distance < within)[..., None], values[nearest], np.round(rgb * 255) / 255).astype(np.float32)
 
 
 def paint_to_labels(rgb: np.ndarray) -> np.ndarray:

@@ -138,15 +138,15 @@ def paint_street(value):
     if (labels == VOID).all():
         raise ValueError("Paint with the class colours under the brush: nothing on the canvas is one of them.")
     x = streets.labels_to_input(labels)[None] * 2 - 1
+    labelled = labels != VOID
     shown, read, lines = [show_street(x[0])], [], []
     with torch.inference_mode():
         for objective, name in OBJECTIVES.items():
             street = models["streets", objective](x)[0]
             read_labels = streets.read_back(segmenter, ((street + 1) / 2).clamp(0, 1))
-            labelled = labels != VOID
             lines.append(f"{name}: {(read_labels == labels)[labelled].mean():.0%}")
             shown.append(show_street(street))
-            read.append(show_street(torch.from_numpy(colourize(read_labels)).permute(2, 0, 1) / 127.5 - 1))
+            read.append(pixel_grid(colourize(read_labels)[None], scale=STREET_SCALE, value_range=(0, 255)))
     note = ("Pixels whose class the segmenter reads back from the street: " + ", ".join(lines) +
             " (this map's per-pixel FCN-score; void left out).")
     return *shown, *read, note
