@@ -1,5 +1,6 @@
 """The DDPM wrapper, its samplers, the recipe, and the diffusion Space's handlers."""
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -173,8 +174,10 @@ def test_space_generates_and_shows_the_walk(app):
 def test_space_one_step_against_the_walk_and_versus_gan(app):
     row, strip, note = app.one_step("Faces (FFHQ)", 2, 700, 0)
     assert row.size == (4 * 256 + 3 * 2, 256) and "t = 700" in note
-    diffused, generated, note = app.versus_gan("0-3", 5)
-    assert diffused.size == generated.size and "faster" in note
+    diffused, generated, note = app.versus_gan("0-3", 5)  # the default: the best GAN, trained on more faces
+    assert diffused.size == generated.size and "faster" in note and "9,700" in note
+    _, same_data, note = app.versus_gan("0-3", 5, app.SAME_DATA_GAN)
+    assert "same 895 FFHQ faces" in note and np.abs(np.asarray(same_data, float) - np.asarray(generated, float)).mean() > 10
 
 
 def test_space_turns_bad_input_into_messages(app, served_spaces):

@@ -112,6 +112,9 @@ def test_bundled_weights_in_the_repo_are_small_and_in_hub_layout():
             assert (folder / "model.safetensors").is_file() or (folder / "unet" / "diffusion_pytorch_model.safetensors").is_file()
             for file in folder.rglob("*"):
                 assert file.stat().st_size < 10_000_000, f"{file} is over the Hub's 10 MB non-LFS limit"
+            # a card edited by hand after each release must not keep the last release's sections beside the new
+            headings = [line for line in (folder / "README.md").read_text().splitlines() if line.startswith("## ")]
+            assert len(headings) == len(set(headings)), f"{folder.name}'s card repeats a section: {headings}"
 
 
 @pytest.fixture
