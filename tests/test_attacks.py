@@ -140,6 +140,7 @@ def test_a_space_alone_refuses_the_same_requests_as_under_the_launcher(served_sp
 
 # -- 2. a quiz round gives nothing away -------------------------------------------------------------
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_the_quiz_payload_predictor_is_at_chance(served_spaces, monkeypatch):
     """The attack that won 73/73: 'the face whose folder (or bytes) I have seen before is real'.
 
@@ -205,6 +206,7 @@ def test_a_player_never_sees_a_face_twice_across_games(served_spaces):
 # -- 3. numbers that are not numbers ------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", space_names())
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_every_numeric_and_choice_input_refuses_non_values_with_a_message(served_spaces, name):
     client = RawGradio(f"{served_spaces.url}/{name}")
     checked, components = 0, set()
@@ -270,6 +272,7 @@ def test_uploads_over_the_size_cap_are_refused(served_spaces):
 
 # -- 5. bounded disk and memory -----------------------------------------------------------------------
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_what_the_spaces_serve_is_tracked_and_expires_with_its_folders(served_spaces):
     from core.common.gradio_patches import upload_folder
     from core.common.upkeep import page_files, sweep_files
@@ -323,6 +326,7 @@ def test_no_event_of_any_space_runs_outside_the_queue(served_spaces):
         assert outside <= {"lab_pause", "load_example"}, (name, outside)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_flood_on_one_space_leaves_the_others_answering(served_spaces, monkeypatch):
     """One client floods image-manifold (60 calls on the direct route, then 20 queue joins from 20 sessions);
     pca's latency is measured before and during. The bound is generous (shared CI machines); the full-size flood

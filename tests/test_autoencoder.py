@@ -86,6 +86,7 @@ def test_corruption_arguments_are_checked():
 TINY = ["--data", "synthetic:strokes", "--base_channels", "4", "--hidden_dim", "16", "--eval_count", "16"]
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_tiny_training_run_releases_with_its_metrics(tmp_path):
     summary = ae_recipe.main(["--dry_run", *TINY, "--output_dir", str(tmp_path)])
     assert summary["step"] == 2
@@ -170,6 +171,7 @@ def test_empty_canvas_is_a_clear_message(value):
         to_mnist(value)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_recipe_trains_on_a_folder_of_colour_patches(tmp_path):
     rng = np.random.default_rng(0)
     for i in range(24):

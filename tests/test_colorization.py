@@ -115,6 +115,7 @@ def test_shapes_and_colorize_any_size(head, bins):
 
 
 @pytest.mark.parametrize("head", ["classification", "regression"])
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_tiny_training_run_of_each_head_lowers_its_loss(head):
     args = recipe.parse_args(["--data", "synthetic:fields", "--crop", "32", "--base_channels", "8", "--head", head,
                               "--output_dir", "unused"])

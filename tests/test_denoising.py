@@ -74,6 +74,7 @@ def test_random_crops_are_seeded_and_augmented(tmp_path):
         RandomCrops(ImageFolder(tmp_path), crop=64, length=1)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_denoiser_recipe_dry_run(tmp_path):
     import json
     import subprocess

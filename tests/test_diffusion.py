@@ -99,6 +99,7 @@ def test_denoising_from_a_noise_level_walks_only_the_steps_below_it():
     assert len(denoise_from(model, noisy, 0, steps=20).samples) == 1  # below the first step: one x0 guess
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_tiny_training_run_releases_and_reloads_through_the_weight_path(tmp_path, monkeypatch):
     summary = train_diffusion(["--dry_run", *TINY, "--output_dir", str(tmp_path)])
     final = tmp_path / "final"
@@ -114,6 +115,7 @@ TINY = ["--data", "synthetic:discs", "--image_size", "16", "--block_channels", "
         "--norm_groups", "4"]  # what a test trains in seconds
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_the_recipe_step_lowers_the_noise_prediction_loss():
     """40 steps of the recipe's own training_step on synthetic discs: the eps-MSE falls well below 1."""
     recipe = DiffusionRecipe(parse_args([*TINY]))
@@ -171,6 +173,7 @@ def test_space_generates_and_shows_the_walk(app):
     assert grid.mode == "RGB"
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_space_one_step_against_the_walk_and_versus_gan(app):
     row, strip, note = app.one_step("Faces (FFHQ)", 2, 700, 0)
     assert row.size == (4 * 256 + 3 * 2, 256) and "t = 700" in note

@@ -81,6 +81,7 @@ def test_the_reconstruction_loss_is_the_mean_l1_of_each_pair():
     assert reconstruction_loss(pairs) == pytest.approx(1.5)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_few_recipe_steps_lower_the_discriminator_loss_and_teach_its_decoders():
     args = gan_recipe.parse_args(["--arch", "fastgan", "--data", "synthetic:discs", "--image_size", "32",
                                   "--base_channels", "4", "--output_dir", "unused"])

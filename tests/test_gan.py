@@ -98,6 +98,7 @@ TINY = ["--image_size", "16", "--base_channels", "8", "--channel_base", "128"]  
 
 
 @pytest.mark.parametrize("arch", ["dcgan", "stylegan"])
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_few_steps_lower_the_discriminator_loss(arch):
     args = gan_recipe.parse_args(["--arch", arch, "--data", "synthetic:discs", *TINY, "--output_dir", "unused",
                                   "--r1_every", "1000"])

@@ -61,6 +61,7 @@ def test_a_run_pauses_at_the_first_snapshot_after_pause():
     assert "**Paused.**" in snapshots[-1].status(MAX_STEPS)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_session_steps_pauses_and_continues_where_it_was():
     session = LabSession(LabConfig(steps=300, snapshot_every=100))
     start = session.snapshot()
@@ -131,6 +132,7 @@ def test_bad_settings_are_refused(change, message):
         LabConfig(**change).validate()
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_space_streams_and_refuses_bad_settings(served_spaces):
     from gradio_client import Client
 

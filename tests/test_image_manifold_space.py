@@ -14,6 +14,7 @@ def client(served_spaces):
     return Client(f"{served_spaces.url}/image-manifold/", verbose=False)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_manifold_endpoints(client):
     sheet, maps = client.predict("swiss roll", 300, 0.2, 10, 0, api_name="/unroll")
     assert plot_traces(sheet) == ["scatter3d"] and plot_traces(maps) == ["scattergl", "scattergl"]  # PCA, Isomap

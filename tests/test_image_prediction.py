@@ -259,6 +259,7 @@ def test_bench_prints_each_twin_with_the_best_last(tmp_path, capsys, monkeypatch
     assert Image.open(tmp_path / "s.png").size == (4 * 32 + 3 * 2, 2 * 24 + 2)
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_recipe_dry_run_releases_a_twin_with_scores(tmp_path):
     tiny = ["--data", "synthetic:streets", "--eval_data", "synthetic:streets", "--width", "64", "--height", "48",
             "--crop_width", "48", "--crop_height", "32", "--widths", "4,8", "--blocks", "1,1", "--batch_size", "4",

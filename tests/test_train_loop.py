@@ -84,6 +84,7 @@ def test_gradient_accumulation_counts_optimizer_steps(tmp_path):
     assert [m["step"] for m in metrics(tmp_path)] == [1, 2, 3, 4, 5, 6]
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_dry_run_with_bf16_autocast_on_cpu(tmp_path):
     # A fresh process: Accelerate fixes the precision once per process, as `accelerate launch` does.
     done = subprocess.run([sys.executable, "-m", "train.toy", "--output_dir", str(tmp_path), "--dry_run",

@@ -356,6 +356,7 @@ def test_concurrent_players_lose_no_answers(quiz_url):
     assert app.answers.aggregate().answers - before == PLAYERS * ROUNDS_PER_GAME
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_next_pair_is_offered_only_between_rounds_and_not_after_the_game(monkeypatch):
     app = quiz_app()
     # the summary's judge record is measured once per process; the buttons do not need it
@@ -426,6 +427,7 @@ def test_the_judge_verdict_follows_the_measured_numbers():
 
 # -- the Space: classes ---------------------------------------------------------------------------------
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_class_plays_and_its_summary_compares_you_your_class_and_everyone(monkeypatch):
     app = quiz_app()
     monkeypatch.setattr(app, "judge_record", lambda: dict.fromkeys(app.DIFFICULTIES, 0.5))

@@ -115,6 +115,7 @@ def play_seen_before(app, games: int, seed: int = 0) -> dict[str, int]:
     return tally
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_a_face_seen_before_says_nothing(monkeypatch):
     """Before the pools (real photos from a pool of 200, fakes made fresh) this rule won 91% of the easy level's
     rounds after 300 games, and every round it could decide. Now both sides come from pools of one size, drawn
@@ -167,6 +168,7 @@ def test_appearance_statistics_see_clutter_colour_and_detail():
     assert stats["red"]["red"] > stats["flat"]["red"] and stats["red"]["colourfulness"] > stats["flat"]["colourfulness"]
 
 
+@pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_no_simple_statistic_tells_the_hard_level_s_real_photo(pools):
     """On the committed pairs (as a player gets them), 'the photo with more X is real' is a coin for every
     statistic, background clutter included; the build's record (before/after, in pool.json and the README)

@@ -8,9 +8,9 @@ def cases(app):
     faces = app.FACE_SIZE
     return [
         Case("digits: 25 DDIM steps, one 32x32 image", lambda: sample(app.models["digits"], [0], steps=25), repeats=10,
-             baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
+             baseline=lambda: app.gans[app.STYLE_GAN].sample([0]), baseline_name="one style-based GAN face (1 call)"),
         Case(f"faces: 25 DDIM steps, one {faces}x{faces} image", lambda: sample(app.models["faces"], [0], steps=25), repeats=10,
-             baseline=lambda: app.gan.sample([0]), baseline_name="one DCGAN face (1 call)"),
+             baseline=lambda: app.gans[app.STYLE_GAN].sample([0]), baseline_name="one style-based GAN face (1 call)"),
         Case("faces: 25 DDIM steps, 8 images (batched)", lambda: sample(app.models["faces"], list(range(8)), steps=25),
              repeats=5),
         Case("Generate tab: 8 digits, 25 steps, strip + GIF", lambda: uncached(app.generate)("Digits (MNIST)", "0-7", 25,
