@@ -14,7 +14,7 @@ SPACES_ROOT = Path(__file__).resolve().parent
 
 # The order of the lecture; a folder not listed here still appears, after these, by name.
 LECTURE_ORDER = [
-    "pca", "image-manifold", "autoencoder", "denoising", "super-resolution", "image-prediction", "colorization",
+    "pca", "image-manifold", "autoencoder", "denoising", "super-resolution", "style-transfer", "image-prediction", "colorization",
     "pix2pix", "gan", "which-face-is-real", "diffusion",
 ]
 REQUIRED_FRONT_MATTER = ("title", "emoji", "sdk", "sdk_version", "app_file", "license", "short_description")

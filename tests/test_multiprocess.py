@@ -55,6 +55,9 @@ RECIPES = {
     "super-resolution": ["train.super_resolution", "--loss", "feature+gan", "--data", "synthetic:gratings",
                          "--eval_data", "synthetic:gratings", "--eval_count", "2", "--crop", "32", "--width", "8",
                          "--blocks", "1", "--d_channels", "8", "--d_layers", "2", "--batch_size", "4"],
+    "style-transfer": ["train.style_transfer", "--style", "synthetic:stripes", "--data", "synthetic:fields",
+                       "--eval_data", "synthetic:fields", "--eval_count", "2", "--crop", "32", "--width", "4",
+                       "--blocks", "1", "--batch_size", "4"],
 }
 
 # The GANs' default batch of 32 on a set of 48 training images (test_a_data_set_smaller_than_two_batches_...)

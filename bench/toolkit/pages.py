@@ -12,7 +12,7 @@ import time
 # hidden tabs' outputs are left out, since their load events may finish at any time
 SNAPSHOT = ("() => [...document.images].filter(i => i.offsetParent !== null).map(i => i.src).join() "
             "+ document.body.innerText")
-IDLE = "() => !document.querySelector('.pending, .eta-bar')"
+IDLE = "() => !document.querySelector('.pending, .eta-bar, .generating')"  # .generating: a stream between updates
 
 
 def settled(page, quiet_ms: int = 1500, timeout_s: float = 90) -> str:

@@ -1,0 +1,187 @@
+"""Style transfer: optimise a photo until its features' Gram matrices match a painting's (Gatys et al. 2016)."""
+
+import json
+import threading
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import torch
+from PIL import Image
+
+from core.common import edge, links
+from core.common.display import example_photos
+from core.common.example_results import file_digest
+from core.common.images import load_image
+from core.common.torch_threads import one_torch_thread
+from core.style_transfer.features import RandomPyramidFeatures
+from core.style_transfer.gatys import transfer
+
+HERE = Path(__file__).resolve().parent
+STYLES = json.loads((HERE / "styles" / "credits.json").read_text())
+STYLE_EXAMPLES = [str(HERE / "styles" / style["file"]) for style in STYLES]
+CONTENT_EXAMPLES = example_photos("chelsea", "astronaut", "coffee")  # photos that ship with scikit-image
+SIDE = 256  # the result's long side; a step costs about 0.17 s on one thread at this size
+MIN_SIDE = 16
+MATCHES = {"content + style (style transfer)": "transfer", "style only, from noise (texture synthesis)": "texture"}
+DEFAULT_WEIGHT, DEFAULT_STEPS, MAX_STEPS = 20, 80, 150
+SHOW_EVERY = 10  # steps between the pictures streamed to the page
+
+DESCRIPTION = """# 🖼️ Style transfer: content from a photo, style from a painting
+Gatys, Ecker & Bethge (2016) start from the photo and change its pixels, step by step, so that a network's
+**features** still match the photo's (the *content*: what is where) while the **Gram matrices** of those
+features match the painting's (the *style*: which features fire together, wherever they fire; the layout is
+thrown away). Match only the Gram matrices, starting from noise, and you get a **texture** of the painting
+(texture synthesis, Gatys et al. 2015). The same Gram loss is a *designed loss*, like colorization's."""
+NETWORK_NOTE = """**The feature network is random, not VGG.** Gatys used VGG-19 trained on ImageNet; those weights
+cannot come here. Random convolutions describe textures surprisingly well (Ustyuzhaninov et al., ICLR 2017):
+ours are two random 5x5 and 3x3 layers on each of five sizes of the image (full, 1/2 ... 1/16), so a filter sees up
+to 80 pixels. It transfers colour, strokes and large blobs of the painting, less of its shapes than VGG does. We
+also tried the encoder of this course's street segmenter (trained, but on 367 street photos): its Gram matrices
+left the photo under coloured pixel noise."""
+NOTICE = """**What to notice:** on the cat and Van Gogh's village (shown on opening), the painting's yellows,
+greens and short strokes spread over the whole photo while the cat's eyes and whiskers stay in place: the Gram
+matrices say *which features fire together*, not where, and the content term holds the layout. Weights 20 and 50
+look much alike; at 1 the photo keeps its colours but takes on a regular grid of stripes, an artefact of our
+random network rather than of the method. Switch to *style only*: the same statistics grown from noise give blotches
+in the painting's palette and no objects at all, a far cruder texture than VGG gives. Every step is a forward and
+backward pass of the network, for every photo again: Johnson et al. (2016) trained a network to do it in one pass."""
+
+features = RandomPyramidFeatures()  # built from its seed: nothing to download
+STYLE_TITLES = {file_digest(path): style["title"] for path, style in zip(STYLE_EXAMPLES, STYLES, strict=True)}
+
+
+def as_tensor(image: Image.Image) -> torch.Tensor:
+    return torch.from_numpy(np.array(image)).permute(2, 0, 1)[None].float() / 255
+
+
+def as_picture(image: torch.Tensor) -> Image.Image:
+    return Image.fromarray((image[0].clamp(0, 1).permute(1, 2, 0).numpy() * 255).round().astype(np.uint8))
+
+
+def read(upload, label: str) -> Image.Image:
+    try:
+        return load_image(upload, "RGB", max_side=SIDE, min_side=MIN_SIDE)
+    except ValueError as error:
+        raise gr.Error(f"{label}: {error}", print_exception=False) from error
+
+
+class SharedResults:
+    """The final picture of each example pair and setting, computed once for the class: the first visitor's run
+    streams its steps, visitors asking for the same while it runs wait for it, everyone after gets it at once.
+    (`edge.remember` does this for a handler that returns; this one streams.)"""
+
+    def __init__(self, maxsize: int = 32):
+        self.maxsize, self.results, self.running = maxsize, {}, {}
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            return self.results.get(key)
+
+    def flight(self, key) -> threading.Lock:
+        with self.lock:
+            return self.running.setdefault(key, threading.Lock())
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.results[key] = value
+            self.running.pop(key, None)
+            while len(self.results) > self.maxsize:
+                self.results.pop(next(iter(self.results)))
+
+
+shared = SharedResults()
+
+
+def example_key(content, style, match, weight, steps):
+    """A key when both images are the Space's examples (their bytes, not their paths), else None."""
+    content_digest = None if match == "texture" else file_digest(content)
+    style_digest = file_digest(style)
+    examples = {file_digest(path) for path in (*CONTENT_EXAMPLES, *STYLE_EXAMPLES)}
+    if style_digest not in examples or (match != "texture" and content_digest not in examples):
+        return None
+    return content_digest, style_digest, match, float(weight), int(steps)
+
+
+def note_for(step, steps, match):
+    losses = (f"style loss {step.style_loss:.4f}" if match == "texture" else
+              f"content loss {step.content_loss:.3f}, style loss {step.style_loss:.4f}")
+    return f"Step {step.step} of {steps}: {losses} (each relative to its target's size: 0 = a perfect match)."
+
+
+def stylise(content, style, match_label, style_weight, steps):
+    """Stream the optimisation: the picture every SHOW_EVERY steps, with its losses."""
+    match = MATCHES[edge.choice(match_label, "Match", list(MATCHES))]
+    weight = edge.number(style_weight, "Style weight", 0, 100)
+    steps = edge.number(steps, "Steps", 1, MAX_STEPS, integer=True)
+    style_image = read(style, "Style image")
+    content_image = None if match == "texture" else read(content, "Content photo")
+    key = example_key(content, style, match, weight, steps)
+    if key is None:  # a visitor's own image: their own run
+        yield from run(content_image, style_image, match, weight, steps, key)
+        return
+    flight = shared.flight(key)
+    if flight.locked():
+        yield gr.skip(), "Another visitor started this same run a moment ago: its result comes here when it is done."
+    with flight:  # released if the visitor leaves mid-run (Gradio closes the generator)
+        if (done := shared.get(key)) is not None:
+            yield done
+            return
+        yield from run(content_image, style_image, match, weight, steps, key)
+
+
+def run(content_image, style_image, match, weight, steps, key):
+    content_tensor = None if content_image is None else as_tensor(content_image)
+    size = (SIDE * 3 // 4, SIDE) if content_image is None else None  # a texture: 4:3, like the photos
+    last = None
+    with one_torch_thread():
+        for step in transfer(features, content_tensor, as_tensor(style_image), steps=steps, style_weight=weight,
+                             size=size):
+            if step.step % SHOW_EVERY == 0 or step.step == steps:
+                last = as_picture(step.image), note_for(step, steps, match)
+                yield last
+    if key is not None:
+        shared.put(key, last)
+
+
+def style_caption(style):
+    title = STYLE_TITLES.get(file_digest(style)) if style else None  # an example arrives as a copy: match bytes
+    return f"*{title}* (public domain; reproduction via GCompris, GPL-3.0-or-later)" if title else ""
+
+
+with gr.Blocks(title="Style transfer") as demo:
+    gr.Markdown(DESCRIPTION)
+    gr.Markdown(NETWORK_NOTE)
+    with gr.Row():
+        with gr.Column(scale=1):
+            content = gr.Image(label="Content photo", type="filepath", image_mode=None, height=220)
+            content_examples = gr.Examples([[path] for path in CONTENT_EXAMPLES], [content],
+                                           label="Photos from scikit-image")
+            style = gr.Image(label="Style image (a painting)", type="filepath", image_mode=None, height=220)
+            style_examples = gr.Examples([[path] for path in STYLE_EXAMPLES], [style],
+                                         label="Public-domain paintings")
+            style_credit = gr.Markdown()
+        with gr.Column(scale=2):
+            match = gr.Radio(list(MATCHES), value=list(MATCHES)[0], label="Match")
+            with gr.Row():
+                weight = gr.Slider(0, 100, DEFAULT_WEIGHT, step=1, label="Style weight",
+                                   info="how much the Gram matrices count against the content (1 = alike)")
+                steps = gr.Slider(10, MAX_STEPS, DEFAULT_STEPS, step=10, label="Steps",
+                                  info=f"Adam steps on the pixels, about 0.2 s each at {SIDE} px")
+            button = gr.Button("Stylise", variant="primary")
+            result = gr.Image(label="result (updates as it optimises)", format="png", interactive=False)
+            note = gr.Markdown()
+    gr.Markdown(NOTICE)
+    links.copy_button(links.NOTE_WITH_UPLOADS)
+
+    link = links.Link({"match": match, "weight": weight, "steps": steps},
+                      examples={"photo": content_examples, "painting": style_examples},
+                      shown_first={"photo": 0, "painting": 0})
+    inputs, outputs = [content, style, match, weight, steps], [result, note]
+    button.click(stylise, inputs, outputs, api_name="stylise", concurrency_limit=2)
+    style.change(style_caption, style, style_credit, api_name=False, show_progress="hidden")
+    link.restore(demo).then(stylise, inputs, outputs, api_name=False, concurrency_limit=2)
+
+if __name__ == "__main__":
+    edge.launch(demo)
