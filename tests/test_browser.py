@@ -489,3 +489,25 @@ def shows_in_time(page, expected: str, timeout_s: float = 60) -> str:
         if now == expected or time.monotonic() > deadline:
             return now
         page.wait_for_timeout(1000)
+
+
+@pytest.mark.slow  # a browser, the default run (80 steps on a first visit) and a visitor's own painting
+def test_style_transfer_opens_on_its_example_and_paints_with_an_uploaded_style(page, served_spaces, tmp_path):
+    from PIL import Image, ImageDraw
+
+    page.goto(f"{served_spaces.url}/style-transfer/")  # the cat and Van Gogh's village, computed once for the class
+    page.get_by_text(re.compile(r"Step 80 of 80: content loss [\d.]+")).wait_for(timeout=120_000)
+    page.get_by_text("Village Street in Auvers").first.wait_for(timeout=30_000)  # the painting's credit
+    painting = tmp_path / "stripes.png"  # the visitor's own "painting": red diagonal stripes on white
+    image = Image.new("RGB", (120, 90), "white")
+    draw = ImageDraw.Draw(image)
+    for offset in range(-90, 120, 12):
+        draw.line([(offset, 0), (offset + 90, 90)], fill="red", width=4)
+    image.save(painting)
+    page.locator("input[type=file]").nth(1).set_input_files(str(painting))  # the style box, after the photo's
+    steps = page.get_by_label("number input for Steps").first  # a typed value counts
+    steps.fill("20")
+    steps.press("Enter")
+    page.get_by_role("button", name="Stylise").click()
+    page.get_by_text(re.compile(r"Step 20 of 20: content loss")).wait_for(timeout=120_000)
+    page.screenshot(path=str(served_spaces.screenshot_dir / "style-transfer-upload.png"), full_page=True)
