@@ -248,3 +248,17 @@ def test_the_recipe_lowers_the_style_loss_and_releases_a_loadable_network(tmp_pa
     card = (tmp_path / "final" / "README.md").read_text()
     assert "synthetic stripes" in card and "not VGG" in card and "eval_style_loss" in card
     assert StyleTransformNet.from_pretrained(tmp_path / "final").style == "synthetic stripes"
+
+
+def test_runs_left_behind_keep_no_locks(app, monkeypatch):
+    """A visitor who leaves mid-run (Gradio closes the generator) or finishes: the run's lock is dropped, so new
+    settings by the hundred leave nothing behind; the finished result stays, bounded."""
+    monkeypatch.setattr(app, "shared", app.SharedResults(maxsize=2))
+    label = list(app.MATCHES)[0]
+    for steps in (10, 20, 30):
+        stream = app.stylise(app.CONTENT_EXAMPLES[1], app.STYLE_EXAMPLES[2], label, 5, steps)
+        next(stream)  # the first picture, then the visitor leaves
+        stream.close()
+    assert app.shared.running == {} and app.shared.results == {}
+    list(app.stylise(app.CONTENT_EXAMPLES[1], app.STYLE_EXAMPLES[2], label, 5, 10))
+    assert app.shared.running == {} and len(app.shared.results) == 1

@@ -21,8 +21,10 @@ def cases(app):
                          "transfer", app.DEFAULT_WEIGHT, app.DEFAULT_STEPS, None):
             pass
 
-    with torch.no_grad():
-        forward = lambda: app.features(content)  # noqa: E731
+    @torch.no_grad()
+    def forward():
+        app.features(content)
+
     return [
         Case("10 optimisation steps, 256x170 photo, Van Gogh style", steps(10), repeats=3,
              baseline=forward, baseline_name="one forward pass of the feature network"),

@@ -6,23 +6,21 @@ for texture synthesis); we take the many sizes from an image pyramid instead of 
 the image shrunk 8 times sees 40 pixels), which keeps a step cheap on a CPU. Each level is two random
 convolutions with ReLUs; their Gram matrices are the style, the coarse levels' maps the content. Five levels,
 narrow where the maps are large: a step of the optimisation at 256 px costs about 0.17 s on one CPU thread.
-
-`SegmenterFeatures` reuses the encoder of the image-prediction Space's street segmenter (trained by us on
-CamVid): learned features, but from 367 street photos, not 1.2 million ImageNet ones.
+(Piloted beside it, by eye on the same pairs: the encoder of the image-prediction Space's street segmenter,
+trained on 367 CamVid photos, whose Gram matrices left the photo under coloured pixel noise.)
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 # ImageNet-free input statistics: a pixel in [0, 1] centred on mid-grey.
 MEAN, STD = 0.45, 0.25
 
 
-class RandomPyramidFeatures(nn.Module, PyTorchModelHubMixin):
+class RandomPyramidFeatures(nn.Module):
     """Image (B, 3, H, W) in [0, 1] -> one feature map per pyramid level (finest first).
 
     Args:
@@ -30,7 +28,8 @@ class RandomPyramidFeatures(nn.Module, PyTorchModelHubMixin):
             times); narrow where the maps are large, so a step stays cheap.
         kernel: size of each level's first filter (the second is 3x3).
         seed: the random filters are a function of this seed alone (torch's CPU generator), so every machine
-            builds the same network; `tests/test_style_transfer.py` pins a few of its values.
+            builds the same network and nothing is downloaded; `tests/test_style_transfer.py` pins a few of its
+            values.
     """
 
     def __init__(self, widths: tuple[int, ...] = (16, 32, 64, 128, 128), kernel: int = 5, seed: int = 0):
@@ -56,20 +55,4 @@ class RandomPyramidFeatures(nn.Module, PyTorchModelHubMixin):
             if level:  # a smooth half-size (not 2x2 blocks: their gradients paint blocks into the image)
                 x = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
             maps.append(stage(x))
-        return maps
-
-
-class SegmenterFeatures(nn.Module):
-    """The street segmenter's encoder: image -> its four levels' feature maps (1/2 to 1/16 resolution)."""
-
-    def __init__(self, segmenter):
-        super().__init__()
-        self.segmenter = segmenter.eval().requires_grad_(False)
-
-    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
-        x = (image - self.segmenter.mean) / self.segmenter.std
-        maps = []
-        for block in self.segmenter.down:
-            x = block(x)
-            maps.append(x)
         return maps

@@ -49,6 +49,8 @@ backward pass of the network, for every photo again: Johnson et al. (2016) train
 
 features = RandomPyramidFeatures()  # built from its seed: nothing to download
 STYLE_TITLES = {file_digest(path): style["title"] for path, style in zip(STYLE_EXAMPLES, STYLES, strict=True)}
+EXAMPLE_DIGESTS = {file_digest(path) for path in (*CONTENT_EXAMPLES, *STYLE_EXAMPLES)}  # hashed once, not per call
+EXAMPLE_SIZES = {Path(path).stat().st_size for path in (*CONTENT_EXAMPLES, *STYLE_EXAMPLES)}
 
 
 def as_tensor(image: Image.Image) -> torch.Tensor:
@@ -86,20 +88,37 @@ class SharedResults:
     def put(self, key, value) -> None:
         with self.lock:
             self.results[key] = value
-            self.running.pop(key, None)
             while len(self.results) > self.maxsize:
                 self.results.pop(next(iter(self.results)))
+
+    def landed(self, key, flight: threading.Lock) -> None:
+        """A run's owner is done (finished, or its visitor left): its lock goes unless someone waits on it, so
+        abandoned runs of ever new settings leave nothing behind."""
+        with self.lock:
+            if self.running.get(key) is flight and not flight.locked():
+                del self.running[key]
 
 
 shared = SharedResults()
 
 
+def example_digest(path) -> str | None:
+    """The digest of an example's bytes (an example arrives as a copy), or None: an upload of another size is not
+    hashed at all."""
+    try:
+        if Path(path).stat().st_size not in EXAMPLE_SIZES:
+            return None
+    except (OSError, TypeError, ValueError):
+        return None
+    digest = file_digest(path)
+    return digest if digest in EXAMPLE_DIGESTS else None
+
+
 def example_key(content, style, match, weight, steps):
-    """A key when both images are the Space's examples (their bytes, not their paths), else None."""
-    content_digest = None if match == "texture" else file_digest(content)
-    style_digest = file_digest(style)
-    examples = {file_digest(path) for path in (*CONTENT_EXAMPLES, *STYLE_EXAMPLES)}
-    if style_digest not in examples or (match != "texture" and content_digest not in examples):
+    """A key when both images are the Space's examples, else None (a visitor's own run, not shared)."""
+    content_digest = None if match == "texture" else example_digest(content)
+    style_digest = example_digest(style)
+    if style_digest is None or (match != "texture" and content_digest is None):
         return None
     return content_digest, style_digest, match, float(weight), int(steps)
 
@@ -124,11 +143,14 @@ def stylise(content, style, match_label, style_weight, steps):
     flight = shared.flight(key)
     if flight.locked():
         yield gr.skip(), "Another visitor started this same run a moment ago: its result comes here when it is done."
-    with flight:  # released if the visitor leaves mid-run (Gradio closes the generator)
-        if (done := shared.get(key)) is not None:
-            yield done
-            return
-        yield from run(content_image, style_image, match, weight, steps, key)
+    try:
+        with flight:  # released if the visitor leaves mid-run (Gradio closes the generator)
+            if (done := shared.get(key)) is not None:
+                yield done
+                return
+            yield from run(content_image, style_image, match, weight, steps, key)
+    finally:
+        shared.landed(key, flight)
 
 
 def run(content_image, style_image, match, weight, steps, key):
@@ -146,7 +168,7 @@ def run(content_image, style_image, match, weight, steps, key):
 
 
 def style_caption(style):
-    title = STYLE_TITLES.get(file_digest(style)) if style else None  # an example arrives as a copy: match bytes
+    title = STYLE_TITLES.get(example_digest(style)) if style else None
     return f"*{title}* (public domain; reproduction via GCompris, GPL-3.0-or-later)" if title else ""
 
 
