@@ -127,6 +127,17 @@ def test_the_queue_still_tracks_jobs_and_sessions_where_the_limits_read_them():
     assert '"/heartbeat/{session_hash}"' in source(routes.App.create_app), RECHECK  # limits.OPEN_PAGES
 
 
+def test_an_idle_queue_still_polls_the_attributes_that_calm_idle_queue_raises():
+    assert "await asyncio.sleep(self.sleep_when_free)" in source(queueing.Queue.start_processing), RECHECK
+    assert "await asyncio.sleep(self.progress_update_sleep_when_free)" in source(
+        queueing.Queue.start_progress_updates), RECHECK
+    demo = tiny_demo()
+    assert demo._queue.sleep_when_free < gradio_patches.QUEUE_IDLE_POLL_S, RECHECK  # Gradio's own: 1 ms on Linux
+    gradio_patches.calm_idle_queue(demo)
+    assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S
+    assert demo._queue.progress_update_sleep_when_free == gradio_patches.PROGRESS_IDLE_POLL_S
+
+
 def test_a_dataset_still_indexes_its_samples_unchecked():
     dataset = gr.Dataset(components=[gr.Number()], samples=[[1], [2]])
     assert len(dataset.raw_samples) == 2, RECHECK
@@ -171,3 +182,4 @@ def test_a_hardened_blocks_runs_every_patch_through_gradios_own_calls():
         run_async(demo._queue.push(body, None, None))
     assert (unknown.value.status_code, unknown.value.detail) == (400, "No event with fn_index 9999.")
     assert demo.api_open is False and demo.delete_cache is None  # the direct route closed; our sweep, not Gradio's
+    assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S  # an idle queue sleeps

@@ -284,6 +284,7 @@ def harden(demo):
     # every event that runs a model goes through the queue (its concurrency limits), never Gradio's direct route
     gradio_patches.close_direct_route(demo)
     gradio_patches.guard_queue(demo, functools.partial(_admit, demo))
+    gradio_patches.calm_idle_queue(demo)  # Gradio's queue polls 1,000 times a second, idle
     gradio_patches.disable_gradio_sweep(demo)  # core.common.upkeep sweeps instead (serve_settings)
     demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo

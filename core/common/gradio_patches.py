@@ -93,6 +93,22 @@ def guard_queue(demo, admit: Callable) -> None:
     queue.push = admitted_push
 
 
+QUEUE_IDLE_POLL_S = 0.02  # a job waits at most this long to start; Gradio's own: 1 ms
+PROGRESS_IDLE_POLL_S = 0.05  # progress reaches the page at most 20 times a second; Gradio's own: 100
+
+
+def calm_idle_queue(demo) -> None:
+    """Let an idle queue sleep: Gradio 6.31.0's `Queue.start_processing` sleeps `Queue.sleep_when_free` (1 ms on
+    Linux, set in `Queue.__init__`) between looks for a new job, and `Queue.start_progress_updates` sleeps
+    `progress_update_sleep_when_free` (10 ms): every Blocks' loop wakes about 1,100 times a second with nothing to
+    do. The launcher runs eleven Blocks on one event loop: idle, it used 37% of a core (measured here), the test
+    lane's servers and a standalone set together most of the two cores, and requests waited behind the polling.
+    No public setting exists; the attributes are the queue instance's own (`Blocks._queue`)."""
+    queue = demo._queue
+    queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_IDLE_POLL_S)
+    queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, PROGRESS_IDLE_POLL_S)
+
+
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:
     """(session id, client address) of every job waiting in or running from this Blocks' queue.
 
