@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import time
 from pathlib import Path
 
@@ -25,6 +26,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process has used (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for(check, deadline: float, clock=time.perf_counter) -> float:
@@ -44,6 +51,7 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=60.0, help="length of the scripted use")
     parser.add_argument("--port", type=int, default=7893)
+    parser.add_argument("--idle_seconds", type=float, default=20.0, help="no requests, CPU measured")
     args = parser.parse_args(argv)
     base = f"http://127.0.0.1:{args.port}"
 
@@ -63,10 +71,15 @@ def main(argv=None) -> None:
             assert httpx.get(f"{base}/{name}/", timeout=30).status_code == 200, name
         answered = time.perf_counter() - started
         rss_start = rss_mb(process.pid)
+        time.sleep(5)  # then no requests at all: what the server costs a class doing nothing
+        cpu_before, idle_started = cpu_s(process.pid), time.perf_counter()
+        time.sleep(args.idle_seconds)
+        idle_share = (cpu_s(process.pid) - cpu_before) / (time.perf_counter() - idle_started)
         print(f"python -m spaces, {len(names)} Spaces ({len(health['failed'])} failed)")
         print(f"  landing page answers after   {landing:6.1f} s")
         print(f"  every Space loaded after     {ready:6.1f} s (each page answered by {answered:.1f} s)")
         print(f"  RSS when all are loaded      {rss_start:6.0f} MB")
+        print(f"  CPU idle, no requests        {idle_share:6.1%} of one core ({args.idle_seconds:.0f} s)")
 
         users = [action(RawGradio(f"{base}/{action.space}")) for action in ACTIONS.values()]
         calls, errors, samples = 0, 0, []

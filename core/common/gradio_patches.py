@@ -101,8 +101,8 @@ def calm_idle_queue(demo) -> None:
     """Let an idle queue sleep: Gradio 6.31.0's `Queue.start_processing` sleeps `Queue.sleep_when_free` (1 ms on
     Linux, set in `Queue.__init__`) between looks for a new job, and `Queue.start_progress_updates` sleeps
     `progress_update_sleep_when_free` (10 ms): every Blocks' loop wakes about 1,100 times a second with nothing to
-    do. The launcher runs eleven Blocks on one event loop: idle, it used 37% of a core (measured here), the test
-    lane's servers and a standalone set together most of the two cores, and requests waited behind the polling.
+    do. The launcher runs every Space's Blocks on one event loop: idle, it used 37% of a core, 4.5% with this
+    (`python -m bench.launcher`); the test lane runs two launchers and a standalone set at once.
     No public setting exists; the attributes are the queue instance's own (`Blocks._queue`)."""
     queue = demo._queue
     queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_IDLE_POLL_S)
