@@ -42,7 +42,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 
 # The files that take longest in the full lane, longest first (seconds of one CI run, 2026-12-04). xdist's
-# `--dist loadfile` hands files to its two workers in collection order, so these go first and the short ones fill
+# `--dist loadfile` hands files to its workers in collection order, so these go first and the short ones fill
 # in around them: alphabetically, the 200 s soak test started last, on one worker, while the other sat idle.
 LONGEST_FILES = ("test_browser.py", "test_attacks.py", "test_soak.py", "test_which_face_is_real.py",
                  "test_gan_lab.py", "test_multiprocess.py", "test_deploy.py")

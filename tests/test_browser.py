@@ -117,16 +117,27 @@ def test_a_player_plays_a_whole_quiz_and_sees_the_summary(page, served_spaces):
     page.screenshot(path=str(served_spaces.screenshot_dir / "which-face-is-real.png"), full_page=True)
 
 
+def example_into_the_painter(page) -> None:
+    """Click the open tab's first example once the page has settled, and wait until it is in the painter.
+
+    Under load the tab's legend and examples were still laying out: the click waited for a gallery item that was
+    "not stable" until it timed out, or Translate went off before the example had reached the canvas."""
+    settled(page)
+    page.locator(".gallery-item:visible").first.click()
+    page.wait_for_timeout(300)
+    settled(page)
+
+
 @pytest.mark.slow
 def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces):
     page.goto(f"{served_spaces.url}/pix2pix/")
     page.get_by_role("tab", name="Labels → facade").click()
-    page.locator(".gallery-item:visible").first.click()
+    example_into_the_painter(page)
     page.get_by_role("button", name="Translate").locator("visible=true").click()
     for label in ("L1 only", "L1 + cGAN"):  # both twins answer with an image
         page.wait_for_function(
             "(label) => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 256 && "
-            "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=30_000)
+            "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=90_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "pix2pix.png"), full_page=True)
 
 
@@ -134,14 +145,14 @@ def test_pix2pix_example_label_map_translates_in_the_browser(page, served_spaces
 def test_a_street_label_map_becomes_a_street_that_the_segmenter_reads_back(page, served_spaces):
     page.goto(f"{served_spaces.url}/pix2pix/")
     page.get_by_role("tab", name="Labels → street").click()
-    page.get_by_text("sky", exact=True).first.wait_for(timeout=10_000)  # the legend of the 11 class colours
-    page.locator(".gallery-item:visible").first.click()  # a CamVid val label map into the painter
+    page.get_by_text("sky", exact=True).first.wait_for(timeout=30_000)  # the legend of the 11 class colours
+    example_into_the_painter(page)  # a CamVid val label map
     page.get_by_role("button", name="Translate").locator("visible=true").click()
-    page.get_by_text(re.compile(r"reads back from the street: L1 only: \d+%, L1 \+ cGAN: \d+%")).wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"reads back from the street: L1 only: \d+%, L1 \+ cGAN: \d+%")).wait_for(timeout=90_000)
     for label in ("L1 only: what the segmenter reads back", "L1 + cGAN: what the segmenter reads back"):
         page.wait_for_function(  # each twin's street, read back, 384 px wide
             "(label) => [...document.querySelectorAll('img')].some(i => i.naturalWidth === 384 && "
-            "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=30_000)
+            "(i.closest('[class*=block]')?.innerText || '').startsWith(label))", arg=label, timeout=90_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "pix2pix-streets.png"), full_page=True)
 
 

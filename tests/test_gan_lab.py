@@ -17,6 +17,7 @@ from core.gan.lab import (
     LabConfig,
     LabSession,
     modes_covered,
+    replay,
     ring,
     train_lab,
 )
@@ -74,16 +75,10 @@ def test_a_session_steps_pauses_and_continues_where_it_was():
     assert [s.step for s in session.run()] == [300] and session.finished
 
 
-def lab_outcome(preset: str, seed: int, steps: int | None = None):
-    settings, _ = LAB_PRESETS[preset]
-    session = LabSession(LabConfig(**{**settings, "steps": steps or settings.get("steps", 2000)}, seed=seed))
-    return list(session.run())[-1]
-
-
-@pytest.mark.slow  # two whole lesson runs (2,000 steps) and a third of one: the lesson's claim, ~25 s
+@pytest.mark.slow  # the two lessons' whole runs (1,500 steps each, 3 D steps per G step), recorded once per process
 def test_the_minimax_preset_stalls_where_the_non_saturating_one_arrives(seed=0):
-    stuck = lab_outcome("Minimax: G's gradient vanishes", seed, steps=500)  # a third of the run: still there
-    arrives = lab_outcome("Non-saturating: the same start, G gets there", seed)
+    stuck = replay("Minimax: G's gradient vanishes")  # the recorded runs the Space replays (seed 0)
+    arrives = replay("Non-saturating: the same start, G gets there")
     assert stuck.modes_covered == 0 and np.abs(stuck.fake).mean() > 3  # still off to the side, at the start
     assert arrives.modes_covered >= 3 and np.abs(arrives.fake).mean() < 2
     # the reason, in the arrows: 20 steps in, G's gradient under minimax is 10-100x weaker at the same start
@@ -100,7 +95,7 @@ def early_pull(session):
 
 @pytest.mark.slow  # the whole 2,000-step lesson run: collapse shows only at its end (~15 s)
 def test_the_mode_collapse_preset_collapses():
-    assert lab_outcome("Mode collapse: D learns too slowly", 0).modes_covered <= 2  # the defaults: 8 (above)
+    assert replay("Mode collapse: D learns too slowly").modes_covered <= 2  # the defaults: 8 (above)
 
 
 def test_settings_from_a_page_are_cast_to_their_fields_and_the_odd_ones_refused():

@@ -78,7 +78,7 @@ def test_ci_runs_the_readme_test_command():
     command = "HF_HUB_OFFLINE=1 python -m pytest -q"
     assert f"`{command}`" in readme
     assert command in (ROOT / ".ci" / "run").read_text()
-    full_lane = f'{command} -m "slow or not slow" -n 2 --dist loadfile'
+    full_lane = f'{command} -m "slow or not slow" -n 3 --dist loadfile'
     assert full_lane in readme and full_lane in (ROOT / ".ci" / "run").read_text()  # the full lane, as CI runs it
 
 

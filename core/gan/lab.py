@@ -6,6 +6,7 @@ whole game is visible: D's decision surface over the plane, G's samples moving o
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
@@ -310,9 +311,10 @@ def train_lab(config: LabConfig, should_stop: Callable[[], bool] = lambda: False
             session.stopped = True
 
 
+@functools.lru_cache(maxsize=len(LAB_PRESETS))
 def replay(preset: str) -> Snapshot:
-    """Where a preset's run ends (its seed, its settings): the Space computes it once per preset and shows it to
-    every visitor, with the whole run's losses."""
+    """Where a preset's run ends (its seed, its settings), with the whole run's losses: computed once per preset
+    and process, shown to every visitor (the lesson tests read the same run; each costs 10-60 s of a core)."""
     settings, _ = LAB_PRESETS[preset]
     *_, last = LabSession(LabConfig(**settings)).run()
     return last
