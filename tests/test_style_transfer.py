@@ -262,3 +262,59 @@ def test_runs_left_behind_keep_no_locks(app, monkeypatch):
     assert app.shared.running == {} and app.shared.results == {}
     list(app.stylise(app.CONTENT_EXAMPLES[1], app.STYLE_EXAMPLES[2], label, 5, 10))
     assert app.shared.running == {} and len(app.shared.results) == 1
+
+
+# -- the one-pass tab -----------------------------------------------------------------------------------------
+
+def test_each_one_pass_network_is_its_painting_s_and_loads_offline_from_its_bundled_twin(app):
+    assert set(app.networks) == {app.STYLE_FILES[file][1] for file in app.ONE_PASS_REPOS}
+    for title, network in app.networks.items():
+        assert network.style == title  # the weights were trained on the painting the tab names
+        assert app.network_sources[title].is_fallback  # offline: the bundled copy, and the page says so
+        assert "Offline demo weights" in app.network_sources[title].markdown()
+
+
+def test_one_pass_paints_the_photo_at_its_size_and_says_how_long_it_took(app):
+    title = next(iter(app.networks))
+    painted, note = app.one_pass(app.CONTENT_EXAMPLES[0], title)
+    assert painted.size == (256, 256 * 300 // 451) and "One pass:" in note and " ms" in note
+    photo = np.asarray(app.read(app.CONTENT_EXAMPLES[0], "photo"), np.float32)
+    assert np.abs(np.asarray(painted, np.float32) - photo).mean() > 10  # painted, not handed back
+    assert app.one_pass(None, title) == (None, "")  # a cleared photo: nothing, quietly
+
+
+def test_the_optimised_twin_of_an_example_is_the_optimise_tab_s_shared_result(app, monkeypatch):
+    monkeypatch.setattr(app, "shared", app.SharedResults())
+    monkeypatch.setattr(app, "DEFAULT_STEPS", 10)
+    title = next(iter(app.networks))
+    twin = list(app.optimised_twin(app.CONTENT_EXAMPLES[0], title))
+    assert "Step 10 of 10" in twin[-1][1] and "took" in twin[-1][1]
+    label = list(app.MATCHES)[0]
+    same = list(app.stylise(app.CONTENT_EXAMPLES[0], app.network_paintings[title], label, app.DEFAULT_WEIGHT, 10))
+    assert len(same) == 1 and np.array_equal(np.asarray(same[0][0]), np.asarray(twin[-1][0]))  # computed once
+
+
+def test_a_visitor_s_own_photo_is_optimised_only_when_asked(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "shared", app.SharedResults())
+    monkeypatch.setattr(app, "DEFAULT_STEPS", 10)
+    mine = tmp_path / "mine.png"
+    Image.new("RGB", (40, 30), (20, 120, 200)).save(mine)
+    title = next(iter(app.networks))
+    assert [picture for picture, _ in app.optimised_twin(str(mine), title)] == [None]  # not run on its own
+    asked = list(app.optimise_own(str(mine), title))
+    assert asked[-1][0].size == (40, 30) and app.shared.results == {}  # run for them, kept by nobody
+
+
+@pytest.mark.parametrize("photo, network, message", [
+    ("CONTENT", "Munch, The Scream", "Network"),
+    ("not-a-file.png", None, "Content photo"),
+])
+def test_one_pass_refuses_bad_inputs_with_our_message(app, photo, network, message):
+    import gradio as gr
+
+    from core.common import edge
+
+    photo = app.CONTENT_EXAMPLES[0] if photo == "CONTENT" else photo
+    network = network or next(iter(app.networks))
+    with pytest.raises((gr.Error, ValueError), match=message):
+        edge.user_errors(app.one_pass)(photo, network)

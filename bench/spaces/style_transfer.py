@@ -1,4 +1,5 @@
-"""Style-transfer Space: one optimisation step at 256 px (the unit of its cost), and a whole default run."""
+"""Style-transfer Space: ten optimisation steps at 256 px (the unit of its cost), a whole default run, and the
+one-pass tab's network (Johnson et al.) against those ten steps."""
 
 import torch
 
@@ -25,8 +26,15 @@ def cases(app):
     def forward():
         app.features(content)
 
+    network = next(iter(app.networks))
+
+    def one_pass():
+        app.one_pass(app.CONTENT_EXAMPLES[0], network)
+
     return [
         Case("10 optimisation steps, 256x170 photo, Van Gogh style", steps(10), repeats=3,
              baseline=forward, baseline_name="one forward pass of the feature network"),
+        Case("one pass of the painting's network (Johnson), 256x170 photo, handler", one_pass, repeats=5,
+             baseline=steps(10), baseline_name="10 optimisation steps"),
         Case(f"a default run: {app.DEFAULT_STEPS} steps, streamed every {app.SHOW_EVERY}", whole_run, repeats=1),
     ]

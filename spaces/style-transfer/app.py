@@ -1,7 +1,9 @@
-"""Style transfer: optimise a photo until its features' Gram matrices match a painting's (Gatys et al. 2016)."""
+"""Style transfer: optimise a photo until its features' Gram matrices match a painting's (Gatys et al. 2016), or
+paint it in one pass with a network trained to do that optimisation (Johnson et al. 2016)."""
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -14,8 +16,11 @@ from core.common.display import example_photos
 from core.common.example_results import file_digest
 from core.common.images import load_image
 from core.common.torch_threads import one_torch_thread
+from core.hub import load_pretrained
 from core.style_transfer.features import RandomPyramidFeatures
 from core.style_transfer.gatys import transfer
+from core.style_transfer.transform import StyleTransformNet
+from core.style_transfer.transform import stylise as paint_in_one_pass
 
 HERE = Path(__file__).resolve().parent
 STYLES = json.loads((HERE / "styles" / "credits.json").read_text())
@@ -26,6 +31,8 @@ MIN_SIDE = 16
 MATCHES = {"content + style (style transfer)": "transfer", "style only, from noise (texture synthesis)": "texture"}
 DEFAULT_WEIGHT, DEFAULT_STEPS, MAX_STEPS = 20, 80, 150
 SHOW_EVERY = 10  # steps between the pictures streamed to the page
+# Johnson's networks: one per painting (a painting's file -> its Hub repo), trained by train.style_transfer
+ONE_PASS_REPOS = {"van-gogh-auvers.jpg": "manifold-lab/style-ff-van-gogh-auvers"}
 
 DESCRIPTION = """# 🖼️ Style transfer: content from a photo, style from a painting
 Gatys, Ecker & Bethge (2016) start from the photo and change its pixels, step by step, so that a network's
@@ -45,9 +52,26 @@ matrices say *which features fire together*, not where, and the content term hol
 look much alike; at 1 the photo keeps its colours but takes on a regular grid of stripes, an artefact of our
 random network rather than of the method. Switch to *style only*: the same statistics grown from noise give blotches
 in the painting's palette and no objects at all, a far cruder texture than VGG gives. Every step is a forward and
-backward pass of the network, for every photo again: Johnson et al. (2016) trained a network to do it in one pass."""
+backward pass of the network, for every photo again: Johnson et al. (2016) trained a network to do it in one pass (the second tab)."""
+ONE_PASS_NOTICE = """**What to notice:** on the cat, the network's picture comes in a fifth of a second and the optimised one
+in about 15 (its time is the class's shared run, or yours if you press *Optimise it too*). The network keeps the
+cat's eyes, nose and colours under heavy horizontal strokes of the painting's yellows and greens, and loses the fine
+detail the optimisation keeps: it learnt one average way to paint from 200 photos, where the optimisation fits this
+photo alone. The same strokes land on every photo, whatever it shows."""
+ONE_PASS_NOTE = """Johnson, Alahi & Fei-Fei (2016) train a network (here 0.4 million weights: two strided convolutions
+down, five residual blocks, two up) on crops of photos with **the same loss** the optimisation uses: the
+photo's content maps and the painting's Gram matrices. After training, a photo goes through it once: the
+optimisation's many forward and backward passes are **amortised** into training. The price: one network per
+painting, and it paints a new photo only as well as it learnt from the training photos (BSDS500's 200). Compare
+the two pictures and their times below: the optimisation fits this one photo, the network is a fast average."""
 
 features = RandomPyramidFeatures()  # built from its seed: nothing to download
+STYLE_FILES = {style["file"]: (path, style["title"]) for path, style in zip(STYLE_EXAMPLES, STYLES, strict=True)}
+networks, network_sources, network_paintings = {}, {}, {}
+for painting_file, repo in ONE_PASS_REPOS.items():
+    path, title = STYLE_FILES[painting_file]
+    networks[title], network_sources[title] = load_pretrained(StyleTransformNet, repo)
+    network_paintings[title] = path
 STYLE_TITLES = {file_digest(path): style["title"] for path, style in zip(STYLE_EXAMPLES, STYLES, strict=True)}
 EXAMPLE_DIGESTS = {file_digest(path) for path in (*CONTENT_EXAMPLES, *STYLE_EXAMPLES)}  # hashed once, not per call
 EXAMPLE_SIZES = {Path(path).stat().st_size for path in (*CONTENT_EXAMPLES, *STYLE_EXAMPLES)}
@@ -142,7 +166,7 @@ def stylise(content, style, match_label, style_weight, steps):
         return
     flight = shared.flight(key)
     if flight.locked():
-        yield gr.skip(), "Another visitor started this same run a moment ago: its result comes here when it is done."
+        yield gr.skip(), "This same run started a moment ago (another visitor, or the other tab): its result comes here when it is done."
     try:
         with flight:  # released if the visitor leaves mid-run (Gradio closes the generator)
             if (done := shared.get(key)) is not None:
@@ -156,15 +180,51 @@ def stylise(content, style, match_label, style_weight, steps):
 def run(content_image, style_image, match, weight, steps, key):
     content_tensor = None if content_image is None else as_tensor(content_image)
     size = (SIDE * 3 // 4, SIDE) if content_image is None else None  # a texture: 4:3, like the photos
-    last = None
+    last, started = None, time.perf_counter()
     with one_torch_thread():
         for step in transfer(features, content_tensor, as_tensor(style_image), steps=steps, style_weight=weight,
                              size=size):
             if step.step % SHOW_EVERY == 0 or step.step == steps:
-                last = as_picture(step.image), note_for(step, steps, match)
+                note = note_for(step, steps, match)
+                if step.step == steps:
+                    note += f" {steps} steps took {time.perf_counter() - started:.1f} s on one thread."
+                last = as_picture(step.image), note
                 yield last
     if key is not None:
         shared.put(key, last)
+
+
+def one_pass(photo, network_label):
+    """The chosen painting's network on the photo, once, and how long that took."""
+    title = edge.choice(network_label, "Network", list(networks))
+    if photo is None:  # the photo was cleared
+        return None, ""
+    image = read(photo, "Content photo")
+    started = time.perf_counter()
+    with one_torch_thread():
+        painted = paint_in_one_pass(networks[title], image)
+    milliseconds = (time.perf_counter() - started) * 1000
+    return painted, (f"**One pass: {milliseconds:.0f} ms** at {image.width}x{image.height} on one thread. "
+                     f"{network_sources[title].markdown()}")
+
+
+def optimised_twin(photo, network_label, asked: bool = False):
+    """The same photo optimised towards the network's painting at the default settings, to compare: an example
+    photo's is the class's shared result; a visitor's own photo is optimised only when they ask (it costs ~15 s)."""
+    title = edge.choice(network_label, "Network", list(networks))
+    painting, transfer_label = network_paintings[title], list(MATCHES)[0]
+    if photo is None and not asked:
+        yield None, ""
+        return
+    if not asked and example_key(photo, painting, "transfer", DEFAULT_WEIGHT, DEFAULT_STEPS) is None:
+        yield None, (f"Your own photo: press *Optimise it too* to run the {DEFAULT_STEPS} optimisation steps "
+                     "(about 15 s) and compare.")
+        return
+    yield from stylise(photo, painting, transfer_label, DEFAULT_WEIGHT, DEFAULT_STEPS)
+
+
+def optimise_own(photo, network_label):
+    yield from optimised_twin(photo, network_label, asked=True)
 
 
 def style_caption(style):
@@ -174,36 +234,62 @@ def style_caption(style):
 
 with gr.Blocks(title="Style transfer") as demo:
     gr.Markdown(DESCRIPTION)
-    gr.Markdown(NETWORK_NOTE)
-    with gr.Row():
-        with gr.Column(scale=1):
-            content = gr.Image(label="Content photo", type="filepath", image_mode=None, height=220)
-            content_examples = gr.Examples([[path] for path in CONTENT_EXAMPLES], [content],
-                                           label="Photos from scikit-image")
-            style = gr.Image(label="Style image (a painting)", type="filepath", image_mode=None, height=220)
-            style_examples = gr.Examples([[path] for path in STYLE_EXAMPLES], [style],
-                                         label="Public-domain paintings")
-            style_credit = gr.Markdown()
-        with gr.Column(scale=2):
-            match = gr.Radio(list(MATCHES), value=list(MATCHES)[0], label="Match")
+    with gr.Tabs() as tabs:
+        with gr.Tab("Optimise (Gatys)", id="optimise"):
+            gr.Markdown(NETWORK_NOTE)
             with gr.Row():
-                weight = gr.Slider(0, 100, DEFAULT_WEIGHT, step=1, label="Style weight",
-                                   info="how much the Gram matrices count against the content (1 = alike)")
-                steps = gr.Slider(10, MAX_STEPS, DEFAULT_STEPS, step=10, label="Steps",
-                                  info=f"Adam steps on the pixels, about 0.2 s each at {SIDE} px")
-            button = gr.Button("Stylise", variant="primary")
-            result = gr.Image(label="result (updates as it optimises)", format="png", interactive=False)
-            note = gr.Markdown()
-    gr.Markdown(NOTICE)
+                with gr.Column(scale=1):
+                    content = gr.Image(label="Content photo", type="filepath", image_mode=None, height=220)
+                    content_examples = gr.Examples([[path] for path in CONTENT_EXAMPLES], [content],
+                                                   label="Photos from scikit-image")
+                    style = gr.Image(label="Style image (a painting)", type="filepath", image_mode=None, height=220)
+                    style_examples = gr.Examples([[path] for path in STYLE_EXAMPLES], [style],
+                                                 label="Public-domain paintings")
+                    style_credit = gr.Markdown()
+                with gr.Column(scale=2):
+                    match = gr.Radio(list(MATCHES), value=list(MATCHES)[0], label="Match")
+                    with gr.Row():
+                        weight = gr.Slider(0, 100, DEFAULT_WEIGHT, step=1, label="Style weight",
+                                           info="how much the Gram matrices count against the content (1 = alike)")
+                        steps = gr.Slider(10, MAX_STEPS, DEFAULT_STEPS, step=10, label="Steps",
+                                          info=f"Adam steps on the pixels, about 0.2 s each at {SIDE} px")
+                    button = gr.Button("Stylise", variant="primary")
+                    result = gr.Image(label="result (updates as it optimises)", format="png", interactive=False)
+                    note = gr.Markdown()
+            gr.Markdown(NOTICE)
+        with gr.Tab("One pass (Johnson)", id="one-pass"):
+            gr.Markdown(ONE_PASS_NOTE)
+            with gr.Row():
+                with gr.Column(scale=1):
+                    photo = gr.Image(label="Content photo", type="filepath", image_mode=None, height=220)
+                    photo_examples = gr.Examples([[path] for path in CONTENT_EXAMPLES], [photo],
+                                                 label="Photos from scikit-image")
+                    network = gr.Radio(list(networks), value=next(iter(networks)), label="Network (one per painting)")
+                with gr.Column(scale=2):
+                    with gr.Row():
+                        painted = gr.Image(label="one pass (Johnson)", format="png", interactive=False)
+                        optimised = gr.Image(label=f"optimised, {DEFAULT_STEPS} steps (Gatys)", format="png",
+                                             interactive=False)
+                    with gr.Row():
+                        painted_note = gr.Markdown()
+                        optimised_note = gr.Markdown()
+                    optimise_button = gr.Button("Optimise it too", variant="secondary")
+            gr.Markdown(ONE_PASS_NOTICE)
     links.copy_button(links.NOTE_WITH_UPLOADS)
 
-    link = links.Link({"match": match, "weight": weight, "steps": steps},
-                      examples={"photo": content_examples, "painting": style_examples},
-                      shown_first={"photo": 0, "painting": 0})
+    link = links.Link({"match": match, "weight": weight, "steps": steps, "network": network}, tabs,
+                      examples={"photo": content_examples, "painting": style_examples, "one_pass_photo": photo_examples},
+                      shown_first={"photo": 0, "painting": 0, "one_pass_photo": 0})
     inputs, outputs = [content, style, match, weight, steps], [result, note]
     button.click(stylise, inputs, outputs, api_name="stylise", concurrency_limit=2)
     style.change(style_caption, style, style_credit, api_name=False, show_progress="hidden")
     link.restore(demo).then(stylise, inputs, outputs, api_name=False, concurrency_limit=2)
+    # the one-pass tab: a new photo or network paints at once, then the optimised twin (an example's is shared)
+    gr.on([photo.change, network.change], one_pass, [photo, network], [painted, painted_note], api_name="one_pass",
+          show_progress="minimal").then(optimised_twin, [photo, network], [optimised, optimised_note],
+                                        api_name=False, concurrency_limit=2)
+    optimise_button.click(optimise_own, [photo, network], [optimised, optimised_note], api_name="optimise_too",
+                          concurrency_limit=2)
 
 if __name__ == "__main__":
     edge.launch(demo)
