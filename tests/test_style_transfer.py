@@ -283,6 +283,17 @@ def test_one_pass_paints_the_photo_at_its_size_and_says_how_long_it_took(app):
     assert app.one_pass(None, title) == (None, "")  # a cleared photo: nothing, quietly
 
 
+def test_an_example_s_one_pass_is_painted_once_for_the_class_and_an_upload_each_time(app, tmp_path):
+    title = next(iter(app.networks))
+    first, again = app.one_pass(app.CONTENT_EXAMPLES[1], title), app.one_pass(app.CONTENT_EXAMPLES[1], title)
+    assert again[0] is first[0] and "timed when first asked" in first[1]
+    painting = app.STYLE_EXAMPLES[0]  # an example of the other kind, given as the photo: painted like an upload
+    assert "timed when first asked" not in app.one_pass(painting, title)[1]
+    mine = tmp_path / "mine.png"
+    Image.new("RGB", (40, 30), (20, 120, 200)).save(mine)
+    assert app.one_pass(str(mine), title)[0] is not app.one_pass(str(mine), title)[0]
+
+
 def test_the_optimised_twin_of_an_example_is_the_optimise_tab_s_shared_result(app, monkeypatch):
     monkeypatch.setattr(app, "shared", app.SharedResults())
     monkeypatch.setattr(app, "DEFAULT_STEPS", 10)
