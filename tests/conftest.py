@@ -15,6 +15,7 @@ says what it checks. A slow test named on the command line still needs `-m slow`
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -41,11 +42,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
                                                      dir=os.environ["GRADIO_TEMP_DIR"])
 
 
-# The files that take longest in the full lane, longest first (seconds of one CI run, 2026-12-04). xdist's
-# `--dist loadfile` hands files to its workers in collection order, so these go first and the short ones fill
-# in around them: alphabetically, the 200 s soak test started last, on one worker, while the other sat idle.
-LONGEST_FILES = ("test_browser.py", "test_attacks.py", "test_soak.py", "test_which_face_is_real.py",
-                 "test_gan_lab.py", "test_multiprocess.py", "test_deploy.py")
+# The files that take longest in the full lane, longest first (a local full lane on three workers, 2026-12-05:
+# attacks 573 s, the browser 790 s before it was split in two files, soak 233, the GAN lab 224, the quiz 183,
+# the launcher 169). xdist's `--dist loadfile` hands files to its workers in collection order, so these go first
+# and the short ones fill in around them: alphabetically, the soak test started last, on one worker, while the
+# others sat idle.
+LONGEST_FILES = ("test_attacks.py", "test_browser.py", "test_browser_links.py", "test_soak.py", "test_gan_lab.py",
+                 "test_which_face_is_real.py", "test_launcher.py", "test_multiprocess.py", "test_deploy.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -186,3 +189,14 @@ def gan_recipe_steps(recipe, steps: int = 30, seed: int = 0):
         optimizers[name].step()
 
     return models, [recipe.training_step(models, real, update) for _ in range(steps)]
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's browser for test_browser*.py: Debian's chromium (Playwright's own browser download is not
+    reachable here)."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]}
