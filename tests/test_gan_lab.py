@@ -17,6 +17,8 @@ from core.gan.lab import (
     LabConfig,
     LabSession,
     modes_covered,
+    record_presets,
+    recorded_presets,
     replay,
     ring,
     train_lab,
@@ -94,6 +96,34 @@ def early_pull(session):
 
 
 @pytest.mark.slow  # the whole 2,000-step lesson run: collapse shows only at its end (~15 s)
+def test_every_preset_has_an_up_to_date_recording_whose_first_steps_a_fresh_run_repeats():
+    """The Space replays recordings (core/gan/lab_presets_recorded.npz), not runs: each must be there for its preset's
+    current settings, and be what the preset trains: a fresh run's first 100 steps give the recorded losses (one
+    thread, seeded; to float noise, should another CPU round differently)."""
+    recorded = recorded_presets()
+    assert set(recorded) == set(LAB_PRESETS), "run `python -m core.gan.lab` to record the presets again"
+    for preset, run in recorded.items():
+        config = LabConfig(**LAB_PRESETS[preset][0])
+        assert run.step == config.steps and len(run.generator_losses) == config.steps
+        *_, fresh = LabSession(config).run(steps=100)
+        np.testing.assert_allclose(fresh.generator_losses, run.generator_losses[:100], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(fresh.discriminator_losses, run.discriminator_losses[:100], rtol=1e-4, atol=1e-5)
+    assert replay(next(iter(LAB_PRESETS))) is replay(next(iter(LAB_PRESETS)))  # read once per process
+
+
+def test_a_recording_stands_for_its_preset_only_while_the_settings_are_the_same(tmp_path, monkeypatch):
+    name, (settings, lesson) = next(iter(LAB_PRESETS.items()))
+    presets = {name: ({**settings, "steps": 20}, lesson)}
+    monkeypatch.setattr("core.gan.lab.LAB_PRESETS", presets)
+    runs = record_presets(tmp_path / "runs.npz")
+    loaded = recorded_presets(tmp_path / "runs.npz")
+    assert set(loaded) == {name} and loaded[name].step == 20 and loaded[name].finished == runs[name].finished
+    np.testing.assert_array_equal(loaded[name].fake, runs[name].fake)
+    assert loaded[name].generator_losses == runs[name].generator_losses
+    presets[name] = ({**settings, "steps": 30}, lesson)  # the preset changed since it was recorded
+    assert recorded_presets(tmp_path / "runs.npz") == {}
+
+
 def test_the_mode_collapse_preset_collapses():
     assert replay("Mode collapse: D learns too slowly").modes_covered <= 2  # the defaults: 8 (above)
 

@@ -7,9 +7,12 @@ whole game is visible: D's decision surface over the plane, G's samples moving o
 from __future__ import annotations
 
 import functools
+import json
+import logging
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -311,10 +314,70 @@ def train_lab(config: LabConfig, should_stop: Callable[[], bool] = lambda: False
             session.stopped = True
 
 
+# Each preset's run, recorded once (`python -m core.gan.lab`): 20-26 CPU-seconds each that a Space would otherwise
+# spend on its first page view, and every test process on the lessons' tests. A recording is used only while its
+# preset's settings are unchanged; tests/test_gan_lab.py checks that the recordings are up to date and that their
+# first steps are what a fresh run of the preset trains.
+RECORDED_RUNS = Path(__file__).with_name("lab_presets_recorded.npz")
+log = logging.getLogger(__name__)
+
+
+def preset_settings(preset: str) -> str:
+    """A preset's full config as JSON: what a recording must match to stand for the preset's run."""
+    return json.dumps(asdict(LabConfig(**LAB_PRESETS[preset][0]).validate()), sort_keys=True)
+
+
+def record_presets(path: Path = RECORDED_RUNS) -> dict[str, Snapshot]:
+    """Run every preset to its end and save each last snapshot (with the whole run's losses) in one .npz."""
+    arrays, runs = {}, {}
+    for index, preset in enumerate(LAB_PRESETS):
+        *_, last = LabSession(LabConfig(**LAB_PRESETS[preset][0])).run()
+        runs[preset] = last
+        arrays.update({f"{index}/preset": np.array(preset), f"{index}/settings": np.array(preset_settings(preset)),
+                       f"{index}/step": np.array(last.step), f"{index}/real": last.real, f"{index}/fake": last.fake,
+                       f"{index}/surface": last.surface, f"{index}/extent": np.array(last.extent),
+                       f"{index}/generator_losses": np.array(last.generator_losses),
+                       f"{index}/discriminator_losses": np.array(last.discriminator_losses),
+                       f"{index}/modes_covered": np.array(-1 if last.modes_covered is None else last.modes_covered),
+                       f"{index}/finished": np.array(last.finished or ""), f"{index}/pull": last.pull})
+    np.savez_compressed(path, **arrays)
+    return runs
+
+
+def recorded_presets(path: Path = RECORDED_RUNS) -> dict[str, Snapshot]:
+    """The recorded runs whose preset still has the settings it was recorded with."""
+    if not path.is_file():
+        return {}
+    runs = {}
+    with np.load(path) as data:
+        for index in sorted({key.split("/")[0] for key in data.files}, key=int):
+            preset = str(data[f"{index}/preset"])
+            if preset not in LAB_PRESETS or str(data[f"{index}/settings"]) != preset_settings(preset):
+                log.warning("the recorded run of %r is out of date (its settings changed): run `python -m "
+                            "core.gan.lab` to record it again", preset)
+                continue
+            covered = int(data[f"{index}/modes_covered"])
+            runs[preset] = Snapshot(int(data[f"{index}/step"]), data[f"{index}/real"], data[f"{index}/fake"],
+                                    data[f"{index}/surface"], tuple(float(x) for x in data[f"{index}/extent"]),
+                                    [float(x) for x in data[f"{index}/generator_losses"]],
+                                    [float(x) for x in data[f"{index}/discriminator_losses"]],
+                                    None if covered < 0 else covered, str(data[f"{index}/finished"]) or None,
+                                    data[f"{index}/pull"])
+    return runs
+
+
 @functools.lru_cache(maxsize=len(LAB_PRESETS))
 def replay(preset: str) -> Snapshot:
-    """Where a preset's run ends (its seed, its settings), with the whole run's losses: computed once per preset
-    and process, shown to every visitor (the lesson tests read the same run; each costs 10-60 s of a core)."""
+    """Where a preset's run ends (its seed, its settings), with the whole run's losses: its recording, or
+    (a preset changed since) computed once per process. Shown to every visitor; the lesson tests read it too."""
+    recorded = recorded_presets().get(preset)
+    if recorded is not None:
+        return recorded
     settings, _ = LAB_PRESETS[preset]
     *_, last = LabSession(LabConfig(**settings)).run()
     return last
+
+
+if __name__ == "__main__":
+    for name, run in record_presets().items():
+        print(f"{name}: step {run.step}, modes covered {run.modes_covered} -> {RECORDED_RUNS.name}")
