@@ -44,11 +44,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
 # The files that take longest in the full lane, longest first (a local full lane on three workers, 2026-12-05:
 # attacks 573 s, the browser 790 s before it was split in two files, soak 233, the GAN lab 224, the quiz 183,
-# the launcher 169). xdist's `--dist loadfile` hands files to its workers in collection order, so these go first
-# and the short ones fill in around them: alphabetically, the soak test started last, on one worker, while the
-# others sat idle.
-LONGEST_FILES = ("test_attacks.py", "test_browser.py", "test_browser_links.py", "test_soak.py", "test_gan_lab.py",
-                 "test_which_face_is_real.py", "test_launcher.py", "test_multiprocess.py", "test_deploy.py")
+# the launcher 169; since then the attacks' standalone servers moved to test_attacks_alone.py and the browser's
+# journeys to test_browser_links.py, so two workers share each). xdist's `--dist loadfile` hands files to its
+# workers in collection order, so these go first and the short ones fill in around them: alphabetically, the soak
+# test started last, on one worker, while the others sat idle.
+LONGEST_FILES = ("test_attacks.py", "test_browser.py", "test_browser_links.py", "test_soak.py", "test_attacks_alone.py",
+                 "test_gan_lab.py", "test_which_face_is_real.py", "test_launcher.py", "test_multiprocess.py", "test_deploy.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -200,3 +201,11 @@ def browser_type_launch_args(browser_type_launch_args):
     reachable here)."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True,
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]}
+
+
+@pytest.fixture(scope="session")
+def secret(tmp_path_factory) -> Path:
+    """A file outside Gradio's upload folder, with content no Space would ever produce."""
+    path = tmp_path_factory.mktemp("private") / "grades.png"
+    path.write_bytes(b"secret-" + os.urandom(16).hex().encode())
+    return path
