@@ -140,6 +140,32 @@ def test_remember_is_single_flight_callers_of_the_same_arguments_wait_for_one_co
     assert calls == [1] and results == [10, 10]
 
 
+def test_remembered_pictures_are_served_as_png_files_written_once_and_python_callers_get_pictures():
+    import numpy as np
+
+    calls = []
+
+    @edge.remember(images_as_files=True)
+    def draw(seed):
+        calls.append(seed)
+        gray = np.full((4, 6), seed, dtype=np.uint8)
+        return gray, Image.new("RGB", (3, 2), (seed, 0, 0)), np.zeros((2, 2)), f"seed {seed}"
+
+    gray, picture, floats, note = draw(7)
+    assert isinstance(gray, np.ndarray) and isinstance(picture, Image.Image)  # a Python caller: the pictures
+    served = edge.user_errors(draw)  # what harden gives Gradio
+    first = served(7)
+    assert first[2] is floats and first[3] == "seed 7"  # only uint8 pictures and images become files
+    with Image.open(first[0]) as png:
+        assert png.format == "PNG" and np.array_equal(np.asarray(png), gray)
+    with Image.open(first[1]) as png:
+        assert png.getpixel((0, 0)) == (7, 0, 0)
+    assert served(7) == first and calls == [7]  # written once: a second visitor gets the same files
+    Path(first[0]).unlink()  # swept meanwhile: written again, not computed again
+    again = served(7)
+    assert Path(again[0]).is_file() and again[0] != first[0] and calls == [7]
+
+
 def test_seeds_share_one_range_everywhere():
     assert parse_seeds(f"{MAX_SEED - 1}-{MAX_SEED}") == [MAX_SEED - 1, MAX_SEED]
     for bad, message in ((f"{MAX_SEED + 1}", "seeds go up to"), ("9" * 400, "is not a seed"), ("-3", "is not a seed")):

@@ -138,6 +138,17 @@ def test_an_idle_queue_still_polls_the_attributes_that_calm_idle_queue_raises():
     assert demo._queue.progress_update_sleep_when_free == gradio_patches.PROGRESS_IDLE_POLL_S
 
 
+def test_the_queue_still_summarises_its_analytics_by_the_attributes_quiet_queue_analytics_sets():
+    compute = source(queueing.Queue.compute_analytics_summary)
+    assert "self.ANAYLTICS_CACHE_FREQUENCY" in compute and "self._get_df(records)" in compute, RECHECK
+    assert "self.ANALYTICS_MAX_EVENTS" in source(queueing.Queue.push), RECHECK  # where old events are dropped
+    demo = tiny_demo()
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 1 and demo._queue.ANALYTICS_MAX_EVENTS == 10_000, RECHECK
+    gradio_patches.quiet_queue_analytics(demo)
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == gradio_patches.ANALYTICS_SUMMARY_EVERY
+    assert demo._queue.ANALYTICS_MAX_EVENTS == gradio_patches.ANALYTICS_KEPT_EVENTS
+
+
 def test_a_dataset_still_indexes_its_samples_unchecked():
     dataset = gr.Dataset(components=[gr.Number()], samples=[[1], [2]])
     assert len(dataset.raw_samples) == 2, RECHECK

@@ -21,7 +21,10 @@ import math
 import numbers
 import os
 import threading
+import uuid
 from pathlib import Path
+
+import numpy as np
 
 from core.common import gradio_patches, memory
 from core.common.images import ImageInputError, probe_image
@@ -102,8 +105,11 @@ def _show(value) -> str:
 
 def user_errors(handler):
     """Errors a user can cause (`ValueError` and its kin from core, `gr.Error`) become a message for the
-    client and one line in the log, not a traceback."""
+    client and one line in the log, not a traceback. A remembered handler's `served` form is what runs (its
+    pictures as files: `remember(images_as_files=True)`)."""
     import gradio as gr
+
+    handler = getattr(handler, "served", handler)
 
     def to_message(error: Exception) -> gr.Error:
         message = error.message if isinstance(error, gr.Error) else str(error)
@@ -129,13 +135,19 @@ def user_errors(handler):
     return wrapped
 
 
-def remember(maxsize: int = 32):
+def remember(maxsize: int = 32, images_as_files: bool = False):
     """Memoize a deterministic handler on its arguments: a page's default view is computed once, not per visitor.
 
     Only for handlers whose outputs follow from their inputs (seeded); a cached result that names a file
     which has since been removed is computed again. Single-flight: visitors who ask for the same arguments while
     they are being computed wait for that one computation instead of repeating it (a cold start's first page
     view arrives from many browsers at once).
+
+    images_as_files: what the server sends (`served`, which `harden` gives Gradio) names each picture of the
+    result (a uint8 array or a PIL image, as a value of its own) as a PNG file written once: gr.Image encodes an
+    array on every call, and a remembered grid of faces was PNG-encoded again for every visitor (half of the GAN
+    Space's page-view CPU, py-spy). A Python caller still gets the pictures. Only for handlers whose pictures all
+    go to image outputs.
     """
     # MANIFOLD_REMEMBER_MAX caps every such cache (0: keep nothing, single flight only): the soak test measures
     # what a visitor leaves behind without the bounded caches' filling up counted as growth
@@ -182,8 +194,72 @@ def remember(maxsize: int = 32):
                     while len(cache) > maxsize:
                         cache.pop(next(iter(cache)))
             return result
+
+        if images_as_files:
+            files: dict = {}  # key -> (the cached result, the same with its pictures as PNG files)
+
+            @functools.wraps(handler)
+            def served(*args):
+                result = wrapped(*args)
+                try:
+                    key = tuple(args)
+                    hash(key)
+                except TypeError:
+                    return _pictures_as_files(result)
+                with lock:
+                    known = files.get(key)
+                if known is not None and known[0] is result and all(Path(v).exists() for v in _paths(known[1])):
+                    return known[1]
+                as_files = _pictures_as_files(result)
+                with lock:
+                    files.pop(key, None)
+                    files[key] = (result, as_files)
+                    while len(files) > maxsize:
+                        files.pop(next(iter(files)))
+                return as_files
+
+            wrapped.served = served
         return wrapped
     return decorate
+
+
+REMEMBERED_PICTURES_KEPT = 128  # the newest files (a few MB); an older one a cached result names is computed again
+
+
+@functools.cache
+def _pictures_folder() -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="manifold-remembered-"))
+
+
+def _pictures_as_files(result):
+    from PIL import Image
+
+    def as_file(value):
+        if isinstance(value, Image.Image):
+            picture = value
+        elif (isinstance(value, np.ndarray) and value.dtype == np.uint8
+              and (value.ndim == 2 or (value.ndim == 3 and value.shape[-1] in (3, 4)))):
+            picture = Image.fromarray(value)
+        else:
+            return value
+        folder = _pictures_folder()
+        path = folder / f"{uuid.uuid4().hex}.png"
+        picture.save(path, format="PNG")
+        files = sorted(folder.iterdir(), key=_modified)
+        for old in files[: max(0, len(files) - REMEMBERED_PICTURES_KEPT)]:
+            old.unlink(missing_ok=True)
+        return str(path)
+
+    return tuple(as_file(v) for v in result) if isinstance(result, tuple) else as_file(result)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # removed by another thread's write meanwhile
+        return 0.0
 
 
 def _paths(result) -> list[str]:
@@ -285,6 +361,7 @@ def harden(demo):
     gradio_patches.close_direct_route(demo)
     gradio_patches.guard_queue(demo, functools.partial(_admit, demo))
     gradio_patches.calm_idle_queue(demo)  # Gradio's queue polls 1,000 times a second, idle
+    gradio_patches.quiet_queue_analytics(demo)  # and summarises its whole history after every event
     gradio_patches.disable_gradio_sweep(demo)  # core.common.upkeep sweeps instead (serve_settings)
     demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo

@@ -109,6 +109,26 @@ def calm_idle_queue(demo) -> None:
     queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, PROGRESS_IDLE_POLL_S)
 
 
+# Gradio's per-event analytics: how many events it keeps, and how often it summarises them (see below)
+ANALYTICS_KEPT_EVENTS = 500
+ANALYTICS_SUMMARY_EVERY = 10**9  # in effect never: nothing here reads the summary
+
+
+def quiet_queue_analytics(demo) -> None:
+    """Stop the queue summarising its whole event history after every event.
+
+    Gradio 6.31.0's `Queue.process_events` calls `compute_analytics_summary(list(event_analytics.values()))` when
+    each job ends; every `ANAYLTICS_CACHE_FREQUENCY` events (1, from `GRADIO_ANALYTICS_CACHE_FREQUENCY`) it builds a
+    pandas DataFrame of up to `ANALYTICS_MAX_EVENTS` (10,000) past events, groups it by function and takes
+    percentiles: work that grows with the class's history, for a monitoring page no Space shows. Profiled
+    (py-spy, 40 PCA page views after a cold start) it was 13% of the server's CPU; after 10,000 events it is a
+    10,000-row DataFrame per event. An environment variable would have to be set before every Blocks is
+    built; the attributes are the queue instance's own (`Blocks._queue`). Fewer kept events also bound memory."""
+    queue = demo._queue
+    queue.ANAYLTICS_CACHE_FREQUENCY = ANALYTICS_SUMMARY_EVERY  # [sic] Gradio's spelling
+    queue.ANALYTICS_MAX_EVENTS = min(queue.ANALYTICS_MAX_EVENTS, ANALYTICS_KEPT_EVENTS)
+
+
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:
     """(session id, client address) of every job waiting in or running from this Blocks' queue.
 

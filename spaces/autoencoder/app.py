@@ -70,6 +70,7 @@ def reconstruct(drawing, index):
     return pixel_grid(np.stack([image, output]), scale=6), latent.latent_map(codes, labels, point=z), text
 
 
+@edge.remember(images_as_files=True)  # the model is fixed: a default view is built once, not per visitor
 def decode_point(z1, z2):
     point = np.array([float(z1), float(z2)])
     image = latent.decode_points(model, point[None])[0]
@@ -89,6 +90,7 @@ def sample_prior(count, seed):
     return pixel_grid(from_ae, scale=3), pixel_grid(vae.decode(z)[:, 0].numpy(), scale=3)
 
 
+@edge.remember(images_as_files=True)  # the model is fixed: a default view is built once, not per visitor
 def interpolate(first, second, steps):
     first, second, steps = int(first), int(second), int(steps)
     t = np.linspace(0, 1, steps)[:, None]

@@ -69,7 +69,7 @@ GENERATORS = {STYLE_NAME: style, "DCGAN (baseline)": dcgan}
 DEFAULT_GENERATOR = STYLE_NAME  # the better face model here by the face bench: gap 1.11 vs 1.37 (bench/RESULTS.md)
 
 
-@edge.remember()  # seeded: what a page load shows is computed once
+@edge.remember(images_as_files=True)  # seeded: what a page load shows is computed once
 @torch.inference_mode()
 def sample_faces(seeds_text, truncation, model_name):
     seeds = parse_seeds(seeds_text)
@@ -78,13 +78,13 @@ def sample_faces(seeds_text, truncation, model_name):
         f"{model_name}, seeds {seeds_text} at truncation ψ = {float(truncation):.2f}.")
 
 
-@edge.remember()
+@edge.remember(images_as_files=True)
 @torch.inference_mode()
 def interpolate_faces(seed_a, seed_b, steps, path):
     return pixel_grid(interpolate(style, int(seed_a), int(seed_b), int(steps), path), scale=SCALE)
 
 
-@edge.remember()
+@edge.remember(images_as_files=True)
 @torch.inference_mode()
 def mix_styles(coarse_seed, fine_seed, truncation):
     return pixel_grid(style_mixing_row(style, int(coarse_seed), int(fine_seed), float(truncation)), scale=SCALE)
@@ -131,7 +131,7 @@ def photo_to_sample(w, seed, steps):
     return pixel_grid(interpolate_ws(style, w, w_seed, int(steps)), scale=2)
 
 
-@edge.remember()  # deterministic: the page's default view (and every repeat) is computed once, not per visitor
+@edge.remember(images_as_files=True)  # deterministic: the page's default view (and every repeat) is computed once, not per visitor
 @torch.inference_mode()
 def walk_components(seed, first, second, third):
     pca, w = ganspace(), style.map(seed_noise([int(seed)], style.latent_dim))[0]

@@ -34,6 +34,7 @@ NOTICES = {
 }
 
 
+@edge.remember()  # seeded or fixed data: a default view is built once, not per visitor
 def line_demo(count, noise, angle, seed):
     points = point_clouds.near_line_2d(int(count), float(noise), float(angle), seed=int(seed))
     pca = fit_pca(points)
@@ -43,6 +44,7 @@ def line_demo(count, noise, angle, seed):
     return figs.scatter_2d(points, pca, 1), figs.eigen_table(points, pca) + note
 
 
+@edge.remember()  # seeded or fixed data: a default view is built once, not per visitor
 def plane_demo(shape, count, noise, tilt, azimuth, k, seed):
     kind = SHAPES_3D.get(shape, shape)
     count, noise, seed = int(count), float(noise), int(seed)
@@ -66,6 +68,7 @@ def image_pca(set_name: str) -> PCA:
     return fit_pca(load_image_set(set_name).flat())
 
 
+@edge.remember(images_as_files=True)  # seeded or fixed data: a default view is built once, not per visitor
 def eigen_images(set_name):
     images, pca = load_image_set(set_name), image_pca(set_name)
     height, width = images.shape
@@ -77,6 +80,7 @@ def eigen_images(set_name):
     return pixel_grid(np.stack(tiles), columns=8, scale=scale), figs.explained_variance_bars(pca, 15), caption
 
 
+@edge.remember(images_as_files=True)  # seeded or fixed data: a default view is built once, not per visitor
 def reconstruct(set_name, index, k):
     images, pca = load_image_set(set_name), image_pca(set_name)
     index = int(index)
