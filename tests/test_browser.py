@@ -126,6 +126,17 @@ def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 2)",
                            timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)
+    # and text-to-image on the same page: its default prompt was drawn on load, a typed one on Generate
+    page.get_by_role("tab", name="From a description").click()
+    # 120 s: in the full lane (three test processes and their servers on two cores) 60 s was once too short
+    page.get_by_text("Words it knows (these steer it): red, heart").first.wait_for(timeout=120_000)
+    prompt = page.get_by_label("Description (the prompt)")
+    prompt.fill("blue heart dragonfruitzz")
+    page.get_by_role("button", name="Generate").last.click()
+    page.get_by_text("Words it knows (these steer it): blue, heart").first.wait_for(timeout=120_000)
+    assert page.get_by_text("never seen (ignored): dragonfruitzz").count() == 1
+    assert page.get_by_text("Error", exact=True).count() == 0
+    page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion-text.png"), full_page=True)
 
 
 @pytest.mark.slow

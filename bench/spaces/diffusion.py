@@ -2,6 +2,7 @@
 
 from bench.harness import Case, uncached
 from core.diffusion.model import sample
+from core.diffusion.text import sample_from_text
 
 
 def cases(app):
@@ -15,6 +16,12 @@ def cases(app):
              repeats=5),
         Case("Generate tab: 8 digits, 25 steps, strip + GIF", lambda: uncached(app.generate)("Digits (MNIST)", "0-7", 25,
                                                                              "DDIM (deterministic)"), repeats=5),
+        Case("emoji: 25 guided DDIM steps, one 32x32 image", lambda: sample_from_text(app.models["emoji"], "red heart", [0],
+                                                                                    steps=25, guidance=3.0), repeats=10,
+             baseline=lambda: sample_from_text(app.models["emoji"], "red heart", [0], steps=25, guidance=0.0),
+             baseline_name="the same at guidance 0 (one call a step, no words)"),
+        Case("Description tab: 8 emoji + the 6-scale sweep, 25 steps",
+             lambda: uncached(app.from_text)("red heart", 3, "0-7", 25), repeats=3),
         Case("Denoiser tab: one step + 50-step walk from t=500", lambda: uncached(app.one_step)("Faces (FFHQ)", 3, 500, 0),
              repeats=5),
     ]

@@ -44,7 +44,8 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
 
     def __init__(self, image_size: int = 32, channels: int = 3, block_channels: tuple[int, ...] = (32, 64, 64),
                  attention_levels: tuple[int, ...] = (2,), layers_per_block: int = 1, num_train_timesteps: int = 1000,
-                 beta_schedule: str = "squaredcos_cap_v2", norm_groups: int = 8, prediction_type: str = "epsilon"):
+                 beta_schedule: str = "squaredcos_cap_v2", norm_groups: int = 8, prediction_type: str = "epsilon",
+                 **unet_extra):
         super().__init__()
         if prediction_type not in PREDICTION_TYPES:
             raise ValueError(f"prediction_type must be one of {PREDICTION_TYPES}, got {prediction_type!r}")
@@ -62,6 +63,7 @@ class DiffusionModel(nn.Module, PyTorchModelHubMixin):
             down_block_types=tuple("AttnDownBlock2D" if i in attention_levels else "DownBlock2D" for i in levels),
             up_block_types=tuple("AttnUpBlock2D" if i in attention_levels else "UpBlock2D" for i in reversed(levels)),
             norm_num_groups=norm_groups, attention_head_dim=min(32, min(block_channels)),
+            **unet_extra,  # a subclass's conditioning (core.diffusion.text); not part of this model's config
         )
         # a_t = prod(1 - beta) of the schedule, computed once: the forward process and the x0 read-out use it
         alphas_cumprod = DDPMScheduler(num_train_timesteps=num_train_timesteps, beta_schedule=beta_schedule).alphas_cumprod
