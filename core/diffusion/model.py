@@ -125,11 +125,12 @@ class Trajectory:
 
 @torch.no_grad()
 def sample(model: DiffusionModel, seeds: list[int], steps: int = 25, sampler: str = "ddim",
-           record: bool = False) -> Trajectory:
+           record: bool = False, network=None) -> Trajectory:
     """Generate one image per seed in `steps` denoising steps; images in [-1, 1] on the model's device.
 
     DDIM (eta 0) is deterministic given the seed. DDPM draws fresh noise each step from per-seed
-    generators, so it too is reproducible per seed. `record` keeps every intermediate step.
+    generators, so it too is reproducible per seed. `record` keeps every intermediate step. `network(x, t)`
+    replaces the model's own call (a guided mix of answers: core.diffusion.text).
     """
     if not seeds:
         raise ValueError("give at least one seed")
@@ -142,7 +143,8 @@ def sample(model: DiffusionModel, seeds: list[int], steps: int = 25, sampler: st
     step_generators = [torch.Generator(device).manual_seed(10_000 + int(s)) for s in seeds]
     trajectory = Trajectory([], [], [])
     for t in scheduler.timesteps:
-        eps = model(x, torch.full((len(x),), int(t), device=device, dtype=torch.long))
+        timesteps = torch.full((len(x),), int(t), device=device, dtype=torch.long)
+        eps = model(x, timesteps) if network is None else network(x, timesteps)
         extra = {"generator": step_generators} if sampler == "ddpm" else {"eta": 0.0}
         out = scheduler.step(eps.float(), t, x, **extra)
         x = out.prev_sample

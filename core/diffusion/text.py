@@ -18,8 +18,7 @@ import re
 import torch
 from torch import nn
 
-from core.common.seeds import seed_noise
-from core.diffusion.model import DiffusionModel, PyTorchModelHubMixin, Trajectory
+from core.diffusion.model import DiffusionModel, PyTorchModelHubMixin, Trajectory, sample
 
 PAD, NOTHING = 0, 1  # word ids: padding (ignored by the mean) and "no description" (the unconditional model)
 MAX_WORDS = 24
@@ -97,30 +96,15 @@ def sample_from_text(model: TextToImageModel, text: str, seeds: list[int], steps
     Guidance 0 asks only the unconditional model (one network call per step); otherwise both answers come from
     one batched call. DDIM (eta 0) is deterministic given the seed.
     """
-    if not seeds:
-        raise ValueError("give at least one seed")
-    if not 1 <= steps <= model.num_train_timesteps:
-        raise ValueError(f"steps must be between 1 and {model.num_train_timesteps}, got {steps}")
-    device = next(model.parameters()).device
-    count = len(seeds)
+    count = len(seeds)  # `sample` refuses no seeds and a step count out of range
     words, _ = model.encode([text] * count)
     nothing = model.nothing(count)
-    scheduler = model.scheduler("ddim")
-    scheduler.set_timesteps(steps)
-    x = seed_noise(seeds, (model.channels, model.image_size, model.image_size)).to(device)
-    trajectory = Trajectory([], [], [])
-    for t in scheduler.timesteps:
+
+    def guided(x, timesteps):
         if guidance == 0:
-            eps = model(x, torch.full((count,), int(t), device=device, dtype=torch.long), nothing)
-        else:
-            both = model(torch.cat([x, x]), torch.full((2 * count,), int(t), device=device, dtype=torch.long),
-                         torch.cat([words, nothing]))
-            conditional, unconditional = both.chunk(2)
-            eps = unconditional + guidance * (conditional - unconditional)
-        out = scheduler.step(eps.float(), t, x, eta=0.0)
-        x = out.prev_sample
-        if record or t == scheduler.timesteps[-1]:
-            trajectory.timesteps.append(int(t))
-            trajectory.samples.append(x.clamp(-1, 1))
-            trajectory.predicted_x0.append(out.pred_original_sample.clamp(-1, 1))
-    return trajectory
+            return model(x, timesteps, nothing)
+        conditional, unconditional = model(torch.cat([x, x]), torch.cat([timesteps, timesteps]),
+                                           torch.cat([words, nothing])).chunk(2)
+        return unconditional + guidance * (conditional - unconditional)
+
+    return sample(model, seeds, steps, "ddim", record=record, network=guided)
