@@ -284,7 +284,7 @@ def test_sessions_are_freed_once_their_page_closed_and_the_grace_passed():
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     for index in range(200):
-        demo.state_holder[f"visitor-{index}"][state._id] = {"game": list(range(100))}
+        demo.state_holder[f"visitor-{index}"][state._id] = {"game": list(range(1000))}  # ~9 KB, config aside
     held = tracemalloc.get_traced_memory()[0] - before
     later = datetime.datetime.now() + datetime.timedelta(seconds=upkeep.SESSION_GRACE_S + 1)
     open_pages = {"visitor-0": 1}  # one page still open: its state stays

@@ -1,5 +1,7 @@
 """FastGAN: shapes, seeds, skip-layer excitation, D's reconstruction task, the hinge loss, and a few recipe steps."""
 
+import gc
+
 import pytest
 import torch
 
@@ -48,6 +50,10 @@ def test_every_output_of_d_goes_through_forward_and_the_logit_is_the_mean_patch(
         logits, *pairs = wrapped(images, output="reconstruct", quarter=2)
         (reconstruction_loss(pairs) + wrapped(images, output="patches").mean() + logits.mean()).backward()
         assert all(p.grad is not None for p in discriminator.parameters())
+        # the wrapper (its reducer holds the process group) goes first: freed after the group was destroyed, when
+        # the test returned, gloo's destructor waited on a lock forever (the full lane hung here, 2026-12-06)
+        del wrapped, logits, pairs
+        gc.collect()
     finally:
         dist.destroy_process_group()
 

@@ -149,6 +149,30 @@ def test_the_queue_still_summarises_its_analytics_by_the_attributes_quiet_queue_
     assert demo._queue.ANALYTICS_MAX_EVENTS == gradio_patches.ANALYTICS_KEPT_EVENTS
 
 
+def test_a_session_still_copies_the_config_where_lazy_session_config_defers_it():
+    from gradio import state_holder
+
+    eager = getattr(state_holder.SessionState.__init__, "__wrapped__", state_holder.SessionState.__init__)
+    init = source(eager)
+    assert "self.config_values = {" in init and "config_for_block(k, [], v)" in init, RECHECK
+    assert "self.config_values[key]" in source(state_holder.SessionState._update_value_in_config), RECHECK
+    assert "self.config_values.items()" in source(state_holder.SessionState.components.fget), RECHECK
+    demo = tiny_demo()
+    expected = state_holder.SessionState.__new__(state_holder.SessionState)
+    eager(expected, demo)  # Gradio's own session, built at once
+
+    gradio_patches.lazy_session_config()
+    gradio_patches.lazy_session_config()  # once: a second call keeps the first patch
+    session = state_holder.SessionState(demo)
+    assert dict.__len__(session.config_values) == 0  # nothing built for a new visitor
+    some = list(expected.config_values)[-1]
+    assert session.config_values[some] == expected.config_values[some]  # built when read, as Gradio built it
+    session._update_value_in_config(some, 42)
+    assert session.config_values[some]["props"]["value"] == 42
+    assert list(session.components) == [  # a deep link still gets every block
+        {**c, "props": {**c["props"], "value": 42}} if c.get("id") == some else c for c in expected.components]
+
+
 def test_a_dataset_still_indexes_its_samples_unchecked():
     dataset = gr.Dataset(components=[gr.Number()], samples=[[1], [2]])
     assert len(dataset.raw_samples) == 2, RECHECK

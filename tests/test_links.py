@@ -61,3 +61,54 @@ def test_the_example_shown_first_must_be_one_of_the_links_examples():
         Link({}, examples={"example": examples}, shown_first={"example": 0})
         with pytest.raises(ValueError, match="shown_first"):
             Link({}, examples={"example": examples}, shown_first={"photo": 0})
+
+
+def _load_function(demo):
+    return next(f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "read")
+
+
+class _Request:
+    def __init__(self, query):
+        self.query_params = query
+
+
+def test_a_bare_page_gets_its_results_in_the_load_call_and_a_link_defers_what_it_changed():
+    """A bare page view is one server call (30 students open a page at once): the load returns every shown
+    result. A result whose input a link changed is left to its own event, which the load sets off."""
+    from core.common.links import Link, Shown
+
+    calls = []
+
+    def double(x):
+        calls.append(("double", x))
+        return x * 2
+
+    def pair(y):
+        calls.append(("pair", y))
+        return y, -y
+
+    with gr.Blocks() as demo:
+        a, b = gr.Slider(0, 10, 3, step=1), gr.Number(5)
+        doubled, plus, minus = gr.Number(), gr.Number(), gr.Number()
+        link = Link({"a": a, "b": b})
+        link.restore(demo, shown=[Shown(double, [a], [doubled]), Shown(pair, [b], [plus, minus])])
+    load = _load_function(demo)
+    names = [id(c) for c in load.outputs]
+    skip = gr.skip()
+
+    bare = dict(zip(names, load.fn(_Request({}), 3, 5), strict=True))
+    assert calls == [("double", 3), ("pair", 5)]
+    assert [bare[id(c)] for c in (doubled, plus, minus)] == [6, 5, -5]
+    assert bare[id(a)] == bare[id(b)] == bare[id(link.restored)] == skip
+    pending = [c for c in load.outputs if c not in (a, b, link.restored, doubled, plus, minus)]
+    assert len(pending) == 2 and all(bare[id(c)] == skip for c in pending)
+
+    calls.clear()
+    linked = dict(zip(names, load.fn(_Request({"a": "7"}), 3, 5), strict=True))
+    assert calls == [("pair", 5)]  # the link changed `a`: double runs after the load, with the link's 7
+    assert linked[id(a)] == 7 and linked[id(link.restored)] == ("a",)
+    assert linked[id(doubled)] == skip and linked[id(plus)] == 5
+    assert linked[id(pending[0])] == ("a",) and linked[id(pending[1])] == skip
+    deferred = [f for f in demo.fns.values() if f.fn is double]
+    assert len(deferred) == 1 and deferred[0].inputs == [a] and deferred[0].outputs == [doubled]
+    assert any(t[0] == pending[0]._id and t[1] == "change" for t in deferred[0].targets)

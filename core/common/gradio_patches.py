@@ -11,6 +11,7 @@ Gradio is imported lazily, inside functions: `core` stays importable without it 
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -127,6 +128,74 @@ def quiet_queue_analytics(demo) -> None:
     queue = demo._queue
     queue.ANAYLTICS_CACHE_FREQUENCY = ANALYTICS_SUMMARY_EVERY  # [sic] Gradio's spelling
     queue.ANALYTICS_MAX_EVENTS = min(queue.ANALYTICS_MAX_EVENTS, ANALYTICS_KEPT_EVENTS)
+
+
+def lazy_session_config() -> None:
+    """Build a session's copy of each component's config when it is first needed, not all of them per visitor.
+
+    Gradio 6.31.0's `state_holder.SessionState.__init__` fills `config_values` with `BlocksConfig.config_for_block`
+    of every block of the Space (each component's `get_config`, which calls `inspect.signature`) for every new
+    session: a copy kept for Gradio's deep links (`SessionState.components`), which no Space uses. Profiled (py-spy,
+    40 GAN page views) it was 20% of the server's CPU, and it is memory each session holds. Events then read and
+    update only the entries of the blocks they touch (`__setitem__`, `_update_config`, `_update_value_in_config`,
+    through `config_values[key]` and `key in config_values`); `components` (a deep link) still gets every block.
+    Replaces `SessionState.__init__` on the class (every Blocks of the process), once."""
+    from copy import copy
+
+    from gradio import state_holder
+
+    session_class = state_holder.SessionState
+    if getattr(session_class, "_manifold_lazy_config", False):
+        return
+    original_init = session_class.__init__
+
+    def __init__(self, blocks):
+        self.blocks_config = copy(blocks.default_config)
+        self.config_values = _LazyConfigValues(self.blocks_config, [k for k in self.blocks_config.blocks if k in blocks.blocks])
+        self.state_data, self._state_ttl, self.is_closed = {}, {}, False
+        self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
+
+    __init__.__wrapped__ = original_init
+    session_class.__init__ = __init__
+    session_class._manifold_lazy_config = True  # our own mark on the class, not a Gradio attribute
+
+
+class _LazyConfigValues(dict):
+    """`SessionState.config_values`, an entry computed on first read (`lazy_session_config`)."""
+
+    def __init__(self, blocks_config, keys):
+        super().__init__()
+        # the session's BlocksConfig, not the session: no reference cycle, so a freed session is freed at once
+        self._blocks_config, self._order = blocks_config, {key: index for index, key in enumerate(keys)}
+
+    def __missing__(self, key):
+        blocks = self._blocks_config.blocks
+        if key not in blocks:
+            raise KeyError(key)
+        value = self[key] = self._blocks_config.config_for_block(key, [], blocks[key])
+        return value
+
+    def _every_block(self) -> list:
+        """Every block's entry (computed now if not yet), in the order Gradio's own dict had them."""
+        for key in self._order:
+            if not dict.__contains__(self, key) and key in self._blocks_config.blocks:
+                self[key]  # noqa: B018 - computes the entry
+        return sorted(dict.items(self), key=lambda item: self._order.get(item[0], len(self._order)))
+
+    def items(self):
+        return self._every_block()
+
+    def values(self):
+        return [value for _, value in self._every_block()]
+
+    def keys(self):
+        return [key for key, _ in self._every_block()]
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def __len__(self):
+        return len(self._every_block())
 
 
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:

@@ -3,8 +3,10 @@
 `Link({"seeds": seeds_box, "psi": psi_slider}, tabs)` inside a Space's `gr.Blocks`:
 - the browser writes the query string itself (`history.replaceState` from a `js=` event, no server call) whenever a
   control or the tab changes; a value at its default is left out, so a default view's URL stays bare;
-- `link.restore(demo)` adds the Space's one load event: it reads the query, sets the controls and the tab, and
-  returns the event so the Space chains what computes its results (`.then(...)`, cached at default values);
+- `link.restore(demo, shown=[Shown(fn, inputs, outputs), ...])` adds the Space's one load event: it reads the
+  query, sets the controls and the tab, and in the same call returns every shown result whose inputs the link left
+  at their defaults (cached: a bare page view is one call to the server, not one per result; 30 students open a
+  page at once). A result whose inputs a link changed runs as an event of its own after it (with its progress);
   `link.run_if_set(...)` runs a button's result only when the link set one of its inputs;
 - `copy_button()`, beside each result, copies the current URL and says so.
 
@@ -15,8 +17,10 @@ Gradio is imported lazily, so `core` imports without it.
 """
 
 import json
+import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from core.common import edge
 
@@ -24,6 +28,24 @@ COPY_LABEL = "🔗 Copy link"
 COPIED_LABEL = "✓ Link copied"
 READY = "manifoldLinkRead"  # set in the browser once the page's link has been read
 NOTE_WITH_UPLOADS = "The link holds these settings and an example's number, never a photo you uploaded."
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Shown:
+    """A result a page shows on load: `fn(*inputs) -> outputs`. At default settings it is computed in the load
+    event's one call (so `fn` should be remembered, `core.common.edge.remember`); `settings` (api_name,
+    concurrency_limit, ...) go to the event that runs it when a link changed one of its inputs."""
+
+    fn: object
+    inputs: Sequence
+    outputs: Sequence
+    settings: dict = field(default_factory=dict)
+
+    def __init__(self, fn, inputs, outputs, **settings):
+        self.fn, self.inputs, self.settings = fn, list(inputs), settings
+        self.outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 def parse_value(component, text: str):
@@ -99,9 +121,9 @@ class Link:
 
     # -- events ---------------------------------------------------------------------------------------------
 
-    def restore(self, demo):
-        """Write the URL on every change (in the browser) and add the one load event that restores a link; returns
-        that event, for `.then(compute, ...)` of each result shown on load."""
+    def restore(self, demo, shown: Sequence[Shown] = ()):
+        """Write the URL on every change (in the browser) and add the one load event that restores a link and
+        returns the `shown` results a link left at their defaults; returns that event."""
         import gradio as gr
 
         names, components = list(self.controls), list(self.controls.values())
@@ -134,21 +156,55 @@ class Link:
                     getattr(target, event)(None, None, None, js=_set_param(name, None), queue=False)
 
         targets = [examples.inputs[0] for examples in self.examples.values()]
+        shown = list(shown)
+        # what the shown results read, each component once (the browser sends their values: the defaults)
+        result_inputs = list({id(c): c for result in shown for c in result.inputs}.values())
+        # each result's outputs once, after the link's own (a result may also update a control: it wins)
+        link_outputs = [*components, *targets, self.restored]
+        result_outputs = [c for c in {id(c): c for r in shown for c in r.outputs}.values()
+                          if all(c is not o for o in link_outputs)]
+        # a result a link changed runs as an event of its own, after the load, when its `pending` state is set
+        pending = [gr.State(None) for _ in shown]
+        by_id = {id(c): n for n, c in self.controls.items()}
+        by_id.update({id(t): n for n, t in zip(self.examples, targets, strict=True)})
 
-        def read(request: gr.Request):
+        def read(request: gr.Request, *inputs):  # Gradio passes the request by its position
             query = dict(request.query_params) if request is not None else {}
             values = parse_query(query, self.controls)
             values = {n: v for n, v in values.items() if v != _default(self.controls[n])}
             chosen = parse_query(query, {n: e.dataset for n, e in self.examples.items()})
-            shown = [values.get(n, gr.skip()) for n in names]
             first = {n: i for n, i in self.shown_first.items() if n not in chosen}  # not in the link: not "restored"
             picked = {**first, **chosen}
-            shown += [self.examples[n].examples[picked[n]][0] if n in picked else gr.skip() for n in self.examples]
+            out = {id(c): values.get(n, gr.skip()) for n, c in self.controls.items()}
+            out.update({id(t): self.examples[n].examples[picked[n]][0] if n in picked else gr.skip()
+                        for n, t in zip(self.examples, targets, strict=True)})
             restored = tuple(sorted({*values, *chosen}))
-            return *shown, (restored if restored else gr.skip())
+            out[id(self.restored)] = restored if restored else gr.skip()
+            out.update({id(c): gr.skip() for c in result_outputs})
+            browser = dict(zip((id(c) for c in result_inputs), inputs, strict=True))
+            for result, flag in zip(shown, pending, strict=True):
+                changed = {by_id.get(id(c)) for c in result.inputs} & {*values, *picked}
+                if changed:
+                    out[id(flag)] = tuple(sorted(changed))
+                    continue
+                out[id(flag)] = gr.skip()
+                handler = getattr(result.fn, "served", result.fn)  # a remembered result's pictures as files
+                try:
+                    answer = handler(*(browser[id(c)] for c in result.inputs))
+                except (gr.Error, ValueError) as error:  # this result's message; the page's others still come
+                    message = error.message if isinstance(error, gr.Error) else str(error)
+                    log.info("user error in %s on load: %s", getattr(handler, "__name__", handler), message)
+                    gr.Warning(message)
+                    continue
+                answer = answer if len(result.outputs) > 1 else (answer,)
+                out.update({id(c): v for c, v in zip(result.outputs, answer, strict=True)})
+            return tuple(out[id(c)] for c in (*link_outputs, *result_outputs, *pending))
 
-        self.loaded = demo.load(read, None, [*components, *targets, self.restored], api_name=False,
-                                show_progress="hidden")
+        self.loaded = demo.load(read, result_inputs, [*link_outputs, *result_outputs, *pending], api_name=False,
+                                show_progress="full" if result_outputs else "hidden",
+                                show_progress_on=result_outputs or None)
+        for result, flag in zip(shown, pending, strict=True):
+            flag.change(result.fn, result.inputs, result.outputs, **{"api_name": False, **result.settings})
         # The link is read: from now on the page writes its URL. (Tabs fire select as they mount, which would
         # overwrite a link's tab before it is read.) Gradio 6.31 ignores gr.Tabs(selected=...) from a load event,
         # so the browser clicks the link's tab, if it is one of this Space's.

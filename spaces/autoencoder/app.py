@@ -174,16 +174,15 @@ with gr.Blocks(title="Autoencoders") as demo:
     select_brush_on_load(demo)
     run.click(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name="reconstruct")
     index.change(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name=False)
-    for control in (z1, z2):
-        control.change(decode_point, [z1, z2], [decoded, point_map, point_text], api_name=False,
-                       show_progress="hidden")
-    for control in (first, second, steps):
-        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name=False)
+    gr.on([z1.change, z2.change], decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode",
+          show_progress="hidden", trigger_mode="always_last")
+    gr.on([c.change for c in (first, second, steps)], interpolate, [first, second, steps],
+          [pixel_strip, latent_strip, path_map], api_name="interpolate", trigger_mode="always_last")
     draw.click(sample_prior, [how_many, prior_seed], [ae_samples, vae_samples], api_name="sample_prior")
-    loaded = link.restore(demo)  # a shared link's settings and tab, then each result it shows on load
-    loaded.then(decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode")
+    # a shared link's settings and tab, and each result it shows on load, in one call (cached at defaults)
+    link.restore(demo, shown=[links.Shown(decode_point, [z1, z2], [decoded, point_map, point_text]),
+                              links.Shown(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map])])
     link.run_if_set(sample_prior, [how_many, prior_seed], [ae_samples, vae_samples])
-    loaded.then(interpolate, [first, second, steps], [pixel_strip, latent_strip, path_map], api_name="interpolate")
 
 if __name__ == "__main__":
     edge.launch(demo)

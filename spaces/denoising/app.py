@@ -161,10 +161,10 @@ with gr.Blocks(title="Denoising") as demo:
     upload.change(denoise_when_changed, [upload, kind, level, seed, add], [results, zoomed, table], api_name=False,
                   concurrency_limit=2)
     digit_inputs = [index, digit_kind, digit_level, digit_seed]
-    for control in digit_inputs:
-        control.change(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name=False, show_progress="hidden")
-    # a shared link's settings, tab and example (which runs through upload.change), then the digit on show
-    link.restore(demo).then(denoise_digit, digit_inputs, [digit_strip, digit_text], api_name="denoise_digit")
+    gr.on([c.change for c in digit_inputs], denoise_digit, digit_inputs, [digit_strip, digit_text],
+          api_name="denoise_digit", show_progress="hidden", trigger_mode="always_last")
+    # a shared link's settings, tab and example (which runs through upload.change), and the digit on show
+    link.restore(demo, shown=[links.Shown(denoise_digit, digit_inputs, [digit_strip, digit_text])])
 
 if __name__ == "__main__":
     edge.launch(demo, css=CSS)

@@ -290,15 +290,16 @@ with gr.Blocks(title="Diffusion") as demo:
           [diffusion_faces, gan_faces, versus_note], api_name="versus_gan", concurrency_limit=2, trigger_mode="always_last")
     gr.on([draw.click, prompt.submit, text_seeds.submit], from_text, [prompt, guidance, text_seeds, text_steps],
           [text_samples, text_sweep, text_note], api_name="from_text", concurrency_limit=2)
-    loaded = link.restore(demo)  # a shared link's settings and tab, then each result (defaults: cached)
-    loaded.then(generate, [model_name, seeds, steps, sampler], [samples, strip, animation, generate_note],
-                api_name=False, concurrency_limit=2)
-    loaded.then(one_step, [denoise_model, example, timestep, noise_seed], [comparison, walk_strip, denoise_note],
-                api_name=False)
-    loaded.then(from_text, [prompt, guidance, text_seeds, text_steps], [text_samples, text_sweep, text_note],
-                api_name=False, concurrency_limit=2)
-    loaded.then(versus_gan, [versus_seeds, versus_steps, versus_model], [diffusion_faces, gan_faces, versus_note], api_name=False,
-                concurrency_limit=2)
+    # a shared link's settings and tab, and each result, in one call at defaults (cached); a result a link changed
+    # runs after it as its own event
+    link.restore(demo, shown=[
+        links.Shown(generate, [model_name, seeds, steps, sampler], [samples, strip, animation, generate_note],
+                    concurrency_limit=2),
+        links.Shown(one_step, [denoise_model, example, timestep, noise_seed], [comparison, walk_strip, denoise_note]),
+        links.Shown(from_text, [prompt, guidance, text_seeds, text_steps], [text_samples, text_sweep, text_note],
+                    concurrency_limit=2),
+        links.Shown(versus_gan, [versus_seeds, versus_steps, versus_model], [diffusion_faces, gan_faces, versus_note],
+                    concurrency_limit=2)])
 
 if __name__ == "__main__":
     edge.launch(demo, css=CSS)

@@ -245,11 +245,10 @@ with gr.Blocks(title="GANs") as demo:
     gr.on([pc_seed.change, pc1.input, pc2.input, pc3.input], walk_components,
           [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name="ganspace", trigger_mode="always_last")
     # a shared link's settings and tab (a bare URL: the defaults, cached), then every result shown on load
-    loaded = link.restore(demo)
-    loaded.then(sample_faces, face_inputs, [faces, faces_text], api_name=False)
-    loaded.then(interpolate_faces, [seed_a, seed_b, path_steps, mode], path, api_name=False)
-    loaded.then(mix_styles, [coarse_seed, fine_seed, mix_truncation], mixed, api_name=False)
-    loaded.then(walk_components, [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars], api_name=False)
+    link.restore(demo, shown=[links.Shown(sample_faces, face_inputs, [faces, faces_text]),
+                              links.Shown(interpolate_faces, [seed_a, seed_b, path_steps, mode], path),
+                              links.Shown(mix_styles, [coarse_seed, fine_seed, mix_truncation], mixed),
+                              links.Shown(walk_components, [pc_seed, pc1, pc2, pc3], [moved, components, pc_bars])])
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -182,18 +182,19 @@ with gr.Blocks(title="The manifold of images") as demo:
     link = links.Link({"sheet": shape, "points": count, "noise": noise, "neighbours": neighbors, "seed": seed,
                        "images": how_many, "noise_seed": noise_seed, "from": first, "to": second, "steps": steps}, tabs)
     sheet_inputs = [shape, count, noise, neighbors, seed]
+    gr.on([c.change for c in sheet_inputs], unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll",
+          show_progress="minimal", trigger_mode="always_last")
     for control in sheet_inputs:
-        control.change(unroll, sheet_inputs, [sheet_plot, maps], api_name=False, show_progress="minimal")
         control.change(None, None, train_note, js="() => ''")  # the autoencoder's note was about the old sheet
     train_button.click(train_autoencoder, sheet_inputs, [maps, train_note], api_name="train_autoencoder")
     sample_button.click(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text],
                         api_name="noise_vs_natural")
-    for control in (first, second, steps):
-        control.change(interpolate, [first, second, steps], [pixel_strip, latent_strip, which_digits], api_name=False)
-    loaded = link.restore(demo)  # a shared link's settings and tab, then each result it shows
-    loaded.then(unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll")
+    gr.on([c.change for c in (first, second, steps)], interpolate, [first, second, steps],
+          [pixel_strip, latent_strip, which_digits], api_name="interpolate", trigger_mode="always_last")
+    # a shared link's settings and tab, and each result it shows, in one call (cached at defaults)
+    link.restore(demo, shown=[links.Shown(unroll, sheet_inputs, [sheet_plot, maps]),
+                              links.Shown(interpolate, [first, second, steps], [pixel_strip, latent_strip, which_digits])])
     link.run_if_set(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text])
-    loaded.then(interpolate, [first, second, steps], [pixel_strip, latent_strip, which_digits], api_name="interpolate")
 
 if __name__ == "__main__":
     edge.launch(demo)

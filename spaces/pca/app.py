@@ -167,24 +167,24 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                        "seed3": seed3, "set": set_name, "image": index, "k": k_images}, tabs)
     inputs2 = [count2, noise2, angle2, seed2]
     inputs3 = [shape3, count3, noise3, tilt3, azimuth3, k3, seed3]
-    for control in inputs2:
-        control.change(line_demo, inputs2, [plot2, table2], api_name=False, show_progress="hidden")
-    for control in inputs3:
-        control.change(plane_demo, inputs3, [plot3, bars3, table3], api_name=False, show_progress="hidden")
-    set_name.change(eigen_images, set_name, [components, bars_images, caption], api_name=False)
+    # each result's named endpoint (gradio_client, the tests) is the event its controls fire; "always_last": a link
+    # that sets several controls at once runs it once more at most, with the last values
+    gr.on([c.change for c in inputs2], line_demo, inputs2, [plot2, table2], api_name="line", show_progress="hidden",
+          trigger_mode="always_last")
+    gr.on([c.change for c in inputs3], plane_demo, inputs3, [plot3, bars3, table3], api_name="plane",
+          show_progress="hidden", trigger_mode="always_last")
+    set_name.change(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
     set_name.change(slider_ranges, [set_name, index, k_images], [index, k_images], api_name=False)
-    for control in (set_name, index, k_images):
-        control.change(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name=False,
-                       show_progress="hidden")
-    # A shared link's settings and tab, then each result (named endpoints for gradio_client and the tests).
-    loaded = link.restore(demo)
-    loaded.then(line_demo, inputs2, [plot2, table2], api_name="line")
-    loaded.then(plane_demo, inputs3, [plot3, bars3, table3], api_name="plane")
-    loaded.then(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
-    loaded.then(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name="reconstruct")
-    # the sliders' ranges are the largest set's (natural patches: 2,000 images) so that any set's values pass the
-    # edge's checks; on the page they follow the set shown (digits: 1,797 images, 64 numbers each)
-    loaded.then(slider_ranges, [set_name, index, k_images], [index, k_images], api_name=False)
+    gr.on([c.change for c in (set_name, index, k_images)], reconstruct, [set_name, index, k_images],
+          [recon_image, curve, recon_text], api_name="reconstruct", show_progress="hidden", trigger_mode="always_last")
+    # A shared link's settings and tab, and every result at default settings, in one call (cached). The sliders'
+    # ranges are the largest set's (natural patches: 2,000 images) so that any set's values pass the edge's checks;
+    # on the page they follow the set shown (digits: 1,797 images, 64 numbers each).
+    link.restore(demo, shown=[links.Shown(line_demo, inputs2, [plot2, table2]),
+                              links.Shown(plane_demo, inputs3, [plot3, bars3, table3]),
+                              links.Shown(eigen_images, [set_name], [components, bars_images, caption]),
+                              links.Shown(reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text]),
+                              links.Shown(slider_ranges, [set_name, index, k_images], [index, k_images])])
 
 if __name__ == "__main__":
     edge.launch(demo)

@@ -297,7 +297,8 @@ with gr.Blocks(title="Style transfer") as demo:
     inputs, outputs = [content, style, match, weight, steps], [result, note]
     button.click(stylise, inputs, outputs, api_name="stylise", concurrency_limit=2)
     style.change(style_caption, style, style_credit, api_name=False, show_progress="hidden")
-    link.restore(demo).then(stylise, inputs, outputs, api_name=False, concurrency_limit=2)
+    # the link's (or the first) photo and painting: their result runs after the load, as its own event (cached)
+    link.restore(demo, shown=[links.Shown(stylise, inputs, outputs, concurrency_limit=2)])
     # the one-pass tab: a new photo or network paints at once, then the optimised twin (an example's is shared)
     gr.on([photo.change, network.change], one_pass, [photo, network], [painted, painted_note], api_name="one_pass",
           show_progress="minimal").then(optimised_twin, [photo, network], [optimised, optimised_note],
