@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import math
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import gradio as gr
 import pytest
@@ -171,6 +172,41 @@ def test_a_session_still_copies_the_config_where_lazy_session_config_defers_it()
     assert session.config_values[some]["props"]["value"] == 42
     assert list(session.components) == [  # a deep link still gets every block
         {**c, "props": {**c["props"], "value": 42}} if c.get("id") == some else c for c in expected.components]
+
+
+def test_the_same_picture_is_encoded_once_where_gradio_saves_pictures_to_its_cache(tmp_path):
+    import numpy as np
+    from gradio import image_utils
+    from PIL import Image
+
+    save = getattr(processing_utils.save_pil_to_cache, "__wrapped__", processing_utils.save_pil_to_cache)
+    assert "encode_pil_to_bytes(img, format)" in source(save), RECHECK  # encodes first, hashes the bytes after
+    assert "return save_pil_to_cache(" in source(processing_utils.save_img_array_to_cache), RECHECK
+    assert "processing_utils.save_img_array_to_cache(" in source(image_utils.save_image), RECHECK
+    gradio_patches.memo_picture_encoding()
+    gradio_patches.memo_picture_encoding()  # once
+    encoded = []
+    real_encode = processing_utils.encode_pil_to_bytes
+
+    def counting(img, format="webp", *args, **kwargs):
+        encoded.append(img.size)
+        return real_encode(img, format, *args, **kwargs)
+
+    processing_utils.encode_pil_to_bytes = counting
+    try:
+        picture = np.random.default_rng(0).integers(0, 256, (40, 30, 3), dtype=np.uint8)
+        first = image_utils.save_image(picture, str(tmp_path), format="png")
+        again = image_utils.save_image(picture.copy(), str(tmp_path), format="png")  # same pixels, a new array
+        assert again == first and len(encoded) == 1
+        other = picture.copy()
+        other[0, 0, 0] ^= 1
+        assert image_utils.save_image(other, str(tmp_path), format="png") != first and len(encoded) == 2
+        assert image_utils.save_image(picture, str(tmp_path), format="webp") != first  # another format: its own file
+        Path(first).unlink()  # swept: encoded again, the file back
+        assert image_utils.save_image(picture, str(tmp_path), format="png") == first and Path(first).exists()
+        assert np.array_equal(np.asarray(Image.open(first)), picture)
+    finally:
+        processing_utils.encode_pil_to_bytes = real_encode
 
 
 def test_a_dataset_still_indexes_its_samples_unchecked():

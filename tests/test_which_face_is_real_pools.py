@@ -182,3 +182,37 @@ def test_no_simple_statistic_tells_the_hard_level_s_real_photo(pools):
     assert all(abs(after[name] - rate) < 1e-9 for name, rate in rates.items())
     assert before["background edges"] > 0.57 and before["learned (all statistics)"] > 0.6  # what matching took away
     assert after["background edges"] < before["background edges"]
+
+
+def test_every_fakes_evidence_map_is_made_ahead_by_the_quizs_own_discriminator(pools):
+    """A class's first guesses each reveal another fake: its map comes from the pool's file, never computed live
+    (65 discriminator calls). Stale maps (a retrained discriminator) would be ignored by the Space and computed
+    live again; here they fail: run `python -m core.which_face_is_real.evidence`."""
+    import torch
+
+    from core.which_face_is_real.evidence import EVIDENCE_FILE, EvidenceCache, face_key, fake_evidence
+
+    discriminator = quiz_app().discriminator
+    for level, pool in pools.items():
+        cache = EvidenceCache(discriminator, max_faces=len(pool.fake))
+        assert cache.load(FACES / level / EVIDENCE_FILE) == len(pool.fake), f"{level}: maps missing or stale"
+        assert all(face_key(face) in cache.maps for face in pool.fake)
+        with torch.inference_mode():
+            fresh = fake_evidence(discriminator, [pool.fake[7]])[0]
+        assert np.allclose(cache.maps[face_key(pool.fake[7])], fresh, rtol=2e-3, atol=1e-3 * fresh.max())
+
+
+def test_stored_maps_of_another_judge_are_ignored(tmp_path):
+    import torch
+
+    from core.which_face_is_real.evidence import EvidenceCache
+
+    faces = [np.random.default_rng(i).integers(0, 256, (64, 64, 3), dtype=np.uint8) for i in range(2)]
+    judge, other = (torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64 * 64 * 3, 1)) for _ in range(2))
+    for network in (judge, other):
+        network.image_size = 64
+    with torch.inference_mode():
+        EvidenceCache(judge, max_faces=2).save(faces, tmp_path / "maps.npz")
+    assert EvidenceCache(judge, max_faces=2).load(tmp_path / "maps.npz") == 2
+    assert EvidenceCache(other, max_faces=2).load(tmp_path / "maps.npz") == 0  # another judge's: computed live
+    assert EvidenceCache(judge, max_faces=2).load(tmp_path / "missing.npz") == 0

@@ -363,6 +363,7 @@ def harden(demo):
     gradio_patches.calm_idle_queue(demo)  # Gradio's queue polls 1,000 times a second, idle
     gradio_patches.quiet_queue_analytics(demo)  # and summarises its whole history after every event
     gradio_patches.lazy_session_config()  # and copied every component's config for each new visitor
+    gradio_patches.memo_picture_encoding()  # and encoded the same picture again for every visitor
     gradio_patches.disable_gradio_sweep(demo)  # core.common.upkeep sweeps instead (serve_settings)
     demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo

@@ -198,6 +198,56 @@ class _LazyConfigValues(dict):
         return len(self._every_block())
 
 
+ENCODED_PICTURES_KEPT = 1024  # picture digests remembered (a path each); the files are Gradio's cache's, swept as ever
+
+
+def memo_picture_encoding() -> None:
+    """Encode each distinct picture once: the same pixels sent again reuse the file already in Gradio's cache.
+
+    Gradio 6.31.0's `processing_utils.save_pil_to_cache(img, cache_dir, name, format)` (which
+    `save_img_array_to_cache`, `image_utils.save_image` and the Gallery call for every picture of every response)
+    encodes the picture (PNG: tens of ms at 512 px) and only then hashes the bytes to name the file. Thirty students
+    clicking the same example got the same six gallery pictures encoded thirty times (denoising: 8 s p95 for a
+    cached result). Here the raw pixels are hashed first (about 1 ms), and a picture seen before gets its file
+    back, its time touched so the cache sweep keeps a file still in use. Replaces the module function, once."""
+    import hashlib
+    import threading
+
+    from gradio import processing_utils
+
+    if getattr(processing_utils.save_pil_to_cache, "_manifold_memo", False):
+        return
+    original = processing_utils.save_pil_to_cache
+    known: dict[bytes, str] = {}
+    lock = threading.Lock()
+
+    def save_pil_to_cache(img, cache_dir, name="image", format="webp"):
+        digest = hashlib.blake2b(img.tobytes(), digest_size=20)
+        digest.update(repr((str(cache_dir), name, format, img.mode, img.size, sorted(img.info.items()),
+                            img.getpalette() if img.mode == "P" else None)).encode())
+        key = digest.digest()
+        with lock:
+            path = known.pop(key, None)
+            if path is not None:
+                known[key] = path  # most recently used last
+        if path is not None:
+            try:
+                os.utime(path)  # still in use: the sweep goes by age
+                return path
+            except OSError:  # swept meanwhile: encode again
+                pass
+        path = original(img, cache_dir, name=name, format=format)
+        with lock:
+            known[key] = path
+            while len(known) > ENCODED_PICTURES_KEPT:
+                known.pop(next(iter(known)))
+        return path
+
+    save_pil_to_cache._manifold_memo = True  # our own mark, not a Gradio attribute
+    save_pil_to_cache.__wrapped__ = original
+    processing_utils.save_pil_to_cache = save_pil_to_cache
+
+
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:
     """(session id, client address) of every job waiting in or running from this Blocks' queue.
 

@@ -19,6 +19,7 @@ Gradio is imported lazily, so `core` imports without it.
 import json
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -30,6 +31,8 @@ READY = "manifoldLinkRead"  # set in the browser once the page's link has been r
 NOTE_WITH_UPLOADS = "The link holds these settings and an example's number, never a photo you uploaded."
 
 log = logging.getLogger(__name__)
+LOAD_CONCURRENCY = 4  # page views served at once per Space
+SHOW_AFTER_S = 0.5  # a page's first results are sent on their own once computing them took this long
 
 
 @dataclass
@@ -180,14 +183,15 @@ class Link:
                         for n, t in zip(self.examples, targets, strict=True)})
             restored = tuple(sorted({*values, *chosen}))
             out[id(self.restored)] = restored if restored else gr.skip()
-            out.update({id(c): gr.skip() for c in result_outputs})
+            out.update({id(c): gr.skip() for c in (*result_outputs, *pending)})
             browser = dict(zip((id(c) for c in result_inputs), inputs, strict=True))
-            for result, flag in zip(shown, pending, strict=True):
+            order = (*link_outputs, *result_outputs, *pending)
+            sent = time.monotonic()
+            for index, (result, flag) in enumerate(zip(shown, pending, strict=True)):
                 changed = {by_id.get(id(c)) for c in result.inputs} & {*values, *picked}
                 if changed:
                     out[id(flag)] = tuple(sorted(changed))
                     continue
-                out[id(flag)] = gr.skip()
                 handler = getattr(result.fn, "served", result.fn)  # a remembered result's pictures as files
                 try:
                     answer = handler(*(browser[id(c)] for c in result.inputs))
@@ -198,11 +202,18 @@ class Link:
                     continue
                 answer = answer if len(result.outputs) > 1 else (answer,)
                 out.update({id(c): v for c, v in zip(result.outputs, answer, strict=True)})
-            return tuple(out[id(c)] for c in (*link_outputs, *result_outputs, *pending))
+                if time.monotonic() - sent > SHOW_AFTER_S and index < len(shown) - 1:
+                    # computed, not cached (the first visit): show what is ready while the rest is computed
+                    yield tuple(out[id(c)] for c in order)
+                    out, sent = {id(c): gr.skip() for c in order}, time.monotonic()
+            yield tuple(out[id(c)] for c in order)
 
+        # several page views at once: Gradio runs one job per event at a time unless told, and thirty students
+        # opening a page then queued behind each other for cached results (a cold one is computed once: remember
+        # is single-flight)
         self.loaded = demo.load(read, result_inputs, [*link_outputs, *result_outputs, *pending], api_name=False,
                                 show_progress="full" if result_outputs else "hidden",
-                                show_progress_on=result_outputs or None)
+                                show_progress_on=result_outputs or None, concurrency_limit=LOAD_CONCURRENCY)
         for result, flag in zip(shown, pending, strict=True):
             flag.change(result.fn, result.inputs, result.outputs, **{"api_name": False, **result.settings})
         # The link is read: from now on the page writes its URL. (Tabs fire select as they mount, which would

@@ -9,6 +9,7 @@ to a face, so the map shows what D reads in the detail, not its surprise at a gr
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -114,26 +115,69 @@ def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, sc
     return (np.concatenate([tiles[0], spacer, tiles[1]], axis=1) * 255).round().astype(np.uint8)
 
 
+def judge_digest(discriminator: torch.nn.Module) -> str:
+    """A digest of the discriminator's weights: maps made with other weights are not this judge's."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, tensor in sorted(discriminator.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def face_key(face: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(face).tobytes(), digest_size=16).digest()
+
+
 class EvidenceCache:
-    """Each fake's evidence map, computed the first time it is shown and kept: the quiz's fakes come from fixed
-    pools, so this holds at most `max_faces` maps (64x64 floats: 16 KB each), and a fake shown to a whole class
-    costs its 65 discriminator calls once. Faces are keyed by their pixels' digest. Thread-safe enough for a
-    server: two players may compute the same map at once; both get the same answer."""
+    """Each fake's evidence map, made ahead for the quiz's pools (`precompute`, stored beside each pool) or
+    computed the first time it is shown, and kept: the quiz's fakes come from fixed pools, so this holds at most
+    `max_faces` maps (64x64 floats: 16 KB each). Computed live, a map costs 65 discriminator calls (0.5-1 s on a
+    core): a class's thirty first guesses, each on another fake, took 9 s p95 on two cores, so the pools' maps are
+    made ahead. Faces are keyed by their pixels' digest. Thread-safe enough for a server: two players may compute
+    the same map at once; both get the same answer."""
 
     def __init__(self, discriminator: torch.nn.Module, max_faces: int):
         self.discriminator, self.max_faces = discriminator, max_faces
         self.maps: dict[bytes, np.ndarray] = {}
+        self._judge: str | None = None
+
+    def judge(self) -> str:
+        if self._judge is None:
+            self._judge = judge_digest(self.discriminator)
+        return self._judge
 
     def __call__(self, face: np.ndarray) -> np.ndarray:
-        key = hashlib.blake2b(np.ascontiguousarray(face).tobytes(), digest_size=16).digest()
+        key = face_key(face)
         heat = self.maps.get(key)
         if heat is None:
             with one_torch_thread():  # 65 small forward passes: on a busy server, two threads only wait for each other
                 heat = fake_evidence(self.discriminator, [face])[0].astype(np.float32)
-            if len(self.maps) >= self.max_faces:
-                self.maps.pop(next(iter(self.maps)))
-            self.maps[key] = heat
+            self._keep(key, heat)
         return heat
+
+    def _keep(self, key: bytes, heat: np.ndarray) -> None:
+        if len(self.maps) >= self.max_faces:
+            self.maps.pop(next(iter(self.maps)))
+        self.maps[key] = heat
+
+    def save(self, faces: list, path: str | Path) -> None:
+        """Compute (or reuse) the maps of `faces` and store them with this judge's digest (float16, compressed)."""
+        heats = np.stack([self(face) for face in faces]).astype(np.float16)
+        keys = np.frombuffer(b"".join(face_key(face) for face in faces), dtype=np.uint8).reshape(len(faces), 16)
+        np.savez_compressed(path, keys=keys, maps=heats, judge=np.array(self.judge()))
+
+    def load(self, path: str | Path) -> int:
+        """Take the stored maps if they are this judge's; returns how many (0: none stored, or another judge's,
+        whose faces are then computed live as before)."""
+        path = Path(path)
+        if not path.is_file():
+            return 0
+        with np.load(path) as stored:
+            if str(stored["judge"]) != self.judge():
+                return 0
+            for key, heat in zip(stored["keys"], stored["maps"], strict=True):
+                self._keep(key.tobytes(), heat.astype(np.float32))
+            return len(stored["keys"])
 
 
 def explain_fake(discriminator: torch.nn.Module, faces: list, fake_index: int,
@@ -144,3 +188,33 @@ def explain_fake(discriminator: torch.nn.Module, faces: list, fake_index: int,
     evidence = np.zeros((len(faces), *heat.shape))
     evidence[fake_index] = heat
     return overlay(faces, evidence), strongest_region(heat)
+
+
+EVIDENCE_FILE = "evidence.npz"  # beside a pool's faces: each fake's map, made ahead by `python -m ...evidence`
+
+
+def main(argv=None) -> None:
+    """Make every quiz pool's evidence maps ahead (after building the pools or retraining the discriminator)."""
+    import argparse
+
+    from core.gan.dcgan import DCGANDiscriminator
+    from core.hub import load_pretrained
+    from core.which_face_is_real.pools import load_pool
+
+    parser = argparse.ArgumentParser(prog="python -m core.which_face_is_real.evidence", description=main.__doc__)
+    parser.add_argument("--pools", default="spaces/which-face-is-real/faces", help="the folder of the pools")
+    parser.add_argument("--discriminator", default="manifold-lab/style-dcgan-faces-discriminator")
+    args = parser.parse_args(argv)
+    discriminator, source = load_pretrained(DCGANDiscriminator, args.discriminator)
+    discriminator.eval()
+    for folder in sorted(p for p in Path(args.pools).iterdir() if p.is_dir()):
+        pool = load_pool(folder)
+        cache = EvidenceCache(discriminator, max_faces=len(pool.fake))
+        with torch.inference_mode():
+            cache.save(pool.fake, folder / EVIDENCE_FILE)
+        print(f"{folder.name}: {len(pool.fake)} maps ({(folder / EVIDENCE_FILE).stat().st_size / 1e6:.2f} MB), "
+              f"judge {cache.judge()} from {source}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,6 @@
 """Which face is real? One real face, one generated; click the real one. Can you beat the discriminator?"""
 
+import threading
 from pathlib import Path
 
 import gradio as gr
@@ -10,7 +11,7 @@ from core.common.display import weights_note
 from core.common.gradio_patches import upload_folder
 from core.gan.dcgan import DCGANDiscriminator
 from core.hub import load_pretrained
-from core.which_face_is_real.evidence import TIPS, EvidenceCache, explain_fake
+from core.which_face_is_real.evidence import EVIDENCE_FILE, TIPS, EvidenceCache, explain_fake
 from core.which_face_is_real.game import (
     LABELS,
     ROUNDS_PER_GAME,
@@ -58,8 +59,11 @@ pools[OUR_GAN].require_generator(GENERATOR_REPO)
 POOL_SIZES = {kind: size for pool in pools.values() for kind, size in pool.kinds.items()}
 # Round files go straight into Gradio's cache: served as they are, under random names, and expired by it.
 rounds = RoundMaker(discriminator, upload_folder() / "which-face-rounds")
-# every fake comes from a fixed pool: its evidence map is computed the first time it is shown, then kept
+# every fake comes from a fixed pool: its evidence map is made ahead (`python -m core.which_face_is_real.evidence`,
+# beside each pool), else computed the first time it is shown, then kept
 evidence_maps = EvidenceCache(discriminator, max_faces=sum(len(pool.fake) for pool in pools.values()))
+for folder in POOL_FOLDERS.values():
+    evidence_maps.load(FACES / folder / EVIDENCE_FILE)
 answers = AnswerLog(store_path())  # MANIFOLD_QUIZ_DB, else /data (persistent storage), else ~/.cache
 
 
@@ -127,8 +131,14 @@ def judge_record() -> dict[str, float]:
     return {level: judge_accuracy(discriminator, pool.real, pool.fake) for level, pool in pools.items()}
 
 
-def measure_judge():
-    judge_record()  # a second or two, once, on the first visit: ready by the first game's end
+_judging = threading.Lock()
+
+
+def measure_judge() -> None:
+    """On the first page view, the judge's record is measured in the background (a second or two, once): ready by
+    the first game's end, and no page view waits for it."""
+    if _judging.acquire(blocking=False):  # once per process; never released
+        threading.Thread(target=judge_record, name="quiz-judge", daemon=True).start()
 
 
 def accuracy_row(label, aggregate):
@@ -170,7 +180,9 @@ def class_results(class_text):
 
 
 def read_class_link(request: gr.Request):
-    """?class=CODE puts the code in the class box; the note says at once whether such a class exists."""
+    """?class=CODE puts the code in the class box; the note says at once whether such a class exists. (The page's
+    one load event: thirty students open it at once.)"""
+    measure_judge()
     text = (dict(request.query_params).get("class", "") if request else "")[:20]
     try:
         return text, class_note(answers.class_code(text))
@@ -227,7 +239,6 @@ with gr.Blocks(title="Which face is real?") as demo:  # served faces expire (cor
         None, class_box, None, js=WRITE_LINK)
     results_button.click(class_results, class_box, class_table, api_name="class_results")
     demo.load(read_class_link, None, [class_box, joined], api_name=False)
-    demo.load(measure_judge, None, None, show_progress="hidden", api_name=False)
 
 if __name__ == "__main__":
     edge.launch(demo, css=CSS)
