@@ -104,6 +104,31 @@ def test_remember_computes_once_per_arguments_and_forgets_the_oldest(tmp_path):
     assert calls == [1, 2, 3, 1, 1, 1]
 
 
+def test_remember_by_content_shares_a_result_for_the_same_pixels_in_new_arrays_and_tensors():
+    import numpy as np
+    import torch
+
+    calls = []
+
+    @edge.remember(maxsize=4, by_content=True)
+    def brighten(task, picture, known=None):
+        calls.append(task)
+        return picture + 1
+
+    picture = np.arange(12, dtype=np.float32).reshape(3, 4)
+    first = brighten("a", picture)
+    assert brighten("a", picture.copy()) is first and calls == ["a"]  # the same pixels, another array
+    brighten("b", picture)
+    other = picture.copy()
+    other[0, 0] = -1
+    brighten("a", other)
+    assert calls == ["a", "b", "a"]
+    tensor = torch.from_numpy(picture)
+    brighten("a", tensor, (tensor, tensor[:1]))
+    brighten("a", tensor.clone(), (tensor.clone(), tensor[:1].clone()))
+    assert calls == ["a", "b", "a", "a"]
+
+
 def test_remember_keeps_nothing_when_the_environment_caps_it_at_zero(monkeypatch):
     monkeypatch.setenv("MANIFOLD_REMEMBER_MAX", "0")  # what the soak test's server runs with
     calls = []

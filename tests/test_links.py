@@ -96,9 +96,7 @@ def test_a_bare_page_gets_its_results_in_the_load_call_and_a_link_defers_what_it
     names = [id(c) for c in load.outputs]
     skip = gr.skip()
 
-    answers = list(load.fn(_Request({}), 3, 5))
-    assert len(answers) == 1  # fast (cached) results: one message
-    bare = dict(zip(names, answers[0], strict=True))
+    bare = dict(zip(names, load.fn(_Request({}), 3, 5), strict=True))
     assert calls == [("double", 3), ("pair", 5)]
     assert [bare[id(c)] for c in (doubled, plus, minus)] == [6, 5, -5]
     assert bare[id(a)] == bare[id(b)] == bare[id(link.restored)] == skip
@@ -106,7 +104,7 @@ def test_a_bare_page_gets_its_results_in_the_load_call_and_a_link_defers_what_it
     assert len(pending) == 2 and all(bare[id(c)] == skip for c in pending)
 
     calls.clear()
-    linked = dict(zip(names, next(load.fn(_Request({"a": "7"}), 3, 5)), strict=True))
+    linked = dict(zip(names, load.fn(_Request({"a": "7"}), 3, 5), strict=True))
     assert calls == [("pair", 5)]  # the link changed `a`: double runs after the load, with the link's 7
     assert linked[id(a)] == 7 and linked[id(link.restored)] == ("a",)
     assert linked[id(doubled)] == skip and linked[id(plus)] == 5
@@ -116,22 +114,25 @@ def test_a_bare_page_gets_its_results_in_the_load_call_and_a_link_defers_what_it
     assert any(t[0] == pending[0]._id and t[1] == "change" for t in deferred[0].targets)
 
 
-def test_a_slow_first_result_is_sent_before_the_next_is_computed(monkeypatch):
-    """A cold page (the teacher's first visit) fills in as its results are computed, not all at the end."""
-    import time
-
-    from core.common import links
+def test_a_result_not_computed_yet_is_left_to_its_own_event_and_a_kept_one_comes_in_the_load():
+    """The first page view after a start (the teacher's) fills in as each result is ready, with its progress;
+    once kept, every later page view gets it in the load's one call."""
+    from core.common import edge
     from core.common.links import Link, Shown
 
-    monkeypatch.setattr(links, "SHOW_AFTER_S", 0.05)
+    @edge.remember()
+    def negate(x):
+        return -x
+
     with gr.Blocks() as demo:
         a = gr.Number(1)
-        slow, fast = gr.Number(), gr.Number()
+        shown = gr.Number()
         link = Link({"a": a})
-        link.restore(demo, shown=[Shown(lambda x: time.sleep(0.1) or x, [a], [slow]),
-                                  Shown(lambda x: -x, [a], [fast])])
+        link.restore(demo, shown=[Shown(negate, [a], [shown])])
     load = _load_function(demo)
-    first, second = (dict(zip([id(c) for c in load.outputs], answer, strict=True))
-                     for answer in load.fn(_Request({}), 1))
-    assert first[id(slow)] == 1 and first[id(fast)] == gr.skip()
-    assert second[id(slow)] == gr.skip() and second[id(fast)] == -1  # sent once, not again
+    flag = load.outputs[-1]
+    cold = dict(zip([id(c) for c in load.outputs], load.fn(_Request({}), 1), strict=True))
+    assert cold[id(shown)] == gr.skip() and cold[id(flag)] == ("cold",)  # its own event computes it
+    negate(1)  # that event ran
+    warm = dict(zip([id(c) for c in load.outputs], load.fn(_Request({}), 1), strict=True))
+    assert warm[id(shown)] == -1 and warm[id(flag)] == gr.skip()

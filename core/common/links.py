@@ -19,7 +19,6 @@ Gradio is imported lazily, so `core` imports without it.
 import json
 import logging
 import math
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -32,7 +31,6 @@ NOTE_WITH_UPLOADS = "The link holds these settings and an example's number, neve
 
 log = logging.getLogger(__name__)
 LOAD_CONCURRENCY = 4  # page views served at once per Space
-SHOW_AFTER_S = 0.5  # a page's first results are sent on their own once computing them took this long
 
 
 @dataclass
@@ -185,16 +183,18 @@ class Link:
             out[id(self.restored)] = restored if restored else gr.skip()
             out.update({id(c): gr.skip() for c in (*result_outputs, *pending)})
             browser = dict(zip((id(c) for c in result_inputs), inputs, strict=True))
-            order = (*link_outputs, *result_outputs, *pending)
-            sent = time.monotonic()
-            for index, (result, flag) in enumerate(zip(shown, pending, strict=True)):
+            for result, flag in zip(shown, pending, strict=True):
+                args = [browser[id(c)] for c in result.inputs]
                 changed = {by_id.get(id(c)) for c in result.inputs} & {*values, *picked}
-                if changed:
-                    out[id(flag)] = tuple(sorted(changed))
+                cold = getattr(result.fn, "is_cached", None) is not None and not result.fn.is_cached(*args)
+                if changed or cold:
+                    # its own event, with its own progress: a link's new settings, or a result not computed yet (the
+                    # first visit after a start: the page fills in as each is ready, not all at the end)
+                    out[id(flag)] = tuple(sorted(changed)) if changed else ("cold",)
                     continue
                 handler = getattr(result.fn, "served", result.fn)  # a remembered result's pictures as files
                 try:
-                    answer = handler(*(browser[id(c)] for c in result.inputs))
+                    answer = handler(*args)
                 except (gr.Error, ValueError) as error:  # this result's message; the page's others still come
                     message = error.message if isinstance(error, gr.Error) else str(error)
                     log.info("user error in %s on load: %s", getattr(handler, "__name__", handler), message)
@@ -202,11 +202,9 @@ class Link:
                     continue
                 answer = answer if len(result.outputs) > 1 else (answer,)
                 out.update({id(c): v for c, v in zip(result.outputs, answer, strict=True)})
-                if time.monotonic() - sent > SHOW_AFTER_S and index < len(shown) - 1:
-                    # computed, not cached (the first visit): show what is ready while the rest is computed
-                    yield tuple(out[id(c)] for c in order)
-                    out, sent = {id(c): gr.skip() for c in order}, time.monotonic()
-            yield tuple(out[id(c)] for c in order)
+            # one answer, not a generator: Gradio fires a State's change (the deferred results, `run_if_set`) only
+            # from an event's last message
+            return tuple(out[id(c)] for c in (*link_outputs, *result_outputs, *pending))
 
         # several page views at once: Gradio runs one job per event at a time unless told, and thirty students
         # opening a page then queued behind each other for cached results (a cold one is computed once: remember
