@@ -165,7 +165,7 @@ def from_photo(photo):
 
 def fill_hole(value):
     condition, photo = inpainting_input(value, SIZE)
-    return translate("inpainting", condition, known=(photo, condition[3:])) + (show(photo * 2 - 1),)
+    return translate("inpainting", condition, (photo, condition[3:])) + (show(photo * 2 - 1),)  # remember: positional
 
 
 def outputs(extra_label=None):
