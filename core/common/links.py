@@ -20,7 +20,6 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from core.common import edge
 
@@ -33,16 +32,10 @@ log = logging.getLogger(__name__)
 LOAD_CONCURRENCY = 4  # page views served at once per Space
 
 
-@dataclass
 class Shown:
     """A result a page shows on load: `fn(*inputs) -> outputs`. At default settings it is computed in the load
     event's one call (so `fn` should be remembered, `core.common.edge.remember`); `settings` (api_name,
     concurrency_limit, ...) go to the event that runs it when a link changed one of its inputs."""
-
-    fn: object
-    inputs: Sequence
-    outputs: Sequence
-    settings: dict = field(default_factory=dict)
 
     def __init__(self, fn, inputs, outputs, **settings):
         self.fn, self.inputs, self.settings = fn, list(inputs), settings
