@@ -136,3 +136,20 @@ def test_a_result_not_computed_yet_is_left_to_its_own_event_and_a_kept_one_comes
     negate(1)  # that event ran
     warm = dict(zip([id(c) for c in load.outputs], load.fn(_Request({}), 1), strict=True))
     assert warm[id(shown)] == -1 and warm[id(flag)] == gr.skip()
+
+
+def test_a_result_that_refuses_its_defaults_leaves_its_outputs_and_the_others_still_come():
+    from core.common.links import Link, Shown
+
+    def refuse(x):
+        raise ValueError("no digit with that number")
+
+    with gr.Blocks() as demo:
+        a = gr.Number(1)
+        refused, shown = gr.Number(), gr.Number()
+        link = Link({"a": a})
+        link.restore(demo, shown=[Shown(refuse, [a], [refused]), Shown(lambda x: x + 1, [a], [shown])])
+    load = _load_function(demo)
+    with pytest.warns(UserWarning, match="no digit with that number"):
+        out = dict(zip([id(c) for c in load.outputs], load.fn(_Request({}), 1), strict=True))
+    assert out[id(refused)] == gr.skip() and out[id(shown)] == 2

@@ -104,6 +104,15 @@ def _show(value) -> str:
     return f"{value:g}" if isinstance(value, float) and abs(value) < 1e15 else str(value)
 
 
+def user_message(handler, error: Exception) -> str:
+    """A user error's text for the client (a gr.Error's message, else the exception's), logged in one line."""
+    import gradio as gr
+
+    message = error.message if isinstance(error, gr.Error) else str(error)
+    log.info("user error in %s: %s", getattr(handler, "__name__", handler), message)
+    return message
+
+
 def user_errors(handler):
     """Errors a user can cause (`ValueError` and its kin from core, `gr.Error`) become a message for the
     client and one line in the log, not a traceback. A remembered handler's `served` form is what runs (its
@@ -113,10 +122,7 @@ def user_errors(handler):
     handler = getattr(handler, "served", handler)
 
     def to_message(error: Exception) -> gr.Error:
-        message = error.message if isinstance(error, gr.Error) else str(error)
-        log.info("user error in %s: %s", handler.__name__, message)
-        plain = gr.Error(message, print_exception=False)
-        return plain
+        return gr.Error(user_message(handler, error), print_exception=False)
 
     if inspect.isgeneratorfunction(handler):
         @functools.wraps(handler)

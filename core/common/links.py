@@ -17,7 +17,6 @@ Gradio is imported lazily, so `core` imports without it.
 """
 
 import json
-import logging
 import math
 from collections.abc import Mapping, Sequence
 
@@ -28,7 +27,6 @@ COPIED_LABEL = "✓ Link copied"
 READY = "manifoldLinkRead"  # set in the browser once the page's link has been read
 NOTE_WITH_UPLOADS = "The link holds these settings and an example's number, never a photo you uploaded."
 
-log = logging.getLogger(__name__)
 LOAD_CONCURRENCY = 4  # page views served at once per Space
 
 
@@ -189,9 +187,7 @@ class Link:
                 try:
                     answer = handler(*args)
                 except (gr.Error, ValueError) as error:  # this result's message; the page's others still come
-                    message = error.message if isinstance(error, gr.Error) else str(error)
-                    log.info("user error in %s on load: %s", getattr(handler, "__name__", handler), message)
-                    gr.Warning(message)
+                    gr.Warning(edge.user_message(handler, error))
                     continue
                 answer = answer if len(result.outputs) > 1 else (answer,)
                 out.update({id(c): v for c, v in zip(result.outputs, answer, strict=True)})
