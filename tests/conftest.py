@@ -42,14 +42,15 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
                                                      dir=os.environ["GRADIO_TEMP_DIR"])
 
 
-# The files that take longest in the full lane, longest first (a local full lane on three workers, 2026-12-05:
-# attacks 573 s, the browser 790 s before it was split in two files, soak 233, the GAN lab 224, the quiz 183,
-# the launcher 169; since then the attacks' standalone servers moved to test_attacks_alone.py and the browser's
-# journeys to test_browser_links.py, so two workers share each). xdist's `--dist loadfile` hands files to its
-# workers in collection order, so these go first and the short ones fill in around them: alphabetically, the soak
-# test started last, on one worker, while the others sat idle.
-LONGEST_FILES = ("test_attacks.py", "test_browser.py", "test_browser_links.py", "test_soak.py", "test_attacks_alone.py",
-                 "test_gan_lab.py", "test_which_face_is_real.py", "test_launcher.py", "test_multiprocess.py", "test_deploy.py")
+# The files that take longest in the full lane, longest first. xdist's `--dist loadfile` hands files to its workers in
+# collection order, so these go first and the short ones fill in around them (alphabetically, the soak test once
+# started last, on one worker, while the others sat idle). Summed durations, a local full lane on three workers,
+# 2026-12-06 (781 s wall): browser 385 s, browser links 329, multiprocess 217, attacks 101, soak 99, attacks alone 86,
+# autoencoder 73, launcher 72, diffusion 67, deploy 62, the quiz 56 and its pools 53, denoising's Space 51, GAN lab 44.
+LONGEST_FILES = ("test_browser.py", "test_browser_links.py", "test_multiprocess.py", "test_attacks.py", "test_soak.py",
+                 "test_attacks_alone.py", "test_autoencoder.py", "test_launcher.py", "test_diffusion.py", "test_deploy.py",
+                 "test_which_face_is_real.py", "test_which_face_is_real_pools.py", "test_denoising_space.py",
+                 "test_gan_lab.py")
 
 
 def pytest_collection_modifyitems(config, items):

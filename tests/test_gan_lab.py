@@ -106,8 +106,11 @@ def test_every_preset_has_an_up_to_date_recording_whose_first_steps_a_fresh_run_
         config = LabConfig(**LAB_PRESETS[preset][0])
         assert run.step == config.steps and len(run.generator_losses) == config.steps
         *_, fresh = LabSession(config).run(steps=100)
-        np.testing.assert_allclose(fresh.generator_losses, run.generator_losses[:100], rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(fresh.discriminator_losses, run.discriminator_losses[:100], rtol=1e-4, atol=1e-5)
+        # the settings are compared exactly (recorded_presets); the losses check the training code, to 5e-3: the same
+        # seeded run on another machine's CPU drifted by 5e-4 by step 22 (2026-12-06), a change of loss or
+        # optimiser moves them by tens of percent
+        np.testing.assert_allclose(fresh.generator_losses, run.generator_losses[:100], rtol=5e-3, atol=1e-4)
+        np.testing.assert_allclose(fresh.discriminator_losses, run.discriminator_losses[:100], rtol=5e-3, atol=1e-4)
     assert replay(next(iter(LAB_PRESETS))) is replay(next(iter(LAB_PRESETS)))  # read once per process
 
 
