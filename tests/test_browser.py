@@ -122,9 +122,9 @@ def test_super_resolution_opens_on_its_first_example_with_four_upscales_scores_a
 @pytest.mark.slow
 def test_diffusion_generates_on_load_and_shows_the_walk(page, served_spaces):
     page.goto(f"{served_spaces.url}/diffusion/")
-    # the default sampler; this is the Space's first visit, which computes its four default views (66 s of CPU
-    # idle): 60 s was too short in the full lane (three test processes and their servers on two cores)
-    page.get_by_text("25 DDPM steps").first.wait_for(timeout=150_000)
+    # the default sampler; the Space's first visit: its four default views are made ahead (they cost 17 CPU-s,
+    # over 60 s in the full lane with three test processes and their servers on two cores)
+    page.get_by_text("25 DDPM steps").first.wait_for(timeout=60_000)
     page.wait_for_function("() => [...document.images].some(i => i.src.includes('.gif') && i.naturalWidth === 2 * 96 + 2)",
                            timeout=30_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "diffusion.png"), full_page=True)

@@ -1,5 +1,7 @@
 """The DDPM wrapper, its samplers, the recipe, and the diffusion Space's handlers."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -181,6 +183,33 @@ def test_space_one_step_against_the_walk_and_versus_gan(app):
     assert diffused.size == generated.size and "faster" in note and "9,700" in note
     _, same_data, note = app.versus_gan("0-3", 5, app.SAME_DATA_GAN)
     assert "same 895 FFHQ faces" in note and np.abs(np.asarray(same_data, float) - np.asarray(generated, float)).mean() > 10
+
+
+def test_the_default_views_are_made_ahead_for_these_weights_and_handlers(app):
+    """The page's four default views come from spaces/diffusion/made_ahead.* (a first visit is served at once): each
+    is there for the current weights, arguments and handler source, and a page's load counts it as ready."""
+    from core.common.made_ahead import shown_defaults
+
+    defaults = shown_defaults(app.demo)
+    assert [fn.__name__ for fn, _ in defaults] == ["generate", "one_step", "from_text", "versus_gan"]
+    for fn, args in defaults:
+        assert fn.made_ahead.has(fn, args), "run `python -m core.common.made_ahead diffusion` to make them again"
+        assert fn.is_cached(*args)
+
+
+def test_a_made_ahead_view_is_what_a_fresh_computation_gives(app):
+    """The stored result is the handler's (checked on the cheapest view, 8 digits x 25 steps: helpers such as the
+    sampler are not in a result's key). Pixels to 1 level of 255 on average: another CPU rounds differently."""
+    from core.common.made_ahead import shown_defaults
+
+    fn, args = shown_defaults(app.demo)[0]
+    stored, fresh = fn.made_ahead.load(fn, args), fn.compute(*args)
+    for made, now in zip(stored[:2], fresh[:2], strict=True):
+        assert made.size == now.size and np.abs(np.asarray(made, float) - np.asarray(now, float)).mean() < 1
+    with Image.open(stored[2]) as made, Image.open(fresh[2]) as now:
+        assert made.n_frames == now.n_frames
+    without_times = [re.sub(r"[\d.]+ s on this machine \(\d+ ms", "_", note) for note in (stored[3], fresh[3])]
+    assert without_times[0] == without_times[1]
 
 
 def test_space_turns_bad_input_into_messages(app, served_spaces):

@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -102,6 +103,25 @@ def test_remember_computes_once_per_arguments_and_forgets_the_oldest(tmp_path):
 
     uncached(render)(1)  # what the bench times: the computation, not the cache
     assert calls == [1, 2, 3, 1, 1, 1]
+
+
+def test_remember_answers_from_its_made_ahead_store_for_the_same_arguments_weights_and_handler(tmp_path):
+    from core.common.made_ahead import MadeAhead
+
+    calls = []
+
+    def draw(seed):
+        calls.append(seed)
+        return Image.new("RGB", (4, 3), (seed, 0, 0)), np.full(2, seed), f"seed {seed}"
+
+    made = edge.remember(made_ahead=MadeAhead(tmp_path, "weights-1"))(draw)
+    made.made_ahead.save([(made, (5,), made.compute(5))])
+    assert calls == [5] and made.is_cached(5) and not made.is_cached(6)
+
+    picture, array, text = edge.remember(made_ahead=MadeAhead(tmp_path, "weights-1"))(draw)(5)  # a new process
+    assert calls == [5] and picture.getpixel((0, 0)) == (5, 0, 0) and array.tolist() == [5, 5] and text == "seed 5"
+    edge.remember(made_ahead=MadeAhead(tmp_path, "weights-2"))(draw)(5)  # other weights: computed
+    assert calls == [5, 5]
 
 
 def test_remember_by_content_shares_a_result_for_the_same_pixels_in_new_arrays_and_tensors():

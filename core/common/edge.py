@@ -142,7 +142,7 @@ def user_errors(handler):
     return wrapped
 
 
-def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool = False):
+def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool = False, made_ahead=None):
     """Memoize a deterministic handler on its arguments: a page's default view is computed once, not per visitor.
 
     Only for handlers whose outputs follow from their inputs (seeded); a cached result that names a file
@@ -159,6 +159,9 @@ def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool 
     by_content: arrays and tensors among the arguments (a decoded drawing, an upload) are keyed by their content's
     digest, so thirty students sending the same example picture share one result; keep `maxsize` small, as each
     entry holds a result for pictures of any size.
+
+    made_ahead: a `core.common.made_ahead.MadeAhead` store: a miss looks there before computing (a page's default
+    views, made when the Space was built, are there at once after a start).
     """
     # MANIFOLD_REMEMBER_MAX caps every such cache (0: keep nothing, single flight only): the soak test measures
     # what a visitor leaves behind without the bounded caches' filling up counted as growth
@@ -199,7 +202,9 @@ def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool 
                 if result is not None:
                     return result
                 try:
-                    result = handler(*args)
+                    result = made_ahead.load(handler, args) if made_ahead is not None else None
+                    if result is None:
+                        result = handler(*args)
                 finally:
                     with lock:
                         computing.pop(key, None)
@@ -237,11 +242,12 @@ def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool 
         def is_cached(*args) -> bool:
             """Whether these arguments' result is kept (a page's load shows it at once, else defers it)."""
             try:
-                return cached(key_of(args)) is not None
+                return cached(key_of(args)) is not None or (made_ahead is not None and made_ahead.has(handler, args))
             except TypeError:
                 return False
 
         wrapped.is_cached = is_cached
+        wrapped.compute, wrapped.made_ahead = handler, made_ahead  # uncached, for `python -m core.common.made_ahead`
         return wrapped
     return decorate
 

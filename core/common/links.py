@@ -149,6 +149,7 @@ class Link:
 
         targets = [examples.inputs[0] for examples in self.examples.values()]
         shown = list(shown)
+        demo.shown_results = shown  # what `core.common.made_ahead` makes ahead
         # what the shown results read, each component once (the browser sends their values: the defaults)
         result_inputs = list({id(c): c for result in shown for c in result.inputs}.values())
         # each result's outputs once, after the link's own (a result may also update a control: it wins)

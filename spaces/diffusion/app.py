@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from core.common import edge, links
 from core.common.display import weights_note
+from core.common.made_ahead import MadeAhead, weights_digest
 from core.common.mnist import example_digits
 from core.common.seeds import MAX_SEED, parse_seeds
 from core.diffusion.figures import LARGE, grid, trajectory_strip, write_animation
@@ -104,6 +105,8 @@ with np.load(Path(__file__).parent / "example_faces_64.npz") as data:  # held-ou
 EXAMPLE_DIGITS = F.pad(torch.from_numpy(example_digits()[0][::50]), (2, 2, 2, 2))[:, None] * 2 - 1  # 28 -> 32 px
 EXAMPLES = {"digits": EXAMPLE_DIGITS, "faces": EXAMPLE_FACES}
 ANIMATIONS = Path(tempfile.mkdtemp(prefix="diffusion-animations-"))  # bounded: the newest 64 walks
+# The four default views (17 CPU-s on one thread), made ahead: `python -m core.common.made_ahead diffusion`
+MADE_AHEAD = MadeAhead(Path(__file__).parent, weights_digest(*models.values(), *gans.values()))
 
 
 def within_budget(key, seeds, steps) -> None:
@@ -115,7 +118,7 @@ def within_budget(key, seeds, steps) -> None:
             " steps). Use fewer seeds or steps.")
 
 
-@edge.remember(images_as_files=True)  # seeded: the page's default views are computed once, not per visitor
+@edge.remember(images_as_files=True, made_ahead=MADE_AHEAD)  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def generate(model_name, seeds_text, steps, sampler_name):
     key = MODEL_NAMES[model_name]
@@ -130,7 +133,7 @@ def generate(model_name, seeds_text, steps, sampler_name):
     return grid(trajectory.final), trajectory_strip(trajectory), str(write_animation(trajectory, ANIMATIONS)), note
 
 
-@edge.remember(images_as_files=True)  # seeded: the page's default views are computed once, not per visitor
+@edge.remember(images_as_files=True, made_ahead=MADE_AHEAD)  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def one_step(model_name, example_index, timestep, seed):
     key = MODEL_NAMES[model_name]
@@ -148,7 +151,7 @@ def one_step(model_name, example_index, timestep, seed):
     return grid(row, tile=LARGE), trajectory_strip(walk), note
 
 
-@edge.remember(images_as_files=True)  # seeded: the page's default views are computed once, not per visitor
+@edge.remember(images_as_files=True, made_ahead=MADE_AHEAD)  # seeded: the page's default views are computed once, not per visitor
 @torch.inference_mode()
 def versus_gan(seeds_text, steps, gan_name=STYLE_GAN):
     seeds, steps, gan = parse_seeds(seeds_text, limit=MAX_SEEDS), int(steps), gans[gan_name]
@@ -188,7 +191,7 @@ def words_note(prompt: str) -> str:
     return note + (f" Words it has never seen (ignored): {', '.join(unknown)}." if unknown else "")
 
 
-@edge.remember(images_as_files=True)  # seeded: the page's default view is computed once, not per visitor
+@edge.remember(images_as_files=True, made_ahead=MADE_AHEAD)  # seeded: the page's default view is computed once, not per visitor
 @torch.inference_mode()
 def from_text(prompt, guidance, seeds_text, steps):
     prompt = prompt.strip()
