@@ -15,6 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.common.made_ahead import weights_digest
 from core.common.torch_threads import one_torch_thread
 from core.which_face_is_real.game import face_array
 
@@ -117,11 +118,7 @@ def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, sc
 
 def judge_digest(discriminator: torch.nn.Module) -> str:
     """A digest of the discriminator's weights: maps made with other weights are not this judge's."""
-    digest = hashlib.blake2b(digest_size=16)
-    for name, tensor in sorted(discriminator.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
-    return digest.hexdigest()
+    return weights_digest(discriminator)
 
 
 def face_key(face: np.ndarray) -> bytes:
