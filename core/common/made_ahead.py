@@ -15,6 +15,7 @@ numbers into its JSON, a file's bytes into the `.npz` (written back to a tempora
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -39,9 +40,15 @@ def weights_digest(*modules) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=256)
+def source_of(handler) -> str:
+    """A handler's own source, read once (a page's load asks for every default view's key)."""
+    return inspect.getsource(inspect.unwrap(handler))
+
+
 def result_key(handler, args, version: str) -> str:
     """The arguments, the weights' digest and the handler's own source: a changed handler makes its results stale."""
-    source = inspect.getsource(inspect.unwrap(handler))
+    source = source_of(handler)
     text = json.dumps([handler.__qualname__, [repr(a) for a in args], version, source])
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
