@@ -287,9 +287,20 @@ def _pictures_as_files(result):
         else:
             return value
         folder = _pictures_folder()
-        path = folder / f"{uuid.uuid4().hex}.png"
-        picture.save(path, format="PNG")
-        files = sorted(folder.iterdir(), key=_modified)
+        # named by its pixels: a result computed again after its file was swept (or its cache entry dropped) is
+        # served under the same address, so a page and a shared link of the same settings show the same file
+        digest = hashlib.blake2b(f"{picture.mode} {picture.size}".encode(), digest_size=16)
+        digest.update(picture.tobytes())
+        path = folder / f"{digest.hexdigest()}.png"
+        try:
+            os.utime(path)  # written before: the newest again, so the sweep below keeps it
+            return str(path)
+        except FileNotFoundError:
+            pass
+        partial = folder / f".{uuid.uuid4().hex}.partial"  # another thread may be writing the same picture
+        picture.save(partial, format="PNG")
+        os.replace(partial, path)
+        files = sorted(folder.glob("*.png"), key=_modified)
         for old in files[: max(0, len(files) - REMEMBERED_PICTURES_KEPT)]:
             old.unlink(missing_ok=True)
         return str(path)
