@@ -254,3 +254,40 @@ def test_a_hardened_blocks_runs_every_patch_through_gradios_own_calls():
     assert (unknown.value.status_code, unknown.value.detail) == (400, "No event with fn_index 9999.")
     assert demo.api_open is False and demo.delete_cache is None  # the direct route closed; our sweep, not Gradio's
     assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S  # an idle queue sleeps
+
+
+def test_config_is_answered_from_the_first_visitors_bytes_and_per_origin(monkeypatch):
+    """`/config` is the route `memo_config_route` replaces: a sync endpoint with these parameters, on the app."""
+    import httpx
+
+    from bench.toolkit.ports import free_port
+
+    with gr.Blocks() as demo:
+        gr.Image(value=str(Path(__file__).parent.parent / "spaces/pca/screenshot.png"), label="a file in the config")
+    calls = []
+    try:
+        edge.launch(demo, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+        routes_ = [r for r in demo.server_app.router.routes if getattr(r, "path", "").rstrip("/") == "/config"]
+        assert routes_ and all(r.dependant.call._manifold_memo for r in routes_), RECHECK
+        original = routes_[0].dependant.call.__wrapped__
+        assert parameters(original) == ["request", "user", "deep_link", "page"] and not inspect.iscoroutinefunction(
+            original), RECHECK
+
+        def counted(config):
+            calls.append(config is demo.config)
+            return copy(config)
+
+        copy = utils.safe_deepcopy
+        monkeypatch.setattr(utils, "safe_deepcopy", counted)  # what Gradio's route does first for each answer
+        url = demo.local_url.rstrip("/") + "/config"
+        first, second = httpx.get(url), httpx.get(url)
+        assert first.status_code == 200 and first.content == second.content and calls == [True]  # made once
+        config = first.json()
+        assert config["root"] == demo.local_url.rstrip("/") and "components" in config
+        proxied = httpx.get(url, headers={"x-forwarded-host": "example.org", "x-forwarded-proto": "https"}).json()
+        assert proxied["root"] == "https://example.org" and calls == [True] * 2  # another origin: its own answer
+        assert "https://example.org" in str(proxied["components"]) and "example.org" not in str(config["components"])
+        httpx.get(url, params={"deep_link": "abc"})
+        assert calls == [True] * 3  # a deep link: Gradio's route as ever
+    finally:
+        demo.close()

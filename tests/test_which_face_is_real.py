@@ -480,3 +480,23 @@ def test_a_class_link_restores_the_code_on_load():
     assert text == "22222" and note.startswith("⚠️ No class has the code 22222")
     assert visit({"class": "x" * 500})[0] == "x" * 20 and "a class code is" in visit({"class": "x" * 500})[1]
     assert visit({}) == ("", "")
+
+
+def test_the_judges_pick_is_its_pairs_and_each_pool_face_is_scored_once(tmp_path):
+    """A class's games ask D about the same pool faces again and again: each is scored once, and the pick is what D
+    says about the pair scored together (a D without minibatch statistics scores each face on its own)."""
+    from core.gan.dcgan import DCGANDiscriminator
+
+    torch.manual_seed(0)
+    discriminator = DCGANDiscriminator(image_size=16, base_channels=8).eval()
+    maker, pool = RoundMaker(discriminator, tmp_path / "rounds"), tiny_pool(count=6, side=16)
+    calls = []
+    discriminator.register_forward_hook(lambda module, args, out: calls.append(args[0].shape[0]))
+    picks = {(r, f): maker.discriminator_pick(pool.real[r], pool.fake[f]) for r in range(6) for f in range(6)}
+    assert calls == [1] * 12  # 12 distinct faces, 36 pairs
+    with torch.inference_mode():
+        for (r, f), pick in picks.items():
+            pair = torch.stack([torch.from_numpy(face_array(x, 16)).permute(2, 0, 1) for x in (pool.real[r], pool.fake[f])])
+            logits = discriminator(pair.float() / 127.5 - 1)
+            assert pick == bool(logits[0] > logits[1])
+    assert len(set(picks.values())) == 2  # the judge is not constant here, so the comparison above means something

@@ -202,6 +202,33 @@ def test_every_fakes_evidence_map_is_made_ahead_by_the_quizs_own_discriminator(p
         assert np.allclose(cache.maps[face_key(pool.fake[7])], fresh, rtol=2e-3, atol=1e-3 * fresh.max())
 
 
+def test_every_pool_faces_score_is_made_ahead_so_a_round_calls_no_discriminator(pools):
+    """A class's first games show faces no one has seen yet: D's verdict on each comes from the pool's file (stale
+    scores, of a retrained D, fail here: run `python -m core.which_face_is_real.evidence`)."""
+    import torch
+
+    from core.which_face_is_real.evidence import SCORES_FILE
+    from core.which_face_is_real.game import RoundMaker, face_array
+
+    app = quiz_app()
+    maker = RoundMaker(app.discriminator, FACES)
+    for level, pool in pools.items():
+        assert maker.load_scores(FACES / level / SCORES_FILE) == 2 * len(pool.real), f"{level}: scores missing or stale"
+    calls = []
+    hook = app.discriminator.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        picks = [maker.discriminator_pick(pool.real[i], pool.fake[i]) for pool in pools.values() for i in range(40)]
+        for _ in range(5):  # the Space's own rounds
+            app.new_game(app.DIFFICULTIES[0], "", None)
+    finally:
+        hook.remove()
+    assert not calls and 0 < sum(picks) < len(picks)
+    pool = next(iter(pools.values()))
+    with torch.inference_mode():
+        fresh = app.discriminator(torch.from_numpy(face_array(pool.fake[3], 64)).permute(2, 0, 1)[None].float() / 127.5 - 1)
+    assert maker.logit(face_array(pool.fake[3], 64)) == pytest.approx(float(fresh[0]), rel=1e-3, abs=1e-3)
+
+
 def test_stored_maps_of_another_judge_are_ignored(tmp_path):
     import torch
 

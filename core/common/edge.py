@@ -463,4 +463,9 @@ def launch(demo, **settings):
     memory.bound_native_memory()  # a Space runs for hours: its native heap must give memory back
     serve_on_one_thread()  # before Gradio's workers start: they inherit it
     harden(demo)
-    return demo.launch(**{**serve_settings(), **settings})
+    blocking = not settings.pop("prevent_thread_lock", False)
+    answer = demo.launch(**{**serve_settings(), **settings}, prevent_thread_lock=True)
+    gradio_patches.memo_config_route(demo.server_app)  # the app exists only once launched
+    if blocking:
+        demo.block_thread()
+    return answer

@@ -248,6 +248,57 @@ def memo_picture_encoding() -> None:
     processing_utils.save_pil_to_cache = save_pil_to_cache
 
 
+CONFIG_ANSWERS_KEPT = 8  # per app: one per public address it is reached by (a client chooses its Host header)
+
+
+def memo_config_route(app) -> None:
+    """Answer a Space's `/config` from the bytes made for the first visitor, not a new copy per visitor.
+
+    Gradio 6.31.0's `GET /config` route (`routes.App.create_app`'s `get_config`, the first call of every page
+    view) deep-copies the Blocks' whole config, rewrites every file URL in it for the caller's root URL
+    (`route_utils.update_root_in_config`) and serialises it: 10-60 ms of one core per visitor (the GAN Space's
+    126 kB config: 60 ms), thirty times when a class opens a Space. For the same config object, user and
+    request origin (URL, forwarding headers, mount path: everything the route's root URL is made from) the
+    answer is the same bytes; a deep link or a page asked for goes to Gradio's route as ever. Replaces the
+    route's endpoint (`APIRoute.dependant.call`, which FastAPI 0.165's request handler reads per request) on
+    this app, keeping its parameters."""
+    import threading
+
+    from fastapi.routing import APIRoute
+    from starlette.responses import Response
+
+    for route in app.router.routes:
+        if not (isinstance(route, APIRoute) and route.path.rstrip("/") == "/config"):
+            continue
+        original = route.dependant.call
+        if getattr(original, "_manifold_memo", False):
+            continue
+        answers: dict = {}
+        lock = threading.Lock()
+
+        def get_config(request, user=None, deep_link: str = "", page=None, original=original, answers=answers,
+                       lock=lock):
+            if deep_link or page is not None:
+                return original(request=request, user=user, deep_link=deep_link, page=page)
+            headers = tuple(request.headers.get(h) for h in ("x-forwarded-host", "x-gradio-server", "x-forwarded-proto"))
+            key = (id(app.get_blocks().config), user, str(request.url.replace(query=None)),
+                   request.scope.get("root_path"), headers)
+            with lock:
+                known = answers.get(key)
+            if known is None:
+                response = original(request=request, user=user, deep_link=deep_link, page=page)
+                known = (response.body, response.media_type)
+                with lock:
+                    answers[key] = known
+                    while len(answers) > CONFIG_ANSWERS_KEPT:
+                        answers.pop(next(iter(answers)))
+            return Response(content=known[0], media_type=known[1])
+
+        get_config._manifold_memo = True  # our own mark, not a Gradio attribute
+        get_config.__wrapped__ = original
+        route.dependant.call = get_config
+
+
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:
     """(session id, client address) of every job waiting in or running from this Blocks' queue.
 

@@ -188,14 +188,17 @@ def explain_fake(discriminator: torch.nn.Module, faces: list, fake_index: int,
 
 
 EVIDENCE_FILE = "evidence.npz"  # beside a pool's faces: each fake's map, made ahead by `python -m ...evidence`
+SCORES_FILE = "scores.npz"  # and every face's score (real and fake), made by the same command
 
 
 def main(argv=None) -> None:
-    """Make every quiz pool's evidence maps ahead (after building the pools or retraining the discriminator)."""
+    """Make every quiz pool's evidence maps and face scores ahead (after building the pools or retraining the
+    discriminator); maps already stored by the same judge are kept."""
     import argparse
 
     from core.gan.dcgan import DCGANDiscriminator
     from core.hub import load_pretrained
+    from core.which_face_is_real.game import RoundMaker
     from core.which_face_is_real.pools import load_pool
 
     parser = argparse.ArgumentParser(prog="python -m core.which_face_is_real.evidence", description=main.__doc__)
@@ -207,10 +210,12 @@ def main(argv=None) -> None:
     for folder in sorted(p for p in Path(args.pools).iterdir() if p.is_dir()):
         pool = load_pool(folder)
         cache = EvidenceCache(discriminator, max_faces=len(pool.fake))
+        kept = cache.load(folder / EVIDENCE_FILE)
         with torch.inference_mode():
             cache.save(pool.fake, folder / EVIDENCE_FILE)
-        print(f"{folder.name}: {len(pool.fake)} maps ({(folder / EVIDENCE_FILE).stat().st_size / 1e6:.2f} MB), "
-              f"judge {cache.judge()} from {source}")
+        RoundMaker(discriminator, folder).save_scores(pool.real + pool.fake, folder / SCORES_FILE)
+        print(f"{folder.name}: {len(pool.fake)} maps ({kept} kept; {(folder / EVIDENCE_FILE).stat().st_size / 1e6:.2f} "
+              f"MB), {len(pool.real) + len(pool.fake)} scores, judge {cache.judge()} from {source}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ says nothing about the answer.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from core.common.images import to_uint8
+from core.common.made_ahead import weights_digest
 
 ROUNDS_PER_GAME = 10
 SIDES = ("left", "right")
@@ -41,6 +44,11 @@ def face_array(image: Image.Image | np.ndarray | torch.Tensor, size: int) -> np.
         image = F.interpolate(image, size=(size, size), mode="area" if image.shape[-1] > size else "bicubic",
                               align_corners=None if image.shape[-1] > size else False).clamp(0, 1)
     return to_uint8(image[0].permute(1, 2, 0).numpy())  # (size, size, 3)
+
+
+def pixels_key(pixels: np.ndarray) -> bytes:
+    """A face's digest, by its pixels."""
+    return hashlib.blake2b(np.ascontiguousarray(pixels).tobytes(), digest_size=16).digest()
 
 
 def dither(pixels: np.ndarray, random: secrets.SystemRandom) -> np.ndarray:
@@ -147,17 +155,65 @@ class RoundMaker:
     are (no copy under a content-hash folder, which would be stable for a real face) and expires them.
     """
 
+    LOGITS_KEPT = 8192  # faces whose score is remembered: every pool's faces, several times over
+
     def __init__(self, discriminator: torch.nn.Module, folder: Path):
         self.discriminator, self.folder = discriminator, Path(folder)
         self.random = secrets.SystemRandom()  # unpredictable from outside, unlike a seeded generator
+        self._logits: dict[bytes, float] = {}  # a face's digest -> D's score; faces come from fixed pools
+        self._lock = threading.Lock()
 
     @torch.inference_mode()
     def discriminator_pick(self, real: np.ndarray, fake: np.ndarray) -> bool:
         """True if D scores the real face higher ("more real") than the fake, at D's own resolution."""
         size = self.discriminator.image_size
+        if not getattr(self.discriminator, "stddev_group", 0):  # each face scored on its own: remembered
+            return self.logit(face_array(real, size)) > self.logit(face_array(fake, size))
+        # minibatch statistics: a face's score depends on its partner
         pair = torch.stack([torch.from_numpy(face_array(x, size)).permute(2, 0, 1) for x in (real, fake)])
         logits = self.discriminator(pair.float() / 127.5 - 1)
         return bool(logits[0] > logits[1])
+
+    @torch.inference_mode()
+    def logit(self, pixels: np.ndarray) -> float:
+        """D's score for one face at D's size, computed once per distinct face: the quiz draws from fixed pools,
+        so a class's new games ask again and again about the same faces (D was 80% of a round's server time)."""
+        key = pixels_key(pixels)
+        with self._lock:
+            known = self._logits.get(key)
+        if known is None:
+            image = torch.from_numpy(pixels).permute(2, 0, 1)[None].float() / 127.5 - 1
+            known = float(self.discriminator(image)[0])
+            self._keep({key: known})
+        return known
+
+    def _keep(self, scores: dict[bytes, float]) -> None:
+        with self._lock:
+            self._logits.update(scores)
+            while len(self._logits) > self.LOGITS_KEPT:
+                self._logits.pop(next(iter(self._logits)))
+
+    @torch.inference_mode()
+    def save_scores(self, faces: list, path: str | Path) -> None:
+        """D's score of every face (a pool's real and fake), stored with the judge's digest: made ahead, so a
+        class's first games (every face new) wait for no discriminator (`python -m core.which_face_is_real.evidence`)."""
+        size = self.discriminator.image_size
+        pixels = [face_array(face, size) for face in faces]
+        batch = torch.stack([torch.from_numpy(p).permute(2, 0, 1) for p in pixels]).float() / 127.5 - 1
+        logits = torch.cat([self.discriminator(chunk) for chunk in batch.split(64)]).numpy().astype(np.float32)
+        keys = np.frombuffer(b"".join(pixels_key(p) for p in pixels), dtype=np.uint8).reshape(len(pixels), -1)
+        np.savez(path, keys=keys, logits=logits, judge=np.array(weights_digest(self.discriminator)))
+
+    def load_scores(self, path: str | Path) -> int:
+        """Take stored scores if they are this judge's; how many (0: none, or another judge's: scored live)."""
+        path = Path(path)
+        if not path.is_file() or getattr(self.discriminator, "stddev_group", 0):
+            return 0
+        with np.load(path) as stored:
+            if str(stored["judge"]) != weights_digest(self.discriminator):
+                return 0
+            self._keep({key.tobytes(): float(logit) for key, logit in zip(stored["keys"], stored["logits"], strict=True)})
+            return len(stored["keys"])
 
     def make(self, real: Image.Image | np.ndarray | torch.Tensor, fake: Image.Image | np.ndarray | torch.Tensor,
              size: int) -> Round:

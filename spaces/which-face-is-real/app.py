@@ -11,7 +11,7 @@ from core.common.display import weights_note
 from core.common.gradio_patches import upload_folder
 from core.gan.dcgan import DCGANDiscriminator
 from core.hub import load_pretrained
-from core.which_face_is_real.evidence import EVIDENCE_FILE, TIPS, EvidenceCache, explain_fake
+from core.which_face_is_real.evidence import EVIDENCE_FILE, SCORES_FILE, TIPS, EvidenceCache, explain_fake
 from core.which_face_is_real.game import (
     LABELS,
     ROUNDS_PER_GAME,
@@ -64,6 +64,7 @@ rounds = RoundMaker(discriminator, upload_folder() / "which-face-rounds")
 evidence_maps = EvidenceCache(discriminator, max_faces=sum(len(pool.fake) for pool in pools.values()))
 for folder in POOL_FOLDERS.values():
     evidence_maps.load(FACES / folder / EVIDENCE_FILE)
+    rounds.load_scores(FACES / folder / SCORES_FILE)  # every face's score, so a round calls no discriminator
 answers = AnswerLog(store_path())  # MANIFOLD_QUIZ_DB, else /data (persistent storage), else ~/.cache
 
 
