@@ -5,8 +5,8 @@
 
 What a student does when the teacher says "open the Space": the page loads (every load event and what it
 chains, at default values), then the lesson's first clicks at default settings: an example photo (denoise,
-colourise, super-resolve, facades), a button (train the small autoencoder, reconstruct a digit, show faces), a
-GAN-lab preset, a quiz round. The teacher opens each Space first (one client: caches fill, as before a lecture);
+colourise, super-resolve, facades, label a street, lift a face's depth), a button (train the small autoencoder,
+reconstruct a digit, show faces), a GAN-lab preset, a quiz round, a painting's one pass. The teacher opens each Space first (one client: caches fill, as before a lecture);
 then every client does the same at once. Reported per action: p50/p95 seconds and errors. Goal (issue 31):
 no default action over 2 s at p95.
 """
@@ -95,12 +95,15 @@ LESSONS = {
     "which-face-is-real": [lambda s: s.click("new_game", {"Class code (optional)": ""}),
                            lambda s: s.click("guess_left")],
     "diffusion": [],
+    "image-prediction": [lambda s: s.example_then("label_street"), lambda s: s.example_then("face_depth")],
+    "style-transfer": [lambda s: s.click("one_pass")],
 }
 ACTION_NAMES = {"pca": [], "image-manifold": ["train autoencoder"], "autoencoder": ["reconstruct", "sample prior"],
                 "denoising": ["example -> denoise"], "colorization": ["example -> colourize"],
                 "super-resolution": ["example -> super-resolve"], "pix2pix": ["example -> facades"],
                 "gan": ["faces grid", "lab preset replay"], "which-face-is-real": ["new game", "guess"],
-                "diffusion": []}
+                "diffusion": [], "image-prediction": ["example -> label a street", "example -> face depth"],
+                "style-transfer": ["one pass (example photo)"]}
 
 
 def lesson(base: str, space: str, session: str) -> list[tuple[str, float, bool, str | None]]:
