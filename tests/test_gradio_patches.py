@@ -256,38 +256,42 @@ def test_a_hardened_blocks_runs_every_patch_through_gradios_own_calls():
     assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S  # an idle queue sleeps
 
 
-def test_config_is_answered_from_the_first_visitors_bytes_and_per_origin(monkeypatch):
-    """`/config` is the route `memo_config_route` replaces: a sync endpoint with these parameters, on the app."""
+def test_a_page_and_its_config_are_answered_from_the_first_visitors_bytes_and_per_origin(monkeypatch):
+    """`/` and `/config` are the routes `memo_page_routes` replaces: sync endpoints with these parameters."""
     import httpx
+    from fastapi.routing import APIRoute
 
     from bench.toolkit.ports import free_port
 
     with gr.Blocks() as demo:
         gr.Image(value=str(Path(__file__).parent.parent / "spaces/pca/screenshot.png"), label="a file in the config")
-    calls = []
+    rewrites = []
+
+    def counted(config, root):
+        rewrites.append(root)
+        return rewrite(config, root)
+
+    rewrite = route_utils.update_root_in_config
+    monkeypatch.setattr(route_utils, "update_root_in_config", counted)  # what both routes do for each answer
     try:
         edge.launch(demo, server_port=free_port(), prevent_thread_lock=True, quiet=True)
-        routes_ = [r for r in demo.server_app.router.routes if getattr(r, "path", "").rstrip("/") == "/config"]
-        assert routes_ and all(r.dependant.call._manifold_memo for r in routes_), RECHECK
-        original = routes_[0].dependant.call.__wrapped__
-        assert parameters(original) == ["request", "user", "deep_link", "page"] and not inspect.iscoroutinefunction(
-            original), RECHECK
-
-        def counted(config):
-            calls.append(config is demo.config)
-            return copy(config)
-
-        copy = utils.safe_deepcopy
-        monkeypatch.setattr(utils, "safe_deepcopy", counted)  # what Gradio's route does first for each answer
-        url = demo.local_url.rstrip("/") + "/config"
-        first, second = httpx.get(url), httpx.get(url)
-        assert first.status_code == 200 and first.content == second.content and calls == [True]  # made once
-        config = first.json()
-        assert config["root"] == demo.local_url.rstrip("/") and "components" in config
-        proxied = httpx.get(url, headers={"x-forwarded-host": "example.org", "x-forwarded-proto": "https"}).json()
-        assert proxied["root"] == "https://example.org" and calls == [True] * 2  # another origin: its own answer
-        assert "https://example.org" in str(proxied["components"]) and "example.org" not in str(config["components"])
-        httpx.get(url, params={"deep_link": "abc"})
-        assert calls == [True] * 3  # a deep link: Gradio's route as ever
+        memoised = {r.path: r.dependant.call for r in demo.server_app.router.routes
+                    if isinstance(r, APIRoute) and r.path.rstrip("/") in ("", "/config")}
+        assert set(memoised) >= {"/", "/config"} and all(c._manifold_memo for c in memoised.values()), RECHECK
+        assert parameters(memoised["/config"].__wrapped__) == ["request", "user", "deep_link", "page"], RECHECK
+        assert parameters(memoised["/"].__wrapped__) == ["request", "user", "page", "deep_link"], RECHECK
+        assert not any(inspect.iscoroutinefunction(c.__wrapped__) for c in memoised.values()), RECHECK
+        root = demo.local_url.rstrip("/")
+        for path in ("/config", "/"):
+            rewrites.clear()
+            first, second = httpx.get(root + path), httpx.get(root + path + "?tab=x")  # a link's own query: same page
+            assert first.status_code == 200 and first.content == second.content and rewrites == [root]  # made once
+            proxied = httpx.get(root + path, headers={"x-forwarded-host": "example.org", "x-forwarded-proto": "https"})
+            assert rewrites == [root, "https://example.org"]  # another origin: its own answer
+            assert "https://example.org/gradio_api/file=" in proxied.text and "example.org" not in first.text
+            httpx.get(root + path, params={"deep_link": "abc"})
+            assert len(rewrites) == 3  # a deep link: Gradio's route as ever
+        assert first.headers["content-type"].startswith("text/html") and "<html" in first.text
+        assert httpx.head(root + "/").status_code == 200
     finally:
         demo.close()

@@ -262,3 +262,18 @@ def test_a_space_alone_and_under_the_launcher_refuse_the_same_excess(tmp_path, m
                        "direct route, value accepted": 200, "session id of 65 characters": "http 400",
                        "session id in a stream": 400, "body of 2 MB": 413,
                        "jobs from one page": ([200, 429], True), "session freed": True}
+
+
+def test_a_mounted_space_answers_its_page_and_config_from_memo_as_alone():
+    """The launcher's mount applies the same page memo as `edge.launch` (tests/test_gradio_patches.py runs it)."""
+    import gradio as gr
+    from fastapi.routing import APIRoute
+
+    from spaces import server
+
+    with gr.Blocks() as demo:
+        gr.Markdown("a page")
+    routes = [r for r in server.prepare(demo, "/tiny").asgi.router.routes
+              if isinstance(r, APIRoute) and r.path.rstrip("/") in ("", "/config")]
+    assert {r.path for r in routes} >= {"/", "/config"}
+    assert all(getattr(r.dependant.call, "_manifold_memo", False) for r in routes)

@@ -248,27 +248,29 @@ def memo_picture_encoding() -> None:
     processing_utils.save_pil_to_cache = save_pil_to_cache
 
 
-CONFIG_ANSWERS_KEPT = 8  # per app: one per public address it is reached by (a client chooses its Host header)
+PAGE_ANSWERS_KEPT = 8  # per route: one per public address it is reached by (a client chooses its Host header)
 
 
-def memo_config_route(app) -> None:
-    """Answer a Space's `/config` from the bytes made for the first visitor, not a new copy per visitor.
+def memo_page_routes(app) -> None:
+    """Answer a Space's page (`GET /`) and its `/config` from the bytes made for the first visitor, not anew for
+    every visitor.
 
-    Gradio 6.31.0's `GET /config` route (`routes.App.create_app`'s `get_config`, the first call of every page
-    view) deep-copies the Blocks' whole config, rewrites every file URL in it for the caller's root URL
-    (`route_utils.update_root_in_config`) and serialises it: 10-60 ms of one core per visitor (the GAN Space's
-    126 kB config: 60 ms), thirty times when a class opens a Space. For the same config object, user and
-    request origin (URL, forwarding headers, mount path: everything the route's root URL is made from) the
-    answer is the same bytes; a deep link or a page asked for goes to Gradio's route as ever. Replaces the
-    route's endpoint (`APIRoute.dependant.call`, which FastAPI 0.165's request handler reads per request) on
-    this app, keeping its parameters."""
+    Gradio 6.31.0's `GET /` (`routes.App.create_app`'s `main`: the HTML a browser opens, with the config inside)
+    and `GET /config` (`get_config`: the same config, for API clients) copy the Blocks' whole config, rewrite
+    every file URL in it for the caller's root URL (`route_utils.update_root_in_config`) and serialise it (the
+    page also renders its template with the API info): measured for the GAN Space, 14 ms of server CPU per page
+    and 10-60 ms per config, for each student of a class opening it. For the same config object, user, page and
+    request origin (URL, forwarding headers, mount path: all the root URL is made from) the answer is the same
+    bytes. A deep link, `all_endpoints` or a HEAD request goes to Gradio's route as ever. Replaces the routes'
+    endpoints (`APIRoute.dependant.call`, which FastAPI 0.165's request handler reads per request; it calls the
+    endpoint with keyword arguments) on this app."""
     import threading
 
     from fastapi.routing import APIRoute
     from starlette.responses import Response
 
     for route in app.router.routes:
-        if not (isinstance(route, APIRoute) and route.path.rstrip("/") == "/config"):
+        if not (isinstance(route, APIRoute) and route.path.rstrip("/") in ("", "/config")):
             continue
         original = route.dependant.call
         if getattr(original, "_manifold_memo", False):
@@ -276,27 +278,28 @@ def memo_config_route(app) -> None:
         answers: dict = {}
         lock = threading.Lock()
 
-        def get_config(request, user=None, deep_link: str = "", page=None, original=original, answers=answers,
-                       lock=lock):
-            if deep_link or page is not None:
-                return original(request=request, user=user, deep_link=deep_link, page=page)
+        def endpoint(original=original, answers=answers, lock=lock, **values):
+            request = values["request"]
+            if values.get("deep_link") or request.method != "GET" or "all_endpoints" in request.query_params:
+                return original(**values)
             headers = tuple(request.headers.get(h) for h in ("x-forwarded-host", "x-gradio-server", "x-forwarded-proto"))
-            key = (id(app.get_blocks().config), user, str(request.url.replace(query=None)),
-                   request.scope.get("root_path"), headers)
+            key = (id(app.get_blocks().config), values.get("user"), values.get("page"),
+                   str(request.url.replace(query=None)), request.scope.get("root_path"), headers)
             with lock:
                 known = answers.get(key)
             if known is None:
-                response = original(request=request, user=user, deep_link=deep_link, page=page)
-                known = (response.body, response.media_type)
+                response = original(**values)
+                known = (response.body, response.media_type, response.status_code)
                 with lock:
                     answers[key] = known
-                    while len(answers) > CONFIG_ANSWERS_KEPT:
+                    while len(answers) > PAGE_ANSWERS_KEPT:
                         answers.pop(next(iter(answers)))
-            return Response(content=known[0], media_type=known[1])
+            body, media_type, status = known
+            return Response(content=body, media_type=media_type, status_code=status)
 
-        get_config._manifold_memo = True  # our own mark, not a Gradio attribute
-        get_config.__wrapped__ = original
-        route.dependant.call = get_config
+        endpoint._manifold_memo = True  # our own mark, not a Gradio attribute
+        endpoint.__wrapped__ = original
+        route.dependant.call = endpoint
 
 
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:
