@@ -28,11 +28,38 @@ from bench.toolkit.raw_gradio import Answer, RawGradio
 GOAL_P95_S = 2.0
 
 
-class Student:
-    """One client on one Space, with its own session."""
+def front_end_files(base: str, space: str) -> list[str]:
+    """What a browser with an empty cache fetches for a Space's page besides the page: its front end's scripts,
+    styles and fonts (about 80 files, most of them loaded by the page's own scripts, so recorded here once, in
+    headless Chromium)."""
+    import shutil
 
-    def __init__(self, base: str, space: str, session: str):
+    from playwright.sync_api import sync_playwright
+
+    from bench.toolkit.pages import settled
+
+    urls: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                             headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page()
+        page.on("request", lambda request: urls.append(request.url))
+        page.goto(f"{base}/{space}/")
+        page.locator("h1").first.wait_for(timeout=120_000)
+        settled(page)
+        browser.close()
+    return [url for url in dict.fromkeys(urls) if any(part in url for part in ("/assets/", "/static/", "/theme.css"))]
+
+
+class Student:
+    """One client on one Space, with its own session; `files`: the front end it fetches first, as a browser
+    with an empty cache does (none: a page view is the config and the load events only)."""
+
+    def __init__(self, base: str, space: str, session: str, files: list[str] | None = None):
         self.client, self.session = RawGradio(f"{base}/{space}"), session
+        if files is not None:  # the page (its HTML carries the config), then its front end, Brotli as browsers ask
+            for url in [f"{base}/{space}/", *files]:
+                self.client.http.get(url, headers={"accept-encoding": "gzip, deflate, br"}).raise_for_status()
         self.dependencies = self.client.config["dependencies"]
         self.components = {c["id"]: c for c in self.client.config["components"]}
 
@@ -106,13 +133,13 @@ ACTION_NAMES = {"pca": [], "image-manifold": ["train autoencoder"], "autoencoder
                 "style-transfer": ["one pass (example photo)"]}
 
 
-def lesson(base: str, space: str, session: str) -> list[tuple[str, float, bool, str | None]]:
+def lesson(base: str, space: str, session: str, files: list[str] | None = None) -> list[tuple[str, float, bool, str | None]]:
     """(action, seconds, ok, error) for one student's page view and clicks in one Space."""
     results = []
     started = time.perf_counter()
-    student = Student(base, space, session)
+    student = Student(base, space, session, files)
     answers = student.page_view()
-    results.append(("page view (load events)", time.perf_counter() - started, all(a.ok for a in answers),
+    results.append((PAGE_VIEW if files is not None else "page view (load events)", time.perf_counter() - started, all(a.ok for a in answers),
                     next((a.message or a.status for a in answers if not a.ok), None)))
     for name, action in zip(ACTION_NAMES[space], LESSONS[space], strict=True):
         started = time.perf_counter()
@@ -124,7 +151,10 @@ def lesson(base: str, space: str, session: str) -> list[tuple[str, float, bool, 
     return results
 
 
-def class_at_once(base: str, space: str, clients: int) -> dict[str, list]:
+PAGE_VIEW = "page view (page, files, loads)"
+
+
+def class_at_once(base: str, space: str, clients: int, files: list[str] | None = None) -> dict[str, list]:
     timings: dict[str, list] = {}
     lock = threading.Lock()
     barrier = threading.Barrier(clients)
@@ -132,7 +162,7 @@ def class_at_once(base: str, space: str, clients: int) -> dict[str, list]:
     def one(index: int):
         barrier.wait()
         try:
-            rows = lesson(base, space, f"student{index:03d}{os.getpid()}")
+            rows = lesson(base, space, f"student{index:03d}{os.getpid()}", files)
         except Exception as error:  # noqa: BLE001 - a dropped connection is an error to count
             rows = [("(client)", 0.0, False, repr(error))]
         with lock:
@@ -152,6 +182,8 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--only", nargs="+", choices=list(LESSONS), default=list(LESSONS))
+    parser.add_argument("--no-front-end", dest="front_end", action="store_false",
+                        help="a page view without the page and its front-end files (the config and load events only)")
     args = parser.parse_args(argv)
 
     port = free_port()
@@ -159,14 +191,17 @@ def main(argv=None) -> None:
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     process = start_launcher(args.only, port, extra_env=env)
     base = f"http://127.0.0.1:{port}"
-    print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores\n")
+    print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores; a page view "
+          f"{'fetches the page and its front end as an empty browser cache does, then' if args.front_end else 'fetches'} "
+          "the config and runs the load events\n")
     header = f"{'space':<20} {'action':<28} {'teacher s':>9} {'p50 s':>7} {'p95 s':>7} {'errors':>6}  goal p95 <= {GOAL_P95_S:g} s"
     print(header)
     print("-" * len(header))
     try:
         for space in args.only:
-            teacher = {name: seconds for name, seconds, *_ in lesson(base, space, f"teacher{os.getpid()}")}
-            timings = class_at_once(base, space, args.clients)
+            files = front_end_files(base, space) if args.front_end else None
+            teacher = {name: seconds for name, seconds, *_ in lesson(base, space, f"teacher{os.getpid()}", files)}
+            timings = class_at_once(base, space, args.clients, files)
             for name, rows in timings.items():
                 seconds = [s for s, *_ in rows]
                 errors = [e for _, ok, e in rows if not ok]

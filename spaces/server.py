@@ -171,7 +171,9 @@ def mount(app: FastAPI, demo: gr.Blocks, path: str, css: str | None = None) -> N
     # `launch()` sets and `mount_gradio_app` does not: without this, a request naming any server file
     # (/etc/passwd) has it copied into the cache and served.
     gradio_patches.mark_launched(demo)
-    gradio_patches.memo_page_routes(gradio_patches.mounted_gradio_app(app))  # one config's bytes for every visitor
+    gradio_app = gradio_patches.mounted_gradio_app(app)
+    gradio_patches.memo_page_routes(gradio_app)  # a page's bytes made once for every visitor
+    gradio_patches.memo_static_routes(gradio_app)  # and the front end's files read once
 
 
 def open_share_tunnel(host: str, port: int, timeout: float = 15.0) -> str | None:

@@ -295,3 +295,45 @@ def test_a_page_and_its_config_are_answered_from_the_first_visitors_bytes_and_pe
         assert httpx.head(root + "/").status_code == 200
     finally:
         demo.close()
+
+
+def test_the_front_ends_files_are_read_once_compressed_once_and_cached_by_the_browser(monkeypatch):
+    """`/assets/{path}` and `/static/{path}` are the routes `memo_static_routes` replaces (async, one `path`)."""
+    import re
+
+    import httpx
+    from fastapi.routing import APIRoute
+
+    from bench.toolkit.ports import free_port
+
+    reads = []
+
+    def counted(folder, path):
+        reads.append(str(path))
+        return served(folder, path)
+
+    served = routes.file_response
+    monkeypatch.setattr(routes, "file_response", counted)  # what both routes call to read a file
+    with gr.Blocks() as demo:
+        gr.Markdown("a page")
+    try:
+        edge.launch(demo, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+        memoised = {r.path: r.dependant for r in demo.server_app.router.routes if isinstance(r, APIRoute)
+                    and r.path in ("/assets/{path:path}", "/static/{path:path}")}
+        assert len(memoised) == 2 and all(d.call._manifold_memo for d in memoised.values()), RECHECK
+        assert all(parameters(d.call.__wrapped__) == ["path"] and inspect.iscoroutinefunction(d.call.__wrapped__)
+                   for d in memoised.values()), RECHECK
+        root = demo.local_url.rstrip("/")
+        script = re.search(r"\./assets/([\w.-]+\.js)", httpx.get(root + "/").text).group(1)
+        plain = httpx.get(f"{root}/assets/{script}", headers={"accept-encoding": "identity"})
+        packed = httpx.get(f"{root}/assets/{script}", headers={"accept-encoding": "br"})
+        assert plain.status_code == packed.status_code == 200 and reads == [script]  # read from disk once
+        assert plain.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "br"
+        assert packed.content == plain.content  # httpx decodes Brotli
+        assert int(packed.headers["content-length"]) < len(plain.content) / 2
+        assert plain.content == (Path(routes.BUILD_PATH_LIB) / script).read_bytes()
+        for bad in ("../../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "no-such-file.js"):
+            assert httpx.get(f"{root}/assets/{bad}").status_code in (400, 403, 404)
+    finally:
+        demo.close()

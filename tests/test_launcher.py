@@ -264,8 +264,8 @@ def test_a_space_alone_and_under_the_launcher_refuse_the_same_excess(tmp_path, m
                        "jobs from one page": ([200, 429], True), "session freed": True}
 
 
-def test_a_mounted_space_answers_its_page_and_config_from_memo_as_alone():
-    """The launcher's mount applies the same page memo as `edge.launch` (tests/test_gradio_patches.py runs it)."""
+def test_a_mounted_space_answers_its_page_config_and_front_end_from_memo_as_alone():
+    """The launcher's mount applies the same memos as `edge.launch` (tests/test_gradio_patches.py runs them)."""
     import gradio as gr
     from fastapi.routing import APIRoute
 
@@ -274,6 +274,6 @@ def test_a_mounted_space_answers_its_page_and_config_from_memo_as_alone():
     with gr.Blocks() as demo:
         gr.Markdown("a page")
     routes = [r for r in server.prepare(demo, "/tiny").asgi.router.routes
-              if isinstance(r, APIRoute) and r.path.rstrip("/") in ("", "/config")]
-    assert {r.path for r in routes} >= {"/", "/config"}
+              if isinstance(r, APIRoute) and r.path.rstrip("/") in ("", "/config", "/assets/{path:path}")]
+    assert {r.path for r in routes} >= {"/", "/config", "/assets/{path:path}"}
     assert all(getattr(r.dependant.call, "_manifold_memo", False) for r in routes)

@@ -466,6 +466,7 @@ def launch(demo, **settings):
     blocking = not settings.pop("prevent_thread_lock", False)
     answer = demo.launch(**{**serve_settings(), **settings}, prevent_thread_lock=True)
     gradio_patches.memo_page_routes(demo.server_app)  # the app exists only once launched
+    gradio_patches.memo_static_routes(demo.server_app)
     if blocking:
         demo.block_thread()
     return answer
