@@ -314,6 +314,7 @@ def test_the_front_ends_files_are_read_once_compressed_once_and_cached_by_the_br
 
     served = routes.file_response
     monkeypatch.setattr(routes, "file_response", counted)  # what both routes call to read a file
+    monkeypatch.setattr(gradio_patches, "_static_kept", {})  # one store for every app of the process: empty here
     with gr.Blocks() as demo:
         gr.Markdown("a page")
     try:

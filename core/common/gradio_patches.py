@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -211,7 +212,6 @@ def memo_picture_encoding() -> None:
     cached result). Here the raw pixels are hashed first (about 1 ms), and a picture seen before gets its file
     back, its time touched so the cache sweep keeps a file still in use. Replaces the module function, once."""
     import hashlib
-    import threading
 
     from gradio import processing_utils
 
@@ -264,7 +264,6 @@ def memo_page_routes(app) -> None:
     bytes. A deep link, `all_endpoints` or a HEAD request goes to Gradio's route as ever. Replaces the routes'
     endpoints (`APIRoute.dependant.call`, which FastAPI 0.165's request handler reads per request; it calls the
     endpoint with keyword arguments) on this app."""
-    import threading
 
     from fastapi.routing import APIRoute
     from starlette.responses import Response
@@ -302,8 +301,10 @@ def memo_page_routes(app) -> None:
         route.dependant.call = endpoint
 
 
-STATIC_FILES_KEPT = 400  # the front end's files a page asks for (about 80 a page, 1 MB; 919 files, 21 MB, in all)
+STATIC_BYTES_KEPT = 32 * 2**20  # one store for every Space: a page asks for ~80 files (1 MB); Gradio's build has 21 MB
 STATIC_FILE_MAX_BYTES = 4 * 2**20
+_static_kept: dict = {}  # (route, path) -> (body, Brotli body or None, media type): the same files for every Space
+_static_lock = threading.Lock()
 COMPRESSIBLE_SUFFIXES = {".js", ".css", ".html", ".json", ".svg", ".txt", ".md"}  # as Gradio's middleware
 
 
@@ -316,14 +317,12 @@ def memo_static_routes(app) -> None:
     `BrotliMiddleware` then compresses again, with no `Cache-Control`: measured for the GAN Space, 0.17 s of
     server CPU per page load, for every student, and again for each Space (each is mounted at its own path).
     Vite names every asset by its content's hash, so the bytes of a path never change while this Gradio runs:
-    kept after the first read (files up to 4 MB, at most 400), Brotli-compressed once (the middleware passes a
-    response that is already encoded) and marked immutable. The first answer for a path still comes from
+    kept after the first read (files up to 4 MB, 32 MB in all, one store for every Space), Brotli-compressed once
+    (the middleware passes a response that is already encoded) and marked immutable. The first answer for a path still comes from
     Gradio's route, with its path checks (a bad path raises there as ever). Replaces the routes' endpoints
     (`APIRoute.dependant.call`; both async, one `path` argument) on this app, and asks FastAPI for the request
     too (`Dependant.request_param_name`, which FastAPI 0.165's `solve_dependencies` fills), for its
     Accept-Encoding."""
-    import threading
-
     import brotli
     from fastapi.routing import APIRoute
     from starlette.responses import FileResponse, Response
@@ -334,13 +333,12 @@ def memo_static_routes(app) -> None:
         original = route.dependant.call
         if getattr(original, "_manifold_memo", False):
             continue
-        kept: dict = {}
-        lock = threading.Lock()
         immutable = route.path.startswith("/assets")  # /static holds Gradio's own files, not content-named
 
-        async def endpoint(path: str, request, original=original, kept=kept, lock=lock, immutable=immutable):
-            with lock:
-                known = kept.get(path)
+        async def endpoint(path: str, request, original=original, route_path=route.path, immutable=immutable):
+            key = (route_path, path)
+            with _static_lock:
+                known = _static_kept.get(key)
             if known is None:
                 response = await original(path=path)
                 if not isinstance(response, FileResponse) or response.status_code != 200:
@@ -353,10 +351,10 @@ def memo_static_routes(app) -> None:
                 if Path(path).suffix.lower() in COMPRESSIBLE_SUFFIXES and len(body) >= 400:
                     compressed = brotli.compress(body, quality=5)
                 known = (body, compressed, response.media_type)
-                with lock:
-                    kept[path] = known
-                    while len(kept) > STATIC_FILES_KEPT:
-                        kept.pop(next(iter(kept)))
+                with _static_lock:
+                    _static_kept[key] = known
+                    while sum(len(b) + len(c or b"") for b, c, _ in _static_kept.values()) > STATIC_BYTES_KEPT:
+                        _static_kept.pop(next(iter(_static_kept)))
             body, compressed, media_type = known
             headers = {"cache-control": "public, max-age=31536000, immutable" if immutable else "public, max-age=3600"}
             if compressed is not None:
