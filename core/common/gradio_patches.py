@@ -302,7 +302,7 @@ def memo_page_routes(app) -> None:
 
 
 STATIC_BYTES_KEPT = 32 * 2**20  # one store for every Space: a page asks for ~80 files (1 MB); Gradio's build has 21 MB
-STATIC_FILE_MAX_BYTES = 4 * 2**20
+STATIC_FILE_MAX_BYTES = 8 * 2**20  # Plotly's bundle is 4.6 MB (every page with a plot)
 _static_kept: dict = {}  # (route, path) -> (body, Brotli body or None, media type): the same files for every Space
 _static_lock = threading.Lock()
 COMPRESSIBLE_SUFFIXES = {".js", ".css", ".html", ".json", ".svg", ".txt", ".md"}  # as Gradio's middleware
@@ -317,7 +317,7 @@ def memo_static_routes(app) -> None:
     `BrotliMiddleware` then compresses again, with no `Cache-Control`: measured for the GAN Space, 0.17 s of
     server CPU per page load, for every student, and again for each Space (each is mounted at its own path).
     Vite names every asset by its content's hash, so the bytes of a path never change while this Gradio runs:
-    kept after the first read (files up to 4 MB, 32 MB in all, one store for every Space), Brotli-compressed once
+    kept after the first read (files up to 8 MB, 32 MB in all, one store for every Space), Brotli-compressed once
     (the middleware passes a response that is already encoded) and marked immutable. The first answer for a path still comes from
     Gradio's route, with its path checks (a bad path raises there as ever). Replaces the routes' endpoints
     (`APIRoute.dependant.call`; both async, one `path` argument) on this app, and asks FastAPI for the request
