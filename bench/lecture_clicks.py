@@ -21,6 +21,7 @@ import threading
 import time
 
 from bench.class_load import start_launcher
+from bench.launcher import cpu_s
 from bench.soak import percentile
 from bench.toolkit.ports import free_port
 from bench.toolkit.raw_gradio import Answer, RawGradio
@@ -201,7 +202,9 @@ def main(argv=None) -> None:
         for space in args.only:
             files = front_end_files(base, space) if args.front_end else None
             teacher = {name: seconds for name, seconds, *_ in lesson(base, space, f"teacher{os.getpid()}", files)}
+            server_before = cpu_s(process.pid)
             timings = class_at_once(base, space, args.clients, files)
+            server_cpu = cpu_s(process.pid) - server_before
             for name, rows in timings.items():
                 seconds = [s for s, *_ in rows]
                 errors = [e for _, ok, e in rows if not ok]
@@ -211,6 +214,9 @@ def main(argv=None) -> None:
                       flush=True)
                 for error in errors[:2]:
                     print(f"{'':<20}   error: {str(error)[:150]}")
+            # the server's own share: the clients run on the same cores, a class's browsers would not
+            print(f"{space:<20} {'(server CPU, whole class)':<28} {server_cpu:>9.2f} s, "
+                  f"{server_cpu / args.clients * 1000:.0f} ms a student", flush=True)
     finally:
         process.kill()
         process.wait(30)
