@@ -264,7 +264,6 @@ def memo_page_routes(app) -> None:
     bytes. A deep link, `all_endpoints` or a HEAD request goes to Gradio's route as ever. Replaces the routes'
     endpoints (`APIRoute.dependant.call`, which FastAPI 0.165's request handler reads per request; it calls the
     endpoint with keyword arguments) on this app."""
-
     from fastapi.routing import APIRoute
     from starlette.responses import Response
 
@@ -318,11 +317,13 @@ def memo_static_routes(app) -> None:
     server CPU per page load, for every student, and again for each Space (each is mounted at its own path).
     Vite names every asset by its content's hash, so the bytes of a path never change while this Gradio runs:
     kept after the first read (files up to 8 MB, 32 MB in all, one store for every Space), Brotli-compressed once
-    (the middleware passes a response that is already encoded) and marked immutable. The first answer for a path still comes from
-    Gradio's route, with its path checks (a bad path raises there as ever). Replaces the routes' endpoints
+    in a worker thread (the middleware passes a response that is already encoded) and marked immutable. The first
+    answer for a path still comes from Gradio's route, with its path checks (a bad path raises there as ever). Replaces the routes' endpoints
     (`APIRoute.dependant.call`; both async, one `path` argument) on this app, and asks FastAPI for the request
     too (`Dependant.request_param_name`, which FastAPI 0.165's `solve_dependencies` fills), for its
     Accept-Encoding."""
+    import asyncio
+
     import brotli
     from fastapi.routing import APIRoute
     from starlette.responses import FileResponse, Response
@@ -346,10 +347,12 @@ def memo_static_routes(app) -> None:
                 file = Path(response.path)
                 if file.stat().st_size > STATIC_FILE_MAX_BYTES:
                     return response
-                body = file.read_bytes()
-                compressed = None
-                if Path(path).suffix.lower() in COMPRESSIBLE_SUFFIXES and len(body) >= 400:
-                    compressed = brotli.compress(body, quality=5)
+
+                def read_and_compress(file=file, compress=Path(path).suffix.lower() in COMPRESSIBLE_SUFFIXES):
+                    body = file.read_bytes()  # Plotly's bundle: ~0.2 s to compress, off the event loop
+                    return body, brotli.compress(body, quality=5) if compress and len(body) >= 400 else None
+
+                body, compressed = await asyncio.to_thread(read_and_compress)
                 known = (body, compressed, response.media_type)
                 with _static_lock:
                     _static_kept[key] = known
