@@ -135,7 +135,23 @@ def test_a_shared_link_shows_what_its_settings_show_by_hand(page, served_spaces,
     if tab:
         shared.get_by_role("tab", name=tab, exact=True).and_(shared.locator("[aria-selected=true]")).wait_for(
             timeout=30_000)
-    assert shows_in_time(shared, made_by_hand) == made_by_hand
+    shown = shows_in_time(shared, made_by_hand)
+    if shown != made_by_hand:  # what the link's page shows, for the one who reads the failure
+        shared.screenshot(path=str(served_spaces.screenshot_dir / f"shared-link-{space}-differs.png"), full_page=True)
+        controls = shared.evaluate("() => [...document.querySelectorAll('input')].filter(i => i.offsetParent)"
+                                   ".map(i => (i.getAttribute('aria-label') || i.type) + '=' + i.value).join('; ')")
+        raise AssertionError(f"the link's page differs (its controls: {controls}):\n" + difference(made_by_hand, shown))
+
+
+def difference(by_hand: str, shown: str) -> str:
+    """What differs between two snapshots, piece by piece (image URLs, lines of text): by hand -, link +."""
+    import difflib
+
+    def pieces(snapshot):
+        return [piece for line in snapshot.split("\n") for piece in line.split(",http")]
+
+    return "\n".join(line for line in difflib.unified_diff(pieces(by_hand), pieces(shown), lineterm="", n=0)
+                     if not line.startswith(("---", "+++", "@@")))
 
 
 def shows_in_time(page, expected: str, timeout_s: float = 60) -> str:

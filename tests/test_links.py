@@ -108,10 +108,15 @@ def test_a_bare_page_gets_its_results_in_the_load_call_and_a_link_defers_what_it
     assert calls == [("pair", 5)]  # the link changed `a`: double runs after the load, with the link's 7
     assert linked[id(a)] == 7 and linked[id(link.restored)] == ("a",)
     assert linked[id(doubled)] == skip and linked[id(plus)] == 5
-    assert linked[id(pending[0])] == ("a",) and linked[id(pending[1])] == skip
-    deferred = [f for f in demo.fns.values() if f.fn is double]
-    assert len(deferred) == 1 and deferred[0].inputs == [a] and deferred[0].outputs == [doubled]
+    assert linked[id(pending[0])] == (("a",), {0: 7}) and linked[id(pending[1])] == skip  # why, and the link's values
+    deferred = [f for f in demo.fns.values() if f.inputs == [pending[0], a]]
+    assert len(deferred) == 1 and deferred[0].outputs == [doubled]
     assert any(t[0] == pending[0]._id and t[1] == "change" for t in deferred[0].targets)
+    # it computes with the link's 7 even when the browser sends the slider's old 3 (it may fire before the
+    # browser has shown every restored value), and the browser's value where the link set none
+    calls.clear()
+    assert deferred[0].fn(linked[id(pending[0])], 3) == 14 and calls == [("double", 7)]
+    assert deferred[0].fn((("cold",), {}), 3) == 6
 
 
 def test_a_result_not_computed_yet_is_left_to_its_own_event_and_a_kept_one_comes_in_the_load():
@@ -132,7 +137,7 @@ def test_a_result_not_computed_yet_is_left_to_its_own_event_and_a_kept_one_comes
     load = _load_function(demo)
     flag = load.outputs[-1]
     cold = dict(zip([id(c) for c in load.outputs], load.fn(_Request({}), 1), strict=True))
-    assert cold[id(shown)] == gr.skip() and cold[id(flag)] == ("cold",)  # its own event computes it
+    assert cold[id(shown)] == gr.skip() and cold[id(flag)] == (("cold",), {})  # its own event computes it
     negate(1)  # that event ran
     warm = dict(zip([id(c) for c in load.outputs], load.fn(_Request({}), 1), strict=True))
     assert warm[id(shown)] == -1 and warm[id(flag)] == gr.skip()

@@ -16,6 +16,7 @@ never go into a link; an example does, by its index (`examples={"example": gr.Ex
 Gradio is imported lazily, so `core` imports without it.
 """
 
+import inspect
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -181,8 +182,12 @@ class Link:
                 cold = getattr(result.fn, "is_cached", None) is not None and not result.fn.is_cached(*args)
                 if changed or cold:
                     # its own event, with its own progress: a link's new settings, or a result not computed yet (the
-                    # first visit after a start: the page fills in as each is ready, not all at the end)
-                    out[id(flag)] = tuple(sorted(changed)) if changed else ("cold",)
+                    # first visit after a start: the page fills in as each is ready, not all at the end). The
+                    # settings the link set travel with it: that event may start before the browser has shown
+                    # every restored value (CI saw a link's steps=4 drawn with the default 8)
+                    link_args = {i: values[by_id[id(c)]] for i, c in enumerate(result.inputs)
+                                 if by_id.get(id(c)) in values}
+                    out[id(flag)] = (tuple(sorted(changed)) if changed else ("cold",), link_args)
                     continue
                 handler = getattr(result.fn, "served", result.fn)  # a remembered result's pictures as files
                 try:
@@ -203,7 +208,8 @@ class Link:
                                 show_progress="full" if result_outputs else "hidden",
                                 show_progress_on=result_outputs or None, concurrency_limit=LOAD_CONCURRENCY)
         for result, flag in zip(shown, pending, strict=True):
-            flag.change(result.fn, result.inputs, result.outputs, **{"api_name": False, **result.settings})
+            flag.change(_with_link_values(result.fn), [flag, *result.inputs], result.outputs,
+                        **{"api_name": False, **result.settings})
         # The link is read: from now on the page writes its URL. (Tabs fire select as they mount, which would
         # overwrite a link's tab before it is read.) Gradio 6.31 ignores gr.Tabs(selected=...) from a load event,
         # so the browser clicks the link's tab, if it is one of this Space's.
@@ -229,6 +235,30 @@ class Link:
             return fn(*values)
 
         return self.restored.change(when_restored, [self.restored, *inputs], outputs, api_name=False, **settings)
+
+
+def _with_link_values(fn):
+    """`fn` for a result the load deferred: called with the values the link set (carried by its `pending` flag:
+    (why, {input index: value})) and the browser's for the rest. Keeps `fn`'s served form (remembered pictures
+    as files, `core.common.edge.remember`), its streaming, and its signature after the flag (Gradio reads it for
+    gr.Progress and gr.Request)."""
+    fn = getattr(fn, "served", fn)
+
+    def arguments(flag, args):
+        given = flag[1] if isinstance(flag, tuple) and len(flag) == 2 and isinstance(flag[1], dict) else {}
+        return [given.get(i, value) for i, value in enumerate(args)]
+
+    if inspect.isgeneratorfunction(fn):
+        def deferred(flag, *args, **kwargs):
+            yield from fn(*arguments(flag, args), **kwargs)
+    else:
+        def deferred(flag, *args, **kwargs):
+            return fn(*arguments(flag, args), **kwargs)
+    signature = inspect.signature(fn)
+    flag = inspect.Parameter("link_flag", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    deferred.__signature__ = signature.replace(parameters=[flag, *signature.parameters.values()])
+    deferred.__name__ = deferred.__qualname__ = getattr(fn, "__name__", "deferred")
+    return deferred
 
 
 def copy_button(note: str | None = None):
