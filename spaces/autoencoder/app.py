@@ -176,7 +176,9 @@ with gr.Blocks(title="Autoencoders") as demo:
     index.change(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name=False)
     gr.on([z1.change, z2.change], decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode",
           show_progress="hidden", trigger_mode="always_last")
-    gr.on([c.change for c in (first, second, steps)], interpolate, [first, second, steps],
+    # what a person does (typing, dragging), not `change`: a shared link sets these too, and a change event
+    # fired while the page restores them could read a value not yet restored (core.common.links runs the link's)
+    gr.on([c.input for c in (first, second, steps)], interpolate, [first, second, steps],
           [pixel_strip, latent_strip, path_map], api_name="interpolate", trigger_mode="always_last")
     draw.click(sample_prior, [how_many, prior_seed], [ae_samples, vae_samples], api_name="sample_prior")
     # a shared link's settings and tab, and each result it shows on load, in one call (cached at defaults)

@@ -231,7 +231,9 @@ with gr.Blocks(title="GANs") as demo:
     face_inputs = [seeds, truncation, model_name]
     gr.on([show.click, seeds.submit, truncation.input, model_name.input], sample_faces, face_inputs, [faces, faces_text],
           api_name="sample_faces", concurrency_limit=2, trigger_mode="always_last")
-    gr.on([seed_a.change, seed_b.change, path_steps.input, mode.change], interpolate_faces,
+    # what a person does, not `change`: a shared link sets these too, and a change event fired while the page
+    # restores them could read a value not yet restored (core.common.links runs the link's own)
+    gr.on([seed_a.input, seed_b.input, path_steps.input, mode.input], interpolate_faces,
           [seed_a, seed_b, path_steps, mode], path, api_name="interpolate", trigger_mode="always_last")
     gr.on([coarse_seed.change, fine_seed.change, mix_truncation.input], mix_styles,
           [coarse_seed, fine_seed, mix_truncation], mixed, api_name="mix_styles", trigger_mode="always_last")

@@ -189,7 +189,9 @@ with gr.Blocks(title="The manifold of images") as demo:
     train_button.click(train_autoencoder, sheet_inputs, [maps, train_note], api_name="train_autoencoder")
     sample_button.click(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text],
                         api_name="noise_vs_natural")
-    gr.on([c.change for c in (first, second, steps)], interpolate, [first, second, steps],
+    # what a person does (typing, dragging), not `change`: a shared link sets these too, and a change event
+    # fired while the page restores them could read a value not yet restored (core.common.links runs the link's)
+    gr.on([c.input for c in (first, second, steps)], interpolate, [first, second, steps],
           [pixel_strip, latent_strip, which_digits], api_name="interpolate", trigger_mode="always_last")
     # a shared link's settings and tab, and each result it shows, in one call (cached at defaults)
     link.restore(demo, shown=[links.Shown(unroll, sheet_inputs, [sheet_plot, maps]),
