@@ -190,16 +190,17 @@ def test_every_fakes_evidence_map_is_made_ahead_by_the_quizs_own_discriminator(p
     live again; here they fail: run `python -m core.which_face_is_real.evidence`."""
     import torch
 
-    from core.which_face_is_real.evidence import EVIDENCE_FILE, EvidenceCache, face_key, fake_evidence
+    from core.which_face_is_real.evidence import EVIDENCE_FILE, EvidenceCache, fake_evidence
+    from core.which_face_is_real.game import pixels_key
 
     discriminator = quiz_app().discriminator
     for level, pool in pools.items():
         cache = EvidenceCache(discriminator, max_faces=len(pool.fake))
         assert cache.load(FACES / level / EVIDENCE_FILE) == len(pool.fake), f"{level}: maps missing or stale"
-        assert all(face_key(face) in cache.maps for face in pool.fake)
+        assert all(pixels_key(face) in cache.maps for face in pool.fake)
         with torch.inference_mode():
             fresh = fake_evidence(discriminator, [pool.fake[7]])[0]
-        assert np.allclose(cache.maps[face_key(pool.fake[7])], fresh, rtol=2e-3, atol=1e-3 * fresh.max())
+        assert np.allclose(cache.maps[pixels_key(pool.fake[7])], fresh, rtol=2e-3, atol=1e-3 * fresh.max())
 
 
 def test_every_pool_faces_score_is_made_ahead_so_a_round_calls_no_discriminator(pools):

@@ -295,9 +295,15 @@ def memo_page_routes(app) -> None:
             body, media_type, status = known
             return Response(content=body, media_type=media_type, status_code=status)
 
-        endpoint._manifold_memo = True  # our own mark, not a Gradio attribute
-        endpoint.__wrapped__ = original
-        route.dependant.call = endpoint
+        _replace_endpoint(route, endpoint)
+
+
+def _replace_endpoint(route, endpoint) -> None:
+    """Make `endpoint` answer `route` (FastAPI 0.165's request handler reads `APIRoute.dependant.call` per
+    request), marked as ours and keeping Gradio's own as `__wrapped__`."""
+    endpoint._manifold_memo = True  # our own mark, not a Gradio attribute
+    endpoint.__wrapped__ = route.dependant.call
+    route.dependant.call = endpoint
 
 
 STATIC_BYTES_KEPT = 32 * 2**20  # one store for every Space: a page asks for ~80 files (1 MB); Gradio's build has 21 MB
@@ -366,10 +372,8 @@ def memo_static_routes(app) -> None:
                     body, headers["content-encoding"] = compressed, "br"
             return Response(content=body, media_type=media_type, headers=headers)
 
-        endpoint._manifold_memo = True  # our own mark, not a Gradio attribute
-        endpoint.__wrapped__ = original
         route.dependant.request_param_name = route.dependant.request_param_name or "request"
-        route.dependant.call = endpoint
+        _replace_endpoint(route, endpoint)
 
 
 def jobs_in_flight(demo) -> list[tuple[str | None, str | None]]:

@@ -8,7 +8,6 @@ to a face, so the map shows what D reads in the detail, not its surprise at a gr
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ import torch.nn.functional as F
 
 from core.common.made_ahead import weights_digest
 from core.common.torch_threads import one_torch_thread
-from core.which_face_is_real.game import face_array
+from core.which_face_is_real.game import face_array, pixels_key
 
 # Regions of an FFHQ-aligned face, as fractions of the side: (x0, y0, x1, y1). FFHQ's alignment puts the
 # eyes at about 0.47 of the height and the mouth at about 0.74 (the same lines as core.gan.projection).
@@ -121,10 +120,6 @@ def judge_digest(discriminator: torch.nn.Module) -> str:
     return weights_digest(discriminator)
 
 
-def face_key(face: np.ndarray) -> bytes:
-    return hashlib.blake2b(np.ascontiguousarray(face).tobytes(), digest_size=16).digest()
-
-
 class EvidenceCache:
     """Each fake's evidence map, made ahead for the quiz's pools (`precompute`, stored beside each pool) or
     computed the first time it is shown, and kept: the quiz's fakes come from fixed pools, so this holds at most
@@ -144,7 +139,7 @@ class EvidenceCache:
         return self._judge
 
     def __call__(self, face: np.ndarray) -> np.ndarray:
-        key = face_key(face)
+        key = pixels_key(face)
         heat = self.maps.get(key)
         if heat is None:
             with one_torch_thread():  # 65 small forward passes: on a busy server, two threads only wait for each other
@@ -160,7 +155,7 @@ class EvidenceCache:
     def save(self, faces: list, path: str | Path) -> None:
         """Compute (or reuse) the maps of `faces` and store them with this judge's digest (float16, compressed)."""
         heats = np.stack([self(face) for face in faces]).astype(np.float16)
-        keys = np.frombuffer(b"".join(face_key(face) for face in faces), dtype=np.uint8).reshape(len(faces), 16)
+        keys = np.frombuffer(b"".join(pixels_key(face) for face in faces), dtype=np.uint8).reshape(len(faces), 16)
         np.savez_compressed(path, keys=keys, maps=heats, judge=np.array(self.judge()))
 
     def load(self, path: str | Path) -> int:
