@@ -156,7 +156,9 @@ def test_a_session_still_copies_the_config_where_lazy_session_config_defers_it()
     eager = getattr(state_holder.SessionState.__init__, "__wrapped__", state_holder.SessionState.__init__)
     init = source(eager)
     assert "self.config_values = {" in init and "config_for_block(k, [], v)" in init, RECHECK
-    assert "self.config_values[key]" in source(state_holder.SessionState._update_value_in_config), RECHECK
+    gradio_update_value = getattr(state_holder.SessionState._update_value_in_config, "__wrapped__",
+                                  state_holder.SessionState._update_value_in_config)
+    assert "self.config_values[key]" in source(gradio_update_value), RECHECK
     assert "self.config_values.items()" in source(state_holder.SessionState.components.fget), RECHECK
     demo = tiny_demo()
     expected = state_holder.SessionState.__new__(state_holder.SessionState)
@@ -173,6 +175,44 @@ def test_a_session_still_copies_the_config_where_lazy_session_config_defers_it()
     assert list(session.components) == [  # a deep link still gets every block
         {**c, "props": {**c["props"], "value": 42}} if c.get("id") == some else c for c in expected.components]
 
+
+def test_events_leave_a_deep_link_the_config_gradio_would_have_built():
+    """`lazy_session_config` defers what events do to a session's config: after updates, values and state, a deep
+    link's components are what Gradio's eager methods built."""
+    from gradio import state_holder
+
+    gradio_patches.lazy_session_config()
+    replaced = ("__init__", "__setitem__", "_update_config", "_update_value_in_config")
+    gradio_own = {name: getattr(state_holder.SessionState, name).__wrapped__ for name in replaced}
+    assert "self.config_values[key] = self.blocks_config.config_for_block(" in source(gradio_own["__setitem__"]), RECHECK
+    assert "self._state_ttl[key] = (" in source(gradio_own["__setitem__"]), RECHECK
+    assert "config_for_block(" in source(gradio_own["_update_config"]), RECHECK
+    blocks_source = source(gr.Blocks.postprocess_data) + source(gr.Blocks.preprocess_data)
+    assert "state._update_config(block._id)" in blocks_source and "state._update_value_in_config(" in blocks_source, RECHECK
+    eager_session = type("GradiosOwnSession", (state_holder.SessionState,), gradio_own)
+
+    with gr.Blocks() as demo:
+        count = gr.Number(2, minimum=0, maximum=10, label="Count")
+        k = gr.Slider(0, 10, 1, step=1, label="k")
+        clicks = gr.State(0)
+        out = gr.Number()
+        gr.Button().click(lambda x, s, n: (gr.Slider(maximum=5, value=3), 2 * x, n + 1), [count, k, clicks],
+                          [k, out, clicks])
+        gr.Button().click(lambda s: gr.Number(label=f"relabelled at {s}"), k, count)
+        gr.Button().click(lambda x: gr.Slider(maximum=9), count, k)
+    update, relabel, widen = demo.fns
+    steps = [(update, [4, 2, None]), (relabel, [3]), (update, [5, 3, None]), (widen, [1]), (relabel, [4])]
+    lazy, eager = state_holder.SessionState(demo), eager_session(demo)
+    for session in (lazy, eager):
+        for fn_index, inputs in steps:
+            run_async(demo.process_api(fn_index, inputs, state=session))
+    assert dict.__len__(lazy.config_values) == 0  # nothing built for the events
+
+    def deep_link(session):  # a block an event added has a new id in each session: compared without it
+        return [c if c["id"] in demo.blocks else {**c, "id": "added"} for c in session.components]
+
+    assert deep_link(lazy) == deep_link(eager) and len(deep_link(lazy)) > len(demo.blocks)
+    assert lazy[clicks._id] == eager[clicks._id] == 2
 
 def test_the_same_picture_is_encoded_once_where_gradio_saves_pictures_to_its_cache(tmp_path):
     import numpy as np
@@ -336,5 +376,49 @@ def test_the_front_ends_files_are_read_once_compressed_once_and_cached_by_the_br
         assert plain.content == (Path(routes.BUILD_PATH_LIB) / script).read_bytes()
         for bad in ("../../../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "no-such-file.js"):
             assert httpx.get(f"{root}/assets/{bad}").status_code in (400, 403, 404)
+        # once kept, a file is answered by the KeptFrontEnd middleware: the route is not reached again
+        routed = []
+        route = next(r for r in demo.server_app.router.routes if getattr(r, "path", "") == "/assets/{path:path}")
+        endpoint = route.dependant.call
+
+        async def counting(path, request):
+            routed.append(path)
+            return await endpoint(path=path, request=request)
+
+        route.dependant.call = counting
+        again = httpx.get(f"{root}/assets/{script}", headers={"accept-encoding": "br"})
+        assert again.content == plain.content and again.headers["content-encoding"] == "br" and routed == []
+        assert httpx.get(f"{root}/assets/{script}?v=1").status_code == 200 and routed == [script]  # a query: Gradio's
     finally:
         demo.close()
+
+
+def test_the_kept_front_end_answers_only_kept_files_under_any_mount(monkeypatch):
+    import asyncio
+
+    monkeypatch.setattr(gradio_patches, "_static_kept", {("/assets/{path:path}", "index-1.js"): (b"x" * 9, b"br!", "text/javascript")})
+    reached, sent = [], []
+
+    async def inner(scope, receive, send):
+        reached.append((scope["method"], scope["path"]))
+
+    async def send(message):
+        sent.append(message)
+
+    door = gradio_patches.KeptFrontEnd(inner)
+
+    def request(path, method="GET", root_path="/gan", encoding=b"gzip, br"):
+        scope = {"type": "http", "method": method, "path": path, "root_path": root_path, "query_string": b"",
+                 "headers": [(b"accept-encoding", encoding)]}
+        sent.clear()
+        asyncio.run(door(scope, None, send))
+        return sent[:]
+
+    answer = request("/gan/assets/index-1.js")
+    headers = dict(answer[0]["headers"])
+    assert answer[0]["status"] == 200 and answer[1]["body"] == b"br!" and headers[b"content-encoding"] == b"br"
+    assert headers[b"cache-control"].endswith(b"immutable") and headers[b"content-length"] == b"3" and reached == []
+    assert request("/gan/assets/index-1.js", encoding=b"identity")[1]["body"] == b"x" * 9
+    for path, method in [("/gan/assets/index-2.js", "GET"), ("/gan/static/index-1.js", "GET"),
+                         ("/gan/assets/index-1.js", "POST"), ("/gan/assets/index-1.js", "HEAD")]:
+        assert request(path, method) == [] and reached[-1] == (method, path)

@@ -47,13 +47,17 @@ SERVE_SETTINGS = {"max_file_size": MAX_UPLOAD_BYTES, "show_error": False}
 
 def serve_settings() -> dict:
     """SERVE_SETTINGS plus what Gradio's app is built with, fresh per app (Gradio edits `app_kwargs`): the
-    visitor limits in front of every route and the upkeep (sweep, session janitor) while it serves."""
+    front-end files kept in memory and the visitor limits in front of every route, and the upkeep (sweep,
+    session janitor) while it serves."""
     from starlette.middleware import Middleware
 
+    from core.common.gradio_patches import KeptFrontEnd
     from core.common.limits import VisitorLimits
     from core.common.upkeep import upkeep_lifespan
 
-    return {**SERVE_SETTINGS, "app_kwargs": {"middleware": [Middleware(VisitorLimits)], "lifespan": upkeep_lifespan}}
+    # outermost first: a front-end file already kept is answered before anything else looks at the request
+    middleware = [Middleware(KeptFrontEnd), Middleware(VisitorLimits)]
+    return {**SERVE_SETTINGS, "app_kwargs": {"middleware": middleware, "lifespan": upkeep_lifespan}}
 
 
 class UserInputError(ValueError):
