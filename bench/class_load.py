@@ -114,18 +114,22 @@ def run_clients(action, base: str, clients: int, calls: int) -> dict:
             "errors": errors}
 
 
-def start_launcher_process(spaces: list[str], port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """`python -m spaces` (only `spaces`, if any) in its own process, offline; returns at once."""
+def start_launcher_process(spaces: list[str], port: int, extra_env: dict[str, str] | None = None,
+                           log: Path | None = None) -> subprocess.Popen:
+    """`python -m spaces` (only `spaces`, if any) in its own process, offline; returns at once. `log`: a file
+    for its output (tracebacks of errors a client sees only as "error"), else it is dropped."""
     only = ["--only", *spaces] if spaces else []
+    output = subprocess.DEVNULL if log is None else open(log, "w")  # noqa: SIM115 - the child keeps it open
     return subprocess.Popen([sys.executable, "-m", "spaces", "--port", str(port), *only],
-                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, text=True,
+                            cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, text=True,
                             env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
                                  "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home()), **(extra_env or {})})
 
 
-def start_launcher(spaces: list[str], port: int, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_launcher(spaces: list[str], port: int, extra_env: dict[str, str] | None = None,
+                   log: Path | None = None) -> subprocess.Popen:
     """As above, once every Space has loaded."""
-    process = start_launcher_process(spaces, port, extra_env)
+    process = start_launcher_process(spaces, port, extra_env, log)
     import httpx
 
     deadline = time.monotonic() + 180

@@ -15,6 +15,7 @@ within 150 MB) and errors (goal: 0). `--json` writes the whole curve.
 from __future__ import annotations
 
 import argparse
+import collections
 import io
 import json
 import os
@@ -285,6 +286,8 @@ def main(argv=None) -> None:
                         help="keep glibc's allocator defaults in the server (MANIFOLD_DEFAULT_MALLOC=1): the before run")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--json", metavar="FILE", help="write the per-minute curve and the summary here")
+    parser.add_argument("--log", metavar="FILE", help="the server's log (default: beside its cache folder); "
+                        "the exceptions in it are summed up at the end")
     args = parser.parse_args(argv)
 
     port = args.port or free_port()
@@ -292,7 +295,8 @@ def main(argv=None) -> None:
     env = {"GRADIO_TEMP_DIR": str(cache), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     if args.default_malloc:
         env["MANIFOLD_DEFAULT_MALLOC"] = "1"
-    process = start_launcher([], port, extra_env=env)
+    log = Path(args.log) if args.log else cache.with_name(cache.name + ".log")
+    process = start_launcher([], port, extra_env=env, log=log)
     base = f"http://127.0.0.1:{port}"
     curve = [{"minute": 0, "rss_mb": rss_mb(process.pid), "cache_files": 0, "cache_mb": 0.0, "calls": 0,
               "errors": 0, "sessions": 0}]
@@ -334,9 +338,26 @@ def main(argv=None) -> None:
           f"{summary['rss_spread_after_warmup_mb']:.0f} MB (goal: 150)")
     for error in tally.errors[:5]:
         print(f"    error: {error}")
+    exceptions = server_exceptions(log)
+    print(f"server log: {log}; {sum(exceptions.values())} tracebacks" + "".join(
+        f"\n    {count} x {last_line}" for last_line, count in exceptions.most_common(5)))
     if args.json:
         Path(args.json).write_text(json.dumps({"summary": summary, "curve": curve, "errors": tally.errors[:50]},
                                               indent=1))
+
+
+def server_exceptions(log: Path) -> collections.Counter:
+    """Each traceback in the server's log, by its last line (the exception and its message)."""
+    counts: collections.Counter = collections.Counter()
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    inside = False
+    for index, line in enumerate(lines):
+        if line.startswith("Traceback (most recent call last)"):
+            inside = True
+        elif inside and line and not line.startswith((" ", "\t")) and not line.startswith("During handling"):
+            counts[line[:200]] += 1
+            inside = index + 1 < len(lines) and lines[index + 1].startswith(("During handling", "The above"))
+    return counts
 
 
 if __name__ == "__main__":

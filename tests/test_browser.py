@@ -394,3 +394,22 @@ def test_style_transfer_opens_on_its_example_and_paints_with_an_uploaded_style(p
     page.get_by_role("button", name="Stylise").click()
     page.get_by_text(re.compile(r"Step 20 of 20: content loss")).wait_for(timeout=120_000)
     page.screenshot(path=str(served_spaces.screenshot_dir / "style-transfer-upload.png"), full_page=True)
+
+
+@pytest.mark.slow  # a browser and each painting's one-pass network
+def test_style_transfers_one_pass_tab_paints_with_each_paintings_network(page, served_spaces):
+    page.goto(f"{served_spaces.url}/style-transfer/")
+    page.get_by_role("tab", name="One pass (Johnson)").click()
+    page.get_by_text(re.compile(r"One pass: \d+ ms")).first.wait_for(timeout=60_000)
+    # each labelled picture's source, by its label (the paintings also appear as the first tab's examples)
+    pictures = """() => Object.fromEntries([...document.querySelectorAll('.block')]
+        .map(block => [block.querySelector('[data-testid="block-label"]')?.textContent?.trim(),
+                       block.querySelector('img')?.src]).filter(([label, src]) => label && src))"""
+    before = page.evaluate(pictures)
+    assert "one pass (Johnson)" in before and "the painting it learnt" in before, before
+    page.get_by_label("Katsushika Hokusai, The Great Wave off Kanagawa - 1823-1829").check()
+    page.wait_for_function(f"""(old) => {{ const now = ({pictures})();
+        return now["one pass (Johnson)"] !== old["one pass (Johnson)"]
+            && now["the painting it learnt"] !== old["the painting it learnt"]; }}""", arg=before, timeout=60_000)
+    after = page.evaluate(pictures)
+    assert "hokusai-great-wave" in after["the painting it learnt"] and "van-gogh" in before["the painting it learnt"]

@@ -10,6 +10,8 @@ thread (bench/RESULTS.md), some 50 times less than the optimisation's default 80
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from huggingface_hub import PyTorchModelHubMixin
@@ -57,6 +59,12 @@ class StyleTransformNet(nn.Module, PyTorchModelHubMixin):
         x = nn.functional.pad(photo, (0, pad_w, 0, pad_h), mode="replicate") * 2 - 1
         x = self.up(self.residuals(self.down(x)))
         return torch.sigmoid(x[..., :height, :width])
+
+
+def network_repo(painting_file: str) -> str:
+    """The Hub repo of a painting's network (`van-gogh-auvers.jpg` -> manifold-lab/style-ff-van-gogh-auvers), as
+    train.style_transfer's releases are named; its offline twin is core/bundled_weights/<the repo's name>."""
+    return f"manifold-lab/style-ff-{Path(painting_file).stem}"
 
 
 @torch.inference_mode()

@@ -19,7 +19,7 @@ from core.common.torch_threads import one_torch_thread
 from core.hub import load_pretrained
 from core.style_transfer.features import RandomPyramidFeatures
 from core.style_transfer.gatys import transfer
-from core.style_transfer.transform import StyleTransformNet
+from core.style_transfer.transform import StyleTransformNet, network_repo
 from core.style_transfer.transform import stylise as paint_in_one_pass
 
 HERE = Path(__file__).resolve().parent
@@ -32,7 +32,8 @@ MATCHES = {"content + style (style transfer)": "transfer", "style only, from noi
 DEFAULT_WEIGHT, DEFAULT_STEPS, MAX_STEPS = 20, 80, 150
 SHOW_EVERY = 10  # steps between the pictures streamed to the page
 # Johnson's networks: one per painting (a painting's file -> its Hub repo), trained by train.style_transfer
-ONE_PASS_REPOS = {"van-gogh-auvers.jpg": "manifold-lab/style-ff-van-gogh-auvers"}
+ONE_PASS_REPOS = {painting: network_repo(painting)
+                  for painting in ["van-gogh-auvers.jpg", "hokusai-great-wave.jpg", "kandinsky-composition-8.jpg"]}
 
 DESCRIPTION = """# 🖼️ Style transfer: content from a photo, style from a painting
 Gatys, Ecker & Bethge (2016) start from the photo and change its pixels, step by step, so that a network's
@@ -55,9 +56,10 @@ in the painting's palette and no objects at all, a far cruder texture than VGG g
 backward pass of the network, for every photo again: Johnson et al. (2016) trained a network to do it in one pass (the second tab)."""
 ONE_PASS_NOTICE = """**What to notice:** on the cat, the network's picture comes in a fifth of a second and the optimised one
 in about 15 (its time is the class's shared run, or yours if you press *Optimise it too*). The network keeps the
-cat's eyes, nose and colours under heavy horizontal strokes of the painting's yellows and greens, and loses the fine
-detail the optimisation keeps: it learnt one average way to paint from 200 photos, where the optimisation fits this
-photo alone. The same strokes land on every photo, whatever it shows."""
+cat's eyes and nose under the painting's palette (Van Gogh's yellows and greens, Hokusai's Prussian blue and cream,
+Kandinsky's pale ground) and horizontal strokes, and loses the fine detail the optimisation keeps: it learnt one
+average way to paint from 200 photos, where the optimisation fits this photo alone. The same strokes land on every
+photo, whatever it shows, and every painting needs a network of its own: switch the network and compare."""
 ONE_PASS_NOTE = """Johnson, Alahi & Fei-Fei (2016) train a network (here 0.4 million weights: two strided convolutions
 down, five residual blocks, two up) on crops of photos with **the same loss** the optimisation uses: the
 photo's content maps and the painting's Gram matrices. After training, a photo goes through it once: the
@@ -241,6 +243,10 @@ def optimise_own(photo, network_label):
     yield from optimised_twin(photo, network_label, asked=True)
 
 
+def painting_of(network_label):
+    return network_paintings[edge.choice(network_label, "Network", list(networks))]
+
+
 def style_caption(style):
     title = STYLE_TITLES.get(example_digest(style)) if style else None
     return f"*{title}* (public domain; reproduction via GCompris, GPL-3.0-or-later)" if title else ""
@@ -279,6 +285,8 @@ with gr.Blocks(title="Style transfer") as demo:
                     photo_examples = gr.Examples([[path] for path in CONTENT_EXAMPLES], [photo],
                                                  label="Photos from scikit-image")
                     network = gr.Radio(list(networks), value=next(iter(networks)), label="Network (one per painting)")
+                    trained_on = gr.Image(network_paintings[next(iter(networks))], label="the painting it learnt",
+                                          height=140, interactive=False, buttons=[])
                 with gr.Column(scale=2):
                     with gr.Row():
                         painted = gr.Image(label="one pass (Johnson)", format="png", interactive=False)
@@ -303,6 +311,7 @@ with gr.Blocks(title="Style transfer") as demo:
     gr.on([photo.change, network.change], one_pass, [photo, network], [painted, painted_note], api_name="one_pass",
           show_progress="minimal").then(optimised_twin, [photo, network], [optimised, optimised_note],
                                         api_name=False, concurrency_limit=2)
+    network.change(painting_of, network, trained_on, api_name=False, show_progress="hidden")
     optimise_button.click(optimise_own, [photo, network], [optimised, optimised_note], api_name="optimise_too",
                           concurrency_limit=2)
 
