@@ -244,3 +244,18 @@ def test_a_release_is_in_diffusers_layout_and_loads_both_ways(tmp_path, monkeypa
     loaded, source = load_pretrained(DiffusionModel, "manifold-lab/tiny-diffusion")
     assert source.kind == "local" and loaded.prediction_type == "v_prediction"
     assert torch.equal(loaded.unet.conv_in.weight, model.unet.conv_in.weight)
+
+
+def test_animations_written_at_once_by_many_visitors_never_fail_and_stay_bounded(tmp_path):
+    """The soak's one error (a bare "error" on "generate", 1 of 1,030 calls, 2026-12-07): two calls pruning the
+    folder at once, one stat-ing a file the other had just deleted."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from core.diffusion.figures import write_animation
+
+    tiny = torch.zeros(1, 1, 4, 4)
+    trajectory = SimpleNamespace(samples=[tiny, tiny], predicted_x0=[tiny, tiny])
+    with ThreadPoolExecutor(8) as pool:
+        paths = list(pool.map(lambda _: write_animation(trajectory, tmp_path, keep=2), range(400)))
+    assert len(set(paths)) == 400 and len(list(tmp_path.glob("*.gif"))) <= 2 + 8  # each writer keeps its own

@@ -453,3 +453,17 @@ def test_the_launcher_computes_on_one_torch_thread():
         assert seen == [1]
     finally:
         torch.set_num_threads(threads_before)
+
+
+def test_a_bounded_folder_keeps_its_newest_files_and_the_one_just_written(tmp_path):
+    import os
+
+    from core.common.upkeep import keep_newest
+
+    files = [tmp_path / f"{i}.png" for i in range(5)]
+    for age, path in enumerate(files):
+        path.write_bytes(b"x")
+        os.utime(path, (1000 + age, 1000 + age))
+    (tmp_path / "other.txt").write_text("not matched")
+    keep_newest(tmp_path, "*.png", 2, spare=files[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.png", "3.png", "4.png", "other.txt"]

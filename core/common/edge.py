@@ -31,7 +31,7 @@ from core.common import gradio_patches, memory
 from core.common.images import ImageInputError, probe_image
 from core.common.log import log, show_log
 from core.common.torch_threads import serve_on_one_thread
-from core.common.upkeep import FILE_AGE_S, SWEEP_EVERY_S
+from core.common.upkeep import FILE_AGE_S, SWEEP_EVERY_S, keep_newest
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_TEXT_LENGTH = 1_000  # a seed list or a query, never an essay
@@ -304,19 +304,10 @@ def _pictures_as_files(result):
         partial = folder / f".{uuid.uuid4().hex}.partial"  # another thread may be writing the same picture
         picture.save(partial, format="PNG")
         os.replace(partial, path)
-        files = sorted(folder.glob("*.png"), key=_modified)
-        for old in files[: max(0, len(files) - REMEMBERED_PICTURES_KEPT)]:
-            old.unlink(missing_ok=True)
+        keep_newest(folder, "*.png", REMEMBERED_PICTURES_KEPT, spare=path)
         return str(path)
 
     return tuple(as_file(v) for v in result) if isinstance(result, tuple) else as_file(result)
-
-
-def _modified(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except FileNotFoundError:  # removed by another thread's write meanwhile
-        return 0.0
 
 
 def _paths(result) -> list[str]:

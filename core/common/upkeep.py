@@ -28,6 +28,20 @@ SESSIONS_EVERY_S = float(os.environ.get("MANIFOLD_SESSIONS_EVERY_S", SESSIONS_EV
 SESSION_GRACE_S = float(os.environ.get("MANIFOLD_SESSION_GRACE_S", SESSION_GRACE_S))
 
 
+def keep_newest(folder: Path, pattern: str, keep: int, spare: Path | None = None) -> None:
+    """Delete all but the newest `keep` files of `folder` matching `pattern` (a handler's own bounded folder), and
+    never `spare` (the file this call just wrote). Visitors prune at once: a file another call removed meanwhile
+    is skipped, not an error (it was the diffusion Space's one error in an hour's soak)."""
+    ages = []
+    for path in folder.glob(pattern):
+        try:
+            ages.append((path.stat().st_mtime, path))
+        except FileNotFoundError:
+            continue
+    for _, old in sorted(ages)[:-keep] if keep > 0 else sorted(ages):
+        if old != spare:
+            old.unlink(missing_ok=True)
+
 def page_files(demo) -> set[str]:
     """The files every page load names: examples and default values, which Gradio copies into its cache once,
     when the Space is built. Swept, every later visitor got a 403 for them (the Space's examples broke after

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import torch
 from PIL import Image
 
 from core.common.display import pixel_grid
+from core.common.upkeep import keep_newest
 
 TILE = 96  # samples are enlarged to about 96 px (32x32 at 3x, 64x64 at 2x), nearest neighbour: pixels stay pixels
 LARGE = 256  # a side-by-side comparison of a few images: tiles large enough to see what differs
@@ -38,8 +40,7 @@ def write_animation(trajectory, folder: Path, index: int = 0, keep: int = 64) ->
     frames = [grid(torch.stack([x[index], x0[index]]), columns=2)
               for x, x0 in zip(trajectory.samples, trajectory.predicted_x0, strict=True)]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"walk-{torch.randint(2**62, ()).item():x}.gif"
+    path = folder / f"walk-{secrets.token_hex(8)}.gif"  # not torch's generator: a seeded caller would repeat names
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=[120] * (len(frames) - 1) + [2000], loop=0)
-    for old in sorted(folder.glob("*.gif"), key=lambda p: p.stat().st_mtime)[:-keep]:
-        old.unlink(missing_ok=True)
+    keep_newest(folder, "*.gif", keep, spare=path)
     return path
