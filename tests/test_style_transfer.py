@@ -55,6 +55,19 @@ def test_transfer_moves_towards_the_style_as_far_as_its_weight_lets_it():
     assert kept[-1].content_loss < 1e-3 and torch.allclose(kept[-1].image, content, atol=0.02)
 
 
+def test_an_optimisation_resumed_on_other_threads_leaves_every_thread_with_grad_on():
+    """Gradio runs each step of a streaming handler on any worker thread: a `no_grad` block open at a yield turned
+    grad off for good in the thread that entered it (CI, 2026-12-07: the image-manifold autoencoder's training
+    then failed on that thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    network = RandomPyramidFeatures(widths=(4, 8))
+    steps = transfer(network, torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), steps=4, content_levels=(1,))
+    with ThreadPoolExecutor(1) as first, ThreadPoolExecutor(1) as second:
+        for worker in (first, second, first, second):
+            worker.submit(next, steps).result()
+        assert first.submit(torch.is_grad_enabled).result() and second.submit(torch.is_grad_enabled).result()
+
 def test_texture_synthesis_starts_from_noise_at_the_size_asked():
     style = torch.rand(1, 3, 32, 32, generator=torch.Generator().manual_seed(1)) * 0.2
     style[:, 0] += 0.7

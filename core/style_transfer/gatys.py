@@ -100,4 +100,8 @@ def transfer(network, content: torch.Tensor | None, style: torch.Tensor, steps: 
         loss.backward()
         optimiser.step()
         with torch.no_grad():
-            yield Step(step, image_of(), float(content_loss), float(style_loss))
+            shown = Step(step, image_of(), float(content_loss), float(style_loss))
+        # yielded outside the no_grad block: a Space resumes a generator on any of its worker threads, and a
+        # block left open at a yield kept grad off in the thread that entered it (a later handler on that
+        # thread, the image-manifold autoencoder's training, then failed: "does not require grad")
+        yield shown
