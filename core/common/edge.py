@@ -55,7 +55,8 @@ def serve_settings() -> dict:
     from core.common.limits import VisitorLimits
     from core.common.upkeep import upkeep_lifespan
 
-    # outermost first: a front-end file already kept is answered before anything else looks at the request
+    # ours, outermost first (Gradio adds its CORS and Brotli layers outside them): a kept front-end file is
+    # answered before the limits and the router look at the request
     middleware = [Middleware(KeptFrontEnd), Middleware(VisitorLimits)]
     return {**SERVE_SETTINGS, "app_kwargs": {"middleware": middleware, "lifespan": upkeep_lifespan}}
 

@@ -31,7 +31,7 @@ SESSION_GRACE_S = float(os.environ.get("MANIFOLD_SESSION_GRACE_S", SESSION_GRACE
 def keep_newest(folder: Path, pattern: str, keep: int, spare: Path | None = None) -> None:
     """Delete all but the newest `keep` files of `folder` matching `pattern` (a handler's own bounded folder), and
     never `spare` (the file this call just wrote). Visitors prune at once: a file another call removed meanwhile
-    is skipped, not an error (it was the diffusion Space's one error in an hour's soak)."""
+    is skipped, not an error (the likely cause of the diffusion Space's one error in an hour's soak)."""
     ages = []
     for path in folder.glob(pattern):
         try:
@@ -41,6 +41,7 @@ def keep_newest(folder: Path, pattern: str, keep: int, spare: Path | None = None
     for _, old in sorted(ages)[:-keep] if keep > 0 else sorted(ages):
         if old != spare:
             old.unlink(missing_ok=True)
+
 
 def page_files(demo) -> set[str]:
     """The files every page load names: examples and default values, which Gradio copies into its cache once,
