@@ -33,7 +33,8 @@ DEFAULT_WEIGHT, DEFAULT_STEPS, MAX_STEPS = 20, 80, 150
 SHOW_EVERY = 10  # steps between the pictures streamed to the page
 # Johnson's networks: one per painting (a painting's file -> its Hub repo), trained by train.style_transfer
 ONE_PASS_REPOS = {painting: network_repo(painting)
-                  for painting in ["van-gogh-auvers.jpg", "hokusai-great-wave.jpg", "kandinsky-composition-8.jpg"]}
+                  for painting in ["van-gogh-auvers.jpg", "hokusai-great-wave.jpg", "kandinsky-composition-8.jpg",
+                                   "renoir-moulin-de-la-galette.jpg"]}
 
 DESCRIPTION = """# 🖼️ Style transfer: content from a photo, style from a painting
 Gatys, Ecker & Bethge (2016) start from the photo and change its pixels, step by step, so that a network's
@@ -57,9 +58,10 @@ backward pass of the network, for every photo again: Johnson et al. (2016) train
 ONE_PASS_NOTICE = """**What to notice:** on the cat, the network's picture comes in a fifth of a second and the optimised one
 in about 15 (its time is the class's shared run, or yours if you press *Optimise it too*). The network keeps the
 cat's eyes and nose under the painting's palette (Van Gogh's yellows and greens, Hokusai's Prussian blue and cream,
-Kandinsky's pale ground) and horizontal strokes, and loses the fine detail the optimisation keeps: it learnt one
-average way to paint from 200 photos, where the optimisation fits this photo alone. The same strokes land on every
-photo, whatever it shows, and every painting needs a network of its own: switch the network and compare."""
+Kandinsky's pale ground, Renoir's warm browns) and its strokes, and loses the fine detail the optimisation keeps:
+it learnt one average way to paint from 200 photos, where the optimisation fits this photo alone. The same strokes
+land on every photo, whatever it shows, and every painting needs a network of its own: switch the network and
+compare."""
 ONE_PASS_NOTE = """Johnson, Alahi & Fei-Fei (2016) train a network (here 0.4 million weights: two strided convolutions
 down, five residual blocks, two up) on crops of photos with **the same loss** the optimisation uses: the
 photo's content maps and the painting's Gram matrices. After training, a photo goes through it once: the
