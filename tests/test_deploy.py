@@ -32,7 +32,7 @@ def test_dry_run_writes_a_space_with_only_the_parts_it_uses(name, tmp_path):
 
 
 @pytest.mark.slow  # each a fresh interpreter importing torch, Gradio and its app (~10-20 s)
-@pytest.mark.parametrize("name", ["pca", "which-face-is-real", "diffusion"])  # alone, with data files, cross-topic
+@pytest.mark.parametrize("name", ["pca", "which-face-is-real", "diffusion", "style-transfer"])  # alone, data files, cross-topic
 def test_an_assembled_space_imports_on_its_own(name, tmp_path):
     target = tmp_path / name
     deploy.main([name, "--repo", f"someone/{name}", "--dry-run", str(target)])
