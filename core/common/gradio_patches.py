@@ -449,13 +449,13 @@ class KeptFrontEnd:
     it is mounted under (Starlette's `get_route_path`, what its router matches)."""
 
     def __init__(self, app):
-        self.app = app
+        from starlette.routing import get_route_path
+
+        self.app, self.route_path = app, get_route_path  # imported once, not per request
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("query_string"):
-            from starlette.routing import get_route_path
-
-            path = get_route_path(scope)
+            path = self.route_path(scope)
             for route, immutable in STATIC_ROUTES.items():
                 prefix = route.split("{", 1)[0]
                 if path.startswith(prefix):
