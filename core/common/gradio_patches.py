@@ -151,6 +151,7 @@ def lazy_session_config() -> None:
     from copy import copy
 
     from gradio import state_holder
+    from gradio.components import State  # once, not in every event's __setitem__ as Gradio's own does
 
     session_class = state_holder.SessionState
     if getattr(session_class, "_manifold_lazy_config", False):
@@ -163,8 +164,6 @@ def lazy_session_config() -> None:
         self.STATE_TTL_WHEN_CLOSED = 1 if os.getenv("GRADIO_IS_E2E_TEST", None) else 3600
 
     def __setitem__(self, key, value):
-        from gradio.components import State
-
         block = self.blocks_config.blocks.get(key)
         if isinstance(block, State):
             self._state_ttl[key] = (block.time_to_live, datetime.datetime.now())
