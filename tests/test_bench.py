@@ -32,3 +32,49 @@ def test_every_handler_a_bench_case_calls_is_defined_by_its_space(bench_file):
     defined = top_level_names(spaces[name].app_file.read_text())
     used = set(re.findall(r"\bapp\.(\w+)", bench_file.read_text()))
     assert used and used <= defined, f"{bench_file.name} calls app.{sorted(used - defined)}, which {name}'s app.py lacks"
+
+
+def test_the_lecture_benchs_browser_reads_every_body_on_one_connection_and_refuses_a_failed_file():
+    """`fetch_as_a_browser` speaks raw HTTP/1.1: bodies by length or in chunks, one kept-alive connection, an error
+    for anything but 200."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from bench.lecture_clicks import fetch_as_a_browser
+
+    connections, paths = set(), []
+
+    class Files(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            connections.add(self.client_address)
+            paths.append((self.path, self.headers.get("accept-encoding")))
+            if self.path == "/chunked.js":
+                self.send_response(200)
+                self.send_header("transfer-encoding", "chunked")
+                self.end_headers()
+                for part in (b"a" * 300, b"b" * 5):
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+                self.wfile.write(b"0\r\n\r\n")
+                return
+            body = b"x" * 1000 if self.path != "/missing.js" else b"not found"
+            self.send_response(200 if self.path != "/missing.js" else 404)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Files)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        fetch_as_a_browser([f"{base}/a.js", f"{base}/chunked.js", f"{base}/b.css?v=1"])
+        assert [p for p, _ in paths] == ["/a.js", "/chunked.js", "/b.css?v=1"] and len(connections) == 1
+        assert all("br" in encoding for _, encoding in paths)
+        with pytest.raises(RuntimeError, match="missing.js: HTTP 404"):
+            fetch_as_a_browser([f"{base}/a.js", f"{base}/missing.js"])
+    finally:
+        server.shutdown()

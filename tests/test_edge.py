@@ -105,6 +105,20 @@ def test_remember_computes_once_per_arguments_and_forgets_the_oldest(tmp_path):
     assert calls == [1, 2, 3, 1, 1, 1]
 
 
+def test_a_remembered_result_is_frozen_every_visitor_shares_it_and_no_one_can_change_it():
+    @edge.remember()
+    def grid(seed):
+        picture = np.full((4, 4, 3), seed, np.uint8)
+        return [(picture, "a caption")], {"map": picture.astype(np.float32)}, "text"
+
+    first = grid(3)
+    assert grid(3) is first
+    gallery, arrays, _ = first
+    with pytest.raises(ValueError, match="read-only"):
+        gallery[0][0][0, 0, 0] = 1  # a handler that changed it would change every visitor's picture
+    assert not arrays["map"].flags.writeable
+
+
 def test_remember_answers_from_its_made_ahead_store_for_the_same_arguments_weights_and_handler(tmp_path):
     from core.common.made_ahead import MadeAhead
 

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 import pytest
 from fastapi import FastAPI, HTTPException
 from gradio import networking, processing_utils, queueing, route_utils, routes, utils
@@ -247,6 +248,96 @@ def test_the_same_picture_is_encoded_once_where_gradio_saves_pictures_to_its_cac
         assert np.array_equal(np.asarray(Image.open(first)), picture)
     finally:
         processing_utils.encode_pil_to_bytes = real_encode
+
+
+def test_a_frozen_array_sent_again_is_found_by_identity_and_a_writeable_one_never(tmp_path):
+    """A remembered result's arrays are frozen (`edge.remember`): the same object sent again gets its file without
+    its pixels being copied or hashed; an array anyone could still change is hashed every time."""
+    from gradio import image_utils
+    from PIL import Image
+
+    assert "save_img_array_to_cache(" in source(image_utils.save_image), RECHECK
+    assert "processing_utils.save_img_array_to_cache(" in source(gr.Gallery.postprocess), RECHECK
+    gradio_patches.memo_picture_encoding()
+    hashed = []
+    real_fromarray = Image.fromarray
+
+    def counting(array, *args, **kwargs):
+        hashed.append(array.shape)
+        return real_fromarray(array, *args, **kwargs)
+
+    Image.fromarray = counting
+    try:
+        frozen = np.random.default_rng(1).integers(0, 256, (24, 16, 3), dtype=np.uint8)
+        frozen.flags.writeable = False
+        first = image_utils.save_image(frozen, str(tmp_path), format="png")
+        assert image_utils.save_image(frozen, str(tmp_path), format="png") == first and len(hashed) == 1
+        assert image_utils.save_image(frozen, str(tmp_path), format="webp") != first  # another format: its own file
+        Path(first).unlink()  # swept: encoded again
+        assert image_utils.save_image(frozen, str(tmp_path), format="png") == first and Path(first).exists()
+
+        base = frozen.copy()  # writeable: changed in place between two sends, the second shows the change
+        view = base[:]
+        view.flags.writeable = False  # read-only, but a view of pixels someone can change
+        before = image_utils.save_image(view, str(tmp_path), format="png")
+        base[0, 0] = 255 - base[0, 0]
+        after = image_utils.save_image(view, str(tmp_path), format="png")
+        assert after != before and np.array_equal(np.asarray(Image.open(after)), base)
+    finally:
+        Image.fromarray = real_fromarray
+
+
+def test_an_outputs_files_are_checked_and_placed_once_and_every_answer_is_a_copy(tmp_path):
+    """The same Gallery value sent again gets Gradio's answer without its path checks; each answer is a copy
+    (Gradio adds the root URL in place); a swept file is placed again; inputs are always checked."""
+    from PIL import Image
+
+    assert "processing_utils.async_move_files_to_cache(" in source(gr.Blocks.postprocess_data), RECHECK
+    assert "block.async_move_resource_to_block_cache(" in source(processing_utils.async_move_files_to_cache), RECHECK
+    assert "self.temp_files.add(temp_file_path)" in source(gr.Blocks.async_move_resource_to_block_cache), RECHECK
+    gradio_patches.memo_output_files()
+    gradio_patches.memo_output_files()  # once
+    with gr.Blocks():
+        gallery = gr.Gallery()
+    placed_by_gradio = []
+    real_place = gallery.async_move_resource_to_block_cache
+
+    async def counting(path):
+        placed_by_gradio.append(path)
+        return await real_place(path)
+
+    gallery.async_move_resource_to_block_cache = counting
+    picture = tmp_path / "a.png"
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(picture)
+    value = gallery.postprocess([(str(picture), "a caption")])  # a model, as Gradio's second call passes it
+
+    def send(data=value, **kwargs):
+        return run_async(processing_utils.async_move_files_to_cache(data, gallery, postprocess=True, **kwargs))
+
+    first = send()
+    again = send(value.model_dump())  # the same data as a dict, as Gradio's first call passes it
+    assert first == again and first is not again and len(placed_by_gradio) == 1
+    placed = first[0]["image"]["path"]
+    assert placed in gallery.temp_files and first[0]["image"]["url"].endswith(placed.split("/")[-1])
+    first[0]["image"]["url"] = "changed"  # as Gradio's add_root_url does, in place
+    assert send() == again and len(placed_by_gradio) == 1
+    Path(placed).unlink()  # swept: placed again
+    assert send()[0]["image"]["path"] == placed and Path(placed).exists() and len(placed_by_gradio) == 2
+    run_async(processing_utils.async_move_files_to_cache(value, gallery, postprocess=False))
+    run_async(processing_utils.async_move_files_to_cache(value, gallery, postprocess=False))
+    assert len(placed_by_gradio) == 4  # a visitor's input: checked every time
+
+
+def test_a_waiting_visitor_hears_its_place_once_a_second_not_at_every_jobs_start():
+    assert "if self.live_updates:" in source(queueing.Queue.start_processing), RECHECK
+    assert "if not self.live_updates:" in source(queueing.Queue.start), RECHECK
+    assert "await asyncio.sleep(self.update_intervals)" in source(queueing.Queue.notify_clients), RECHECK
+    assert "live_updates=status_update_rate == \"auto\"" in source(gr.Blocks.queue), RECHECK
+    demo = tiny_demo()
+    assert demo._queue.live_updates is True, RECHECK  # Gradio's default: "auto"
+    gradio_patches.periodic_queue_estimates(demo)
+    assert demo._queue.live_updates is False
+    assert demo._queue.update_intervals == gradio_patches.QUEUE_ESTIMATES_EVERY_S
 
 
 def test_a_dataset_still_indexes_its_samples_unchecked():

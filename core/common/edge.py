@@ -213,6 +213,7 @@ def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool 
                 finally:
                     with lock:
                         computing.pop(key, None)
+                freeze(result)  # shared by every visitor from now on: no one may change it
                 with lock:
                     cache.pop(key, None)
                     cache[key] = result
@@ -255,6 +256,20 @@ def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool 
         wrapped.compute, wrapped.made_ahead = handler, made_ahead  # uncached, for `python -m core.common.made_ahead`
         return wrapped
     return decorate
+
+
+def freeze(value) -> None:
+    """Make every array in a result (inside tuples, lists and dicts) read-only, in place: a remembered result is
+    shared by every visitor, and Gradio sends a frozen picture again without hashing it
+    (`gradio_patches.memo_picture_encoding`)."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            freeze(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            freeze(item)
 
 
 def _content_key(value):
@@ -410,9 +425,11 @@ def harden(demo):
     gradio_patches.close_direct_route(demo)
     gradio_patches.guard_queue(demo, functools.partial(_admit, demo))
     gradio_patches.calm_idle_queue(demo)  # Gradio's queue polls 1,000 times a second, idle
+    gradio_patches.periodic_queue_estimates(demo)  # and told every waiting visitor at each job's start
     gradio_patches.quiet_queue_analytics(demo)  # and summarises its whole history after every event
     gradio_patches.lazy_session_config()  # and copied every component's config for each new visitor
     gradio_patches.memo_picture_encoding()  # and encoded the same picture again for every visitor
+    gradio_patches.memo_output_files()  # and checked and placed the same files again for every visitor
     gradio_patches.disable_gradio_sweep(demo)  # core.common.upkeep sweeps instead (serve_settings)
     demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo

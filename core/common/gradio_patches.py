@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,6 +110,24 @@ def calm_idle_queue(demo) -> None:
     queue = demo._queue
     queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_IDLE_POLL_S)
     queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, PROGRESS_IDLE_POLL_S)
+
+
+QUEUE_ESTIMATES_EVERY_S = 1.0  # how often a waiting visitor's place in the queue is sent
+
+
+def periodic_queue_estimates(demo) -> None:
+    """Send each waiting visitor its place in the queue once a second, not at every job's start.
+
+    Gradio 6.31.0's default queue (`live_updates=True`, what `Blocks.queue(status_update_rate="auto")` sets) sends
+    an estimation message to every waiting event each time any job starts (`Queue.start_processing` ->
+    `broadcast_estimations`): thirty page views at once got 433 estimation messages for 60 calls, each one JSON
+    and a write on a socket. `Blocks.queue(status_update_rate=1)` is the public way to ask for them once a second
+    instead (`Queue.notify_clients`, started by `Queue.start` when `live_updates` is off), but it builds a new
+    queue and app; this sets the same two attributes on the queue the Space already has (`Blocks._queue`), before
+    it starts. A new event still gets its place at once (`Queue.push`)."""
+    queue = demo._queue
+    queue.live_updates = False
+    queue.update_intervals = QUEUE_ESTIMATES_EVERY_S
 
 
 # Gradio's per-event analytics: how many events it keeps, and how often it summarises them (see below)
@@ -296,6 +315,131 @@ def memo_picture_encoding() -> None:
     save_pil_to_cache._manifold_memo = True  # our own mark, not a Gradio attribute
     save_pil_to_cache.__wrapped__ = original
     processing_utils.save_pil_to_cache = save_pil_to_cache
+
+    # A frozen array (a remembered result's: `core.common.edge.remember` freezes them) cannot change, so the same
+    # object sent again is the same picture: its file is found by identity, without copying and hashing its
+    # pixels (a cached denoising answer is twelve pictures: a fifth of its server time, py-spy). Held weakly: an
+    # entry leaves with its array, and an id reused by a new array never matches.
+    original_array = processing_utils.save_img_array_to_cache
+    by_identity: dict[int, tuple] = {}  # id(array) -> (weak reference, cache_dir, format, path)
+
+    def save_img_array_to_cache(arr, cache_dir, format="webp"):
+        frozen = _immutable(arr)
+        if frozen:
+            with lock:
+                entry = by_identity.get(id(arr))
+            if entry is not None and entry[0]() is arr and entry[1:3] == (str(cache_dir), format):
+                try:
+                    os.utime(entry[3])
+                    return entry[3]
+                except OSError:  # swept meanwhile: encode again
+                    pass
+        path = original_array(arr, cache_dir, format=format)
+        if frozen:
+            key = id(arr)
+
+            def forget(reference, key=key):
+                with lock:
+                    if by_identity.get(key, (None,))[0] is reference:
+                        del by_identity[key]
+
+            with lock:
+                by_identity[key] = (weakref.ref(arr, forget), str(cache_dir), format, path)
+                while len(by_identity) > ENCODED_PICTURES_KEPT:
+                    by_identity.pop(next(iter(by_identity)))
+        return path
+
+    save_img_array_to_cache._manifold_memo = True
+    save_img_array_to_cache.__wrapped__ = original_array
+    processing_utils.save_img_array_to_cache = save_img_array_to_cache
+
+
+def _immutable(array) -> bool:
+    """Whether no one can change this array's pixels: read-only, and so is everything it is a view of."""
+    import numpy as np
+
+    if not isinstance(array, np.ndarray):
+        return False
+    while isinstance(array, np.ndarray):
+        if array.flags.writeable:
+            return False
+        array = array.base
+    return array is None or isinstance(array, bytes)
+
+
+OUTPUT_FILES_KEPT = 1024  # answers remembered (a few hundred bytes each)
+OUTPUT_FILE_COMPONENTS = ("Image", "Gallery")  # whose postprocessed values are small: a key costs little
+
+
+def memo_output_files() -> None:
+    """Check and place an output's files once: the same picture files sent again get the same answer.
+
+    Gradio 6.31.0's `processing_utils.async_move_files_to_cache(data, block, postprocess=True, ...)` runs twice for
+    every output of every event (`Blocks.postprocess_data`: once for the session's config, once for the answer).
+    For each file it resolves the path against every static, allowed and blocked folder (`Path.resolve`, a
+    syscall per path component), checks it, copies it into the block's cache unless it is there, and builds its
+    URL: a cached denoising answer (twelve pictures) spent a fifth of its server time there (py-spy). For an
+    Image or a Gallery output the answer depends only on the data, the block and its files: kept by those, given
+    again while every file it names still exists (the cache sweep may remove one: then checked again), and copied
+    (Gradio adds the root URL to an answer in place). The block's record of its files (`Block.temp_files`, what a
+    sweep reads) gets them as Gradio's own call adds them. Inputs (`postprocess=False`: a visitor's paths) are
+    never kept: every one is checked. Replaces the module function, once."""
+    import copy
+    import json
+
+    from gradio import processing_utils
+
+    if getattr(processing_utils.async_move_files_to_cache, "_manifold_memo", False):
+        return
+    original = processing_utils.async_move_files_to_cache
+    known: dict[tuple, object] = {}
+    lock = threading.Lock()
+
+    async def async_move_files_to_cache(data, block, postprocess=False, check_in_upload_folder=False,
+                                        keep_in_cache=False):
+        if not postprocess or check_in_upload_folder or type(block).__name__ not in OUTPUT_FILE_COMPONENTS:
+            return await original(data, block, postprocess=postprocess, check_in_upload_folder=check_in_upload_folder,
+                                  keep_in_cache=keep_in_cache)
+        from gradio.data_classes import GradioModel, GradioRootModel
+
+        if isinstance(data, (GradioModel, GradioRootModel)):  # as Gradio's own function does first
+            data = data.model_dump()
+        try:
+            key = (block._id, id(block), keep_in_cache, json.dumps(data, sort_keys=True))
+        except (TypeError, ValueError):  # a value JSON can't write (a model, an array): no memo
+            return await original(data, block, postprocess=postprocess, keep_in_cache=keep_in_cache)
+        with lock:
+            answer = known.get(key)
+        if answer is not None:
+            paths = _file_paths(answer)
+            if all(os.path.exists(path) for path in paths):
+                for path in paths:
+                    block.temp_files.add(path)
+                    if keep_in_cache:
+                        block.keep_in_cache.add(path)
+                return copy.deepcopy(answer)
+        answer = await original(data, block, postprocess=postprocess, keep_in_cache=keep_in_cache)
+        with lock:
+            known.pop(key, None)
+            known[key] = copy.deepcopy(answer)
+            while len(known) > OUTPUT_FILES_KEPT:
+                known.pop(next(iter(known)))
+        return answer
+
+    async_move_files_to_cache._manifold_memo = True
+    async_move_files_to_cache.__wrapped__ = original
+    processing_utils.async_move_files_to_cache = async_move_files_to_cache
+
+
+def _file_paths(value) -> list[str]:
+    """The `path` of every FileData in a postprocessed value (dicts with `meta: {"_type": "gradio.FileData"}`)."""
+    if isinstance(value, dict):
+        if (value.get("meta") or {}).get("_type") == "gradio.FileData" and isinstance(value.get("path"), str):
+            return [value["path"]]
+        return [path for item in value.values() for path in _file_paths(item)]
+    if isinstance(value, (list, tuple)):
+        return [path for item in value for path in _file_paths(item)]
+    return []
 
 
 PAGE_ANSWERS_KEPT = 8  # per route: one per public address it is reached by (a client chooses its Host header)
