@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from core.common.gradio_patches import KeptFrontEndFirst
 from spaces.landing import render_landing, render_waiting
 from spaces.registry import SpaceInfo, discover, load_app_module
 
@@ -60,6 +61,7 @@ class Launcher:
         self.started = time.perf_counter()
         self.finished_s: float | None = None
         self.stack = contextlib.AsyncExitStack()  # each Space's own lifespan (queue, cache sweeps)
+        self.served_paths: set[str] = set()  # the mount paths of the Spaces being served ("/gan")
         self.stopping = threading.Event()
 
     @property
@@ -82,6 +84,7 @@ class Launcher:
                 gradio_app = prepare(module.demo, slot.space.path, css=getattr(module, "CSS", None))
                 asyncio.run_coroutine_threadsafe(self.stack.enter_async_context(gradio_app.lifespan()), loop).result(120)
                 slot.app = gradio_app.asgi
+                self.served_paths.add(slot.space.path)
             except Exception as error:  # noqa: BLE001 - one line for the teacher, the rest of the class still works
                 slot.error = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
                 print(f"  ✗ {slot.space.name:<20} could not start: {slot.error}", flush=True)
@@ -102,8 +105,10 @@ class Launcher:
             time.sleep(0.05)
 
 
-def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[FastAPI, Launcher]:
-    """The landing page at once; every (selected) Space mounted behind it as it loads, once the server runs."""
+def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[KeptFrontEndFirst, Launcher]:
+    """The landing page at once; every (selected) Space mounted behind it as it loads, once the server runs.
+    The ASGI app returned answers a Space's kept front-end files first (`gradio_patches.KeptFrontEndFirst`);
+    its `app` is the FastAPI app behind."""
     from core.common.torch_threads import serve_on_one_thread
 
     serve_on_one_thread()  # here, in the thread that starts the server: every worker thread inherits it
@@ -132,7 +137,7 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Fast
 
     for slot in launcher.slots:
         app.mount(slot.space.path, slot)
-    return app, launcher
+    return KeptFrontEndFirst(app, lambda: launcher.served_paths), launcher
 
 
 class PreparedSpace:

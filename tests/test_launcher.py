@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import gradio as gr
 import pytest
 
 from spaces.registry import REQUIRED_FRONT_MATTER, SPACES_ROOT, discover, read_front_matter
@@ -277,3 +278,81 @@ def test_a_mounted_space_answers_its_page_config_and_front_end_from_memo_as_alon
               if isinstance(r, APIRoute) and r.path.rstrip("/") in ("", "/config", "/assets/{path:path}")]
     assert {r.path for r in routes} >= {"/", "/config", "/assets/{path:path}"}
     assert all(getattr(r.dependant.call, "_manifold_memo", False) for r in routes)
+
+
+def test_a_kept_front_end_file_is_answered_first_exactly_as_the_space_behind_answers_it(tmp_path, monkeypatch):
+    """The launcher's outermost layer answers a Space's kept front-end files, byte for byte and header for header
+    what Gradio's layers behind it answer; what those layers would change (an Origin, a body to compress) goes to
+    them; a Space not being served, a file not kept, a query: all go behind."""
+    import asyncio
+    import re
+
+    import httpx
+
+    from core.common.gradio_patches import KeptFrontEndFirst
+    from spaces import server
+    from tests.conftest import LiveServer
+
+    root = tiny_spaces(tmp_path, ["first"])
+    monkeypatch.setattr(server, "discover", lambda: discover(root))
+    door, launcher = server.build_app(verbose=False)
+    with LiveServer(door) as live:
+        launcher.wait(60)
+        page = get(live.url + "/first/")[1]
+        files = ["/first/" + name[2:] for name in re.findall(r'"(\./assets/[^"]+)"', page)]
+        assets = Path(gr.__file__).parent / "templates" / "frontend" / "assets"
+        small_script = min(assets.glob("*.js"), key=lambda f: f.stat().st_size)  # under Brotli's minimum
+        font = min(assets.glob("*.woff2"), key=lambda f: f.stat().st_size)  # not compressible
+        files += [f"/first/assets/{small_script.name}", f"/first/assets/{font.name}"]
+        assert small_script.stat().st_size < 400 and len(files) == 4, files
+        for file in files:  # the first visitor: each file kept by Gradio's route
+            urllib.request.urlopen(live.url + file, timeout=30).read()
+
+        behind = []
+
+        async def counted(scope, receive, send):
+            behind.append(scope["path"])
+            await door.app(scope, receive, send)
+
+        first = KeptFrontEndFirst(counted, lambda: launcher.served_paths)
+        variants = {"br": {"accept-encoding": "gzip, deflate, br"}, "gzip": {"accept-encoding": "gzip"},
+                    "none": {"accept-encoding": "identity"}, "same origin": {"accept-encoding": "br", "origin": live.url},
+                    "other origin": {"accept-encoding": "br", "origin": "https://evil.example"}}
+
+        async def answers(app, path, headers):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=live.url) as client:
+                async with client.stream("GET", path, headers=headers) as response:  # the bytes as sent
+                    return response.status_code, sorted(response.headers.raw), b"".join(
+                        [part async for part in response.aiter_raw()])
+
+        async def compare():
+            answered_first = []
+            for file in files:
+                for name, headers in variants.items():
+                    behind.clear()
+                    mine = await answers(first, file, headers)
+                    gradios = await answers(door.app, file, headers)
+                    assert mine == gradios, (file, name)
+                    assert mine[0] == 200
+                    if not behind:
+                        answered_first.append((file, name))
+            return answered_first
+
+        answered_first = asyncio.run(compare())
+        assert {(f, "br") for f in files} <= set(answered_first)  # what a browser asks: answered first
+        assert not [a for a in answered_first if "origin" in a[1]]
+        assert (files[3], "gzip") in answered_first and (files[3], "none") in answered_first  # a font: never compressed
+        big = [f for f in files[:2]]  # the page's script and style: compressed by Gradio's layers without br
+        assert not [(f, n) for f, n in answered_first if n != "br" and f in big]
+        assert (files[2], "gzip") in answered_first  # too small for them to compress
+
+        async def goes_behind(path, served=lambda: launcher.served_paths):
+            behind.clear()
+            await answers(KeptFrontEndFirst(counted, served), path, variants["br"])
+            return behind == [path]
+
+        assert asyncio.run(goes_behind(files[0], served=lambda: set()))  # a Space not being served
+        assert asyncio.run(goes_behind(files[0].replace("index-", "other-")))  # not kept
+        behind.clear()
+        asyncio.run(answers(first, files[0] + "?v=2", variants["br"]))
+        assert behind == [files[0]]  # a query: Gradio's
