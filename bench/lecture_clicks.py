@@ -14,6 +14,7 @@ no default action over 2 s at p95.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import tempfile
@@ -52,9 +53,17 @@ def front_end_files(base: str, space: str) -> list[str]:
     return [url for url in dict.fromkeys(urls) if any(part in url for part in ("/assets/", "/static/", "/theme.css"))]
 
 
-def fetch_as_a_browser(urls: list[str]) -> None:
+def config_in_page(page: bytes) -> dict:
+    """The config a Gradio page carries (`window.gradio_config = {...};`), as its front end reads it."""
+    text = page.decode()
+    start = text.index("window.gradio_config = ") + len("window.gradio_config = ")
+    return json.JSONDecoder().raw_decode(text, start)[0]
+
+
+def fetch_as_a_browser(urls: list[str]) -> bytes:
     """GET each URL on one kept-alive connection, Brotli accepted as browsers ask, the bodies read but not
-    decoded: decoding happens on a student's own laptop, and here it would take the server's cores.
+    decoded: decoding happens on a student's own laptop, and here it would take the server's cores. Returns the
+    first body, decoded (the page: a browser reads its config).
 
     Raw HTTP/1.1 on a socket: the 30 simulated browsers run on the server's two cores, so what they spend is taken
     from the server. httpx (which decodes) cost this process more CPU than the server spent answering; http.client
@@ -62,16 +71,17 @@ def fetch_as_a_browser(urls: list[str]) -> None:
     import socket
     from urllib.parse import urlsplit
 
+    first_body = b""
     first = urlsplit(urls[0])
     with socket.create_connection((first.hostname, first.port), timeout=120) as connection, \
             connection.makefile("rb") as reader:
-        for url in urls:
+        for index, url in enumerate(urls):
             parts = urlsplit(url)
             target = parts.path + (f"?{parts.query}" if parts.query else "")
             connection.sendall(f"GET {target} HTTP/1.1\r\nhost: {parts.netloc}\r\n"
                                "accept-encoding: gzip, deflate, br\r\n\r\n".encode("latin-1"))
             status = reader.readline().split(b" ", 2)
-            length, chunked = None, False
+            length, chunked, encoding = None, False, b""
             while (line := reader.readline()) not in (b"\r\n", b""):
                 name, _, value = line.partition(b":")
                 name = name.strip().lower()
@@ -79,16 +89,36 @@ def fetch_as_a_browser(urls: list[str]) -> None:
                     length = int(value)
                 elif name == b"transfer-encoding":
                     chunked = b"chunked" in value.lower()
+                elif name == b"content-encoding":
+                    encoding = value.strip().lower()
             if chunked:
+                body = []
                 while (size := int(reader.readline().split(b";")[0], 16)) > 0:
-                    reader.read(size + 2)  # the chunk and its CRLF
+                    body.append(reader.read(size))
+                    reader.read(2)  # the chunk's CRLF
                 reader.readline()  # the last chunk's CRLF (no trailers)
+                body = b"".join(body)
             elif length is not None:
-                reader.read(length)
+                body = reader.read(length)
             else:
                 raise RuntimeError(f"GET {url}: a response with neither a length nor chunks")
             if len(status) < 2 or status[1] != b"200":
                 raise RuntimeError(f"GET {url}: HTTP {b' '.join(status[1:]).decode('latin-1').strip()}")
+            if index == 0:
+                first_body = _decoded(body, encoding)
+    return first_body
+
+
+def _decoded(body: bytes, encoding: bytes) -> bytes:
+    if encoding == b"br":
+        import brotli
+
+        return brotli.decompress(body)
+    if encoding in (b"gzip", b"deflate"):
+        import zlib
+
+        return zlib.decompress(body, 16 + zlib.MAX_WBITS if encoding == b"gzip" else zlib.MAX_WBITS)
+    return body
 
 
 class Student:
@@ -97,8 +127,9 @@ class Student:
 
     def __init__(self, base: str, space: str, session: str, files: list[str] | None = None):
         self.client, self.session = RawGradio(f"{base}/{space}"), session
-        if files is not None:  # the page (its HTML carries the config), then its front end
-            fetch_as_a_browser([f"{base}/{space}/", *files])
+        if files is not None:  # the page, then its front end; a browser reads the config from the page's HTML
+            page = fetch_as_a_browser([f"{base}/{space}/", *files])
+            self.client._config = config_in_page(page)
         self.dependencies = self.client.config["dependencies"]
         self.components = {c["id"]: c for c in self.client.config["components"]}
 

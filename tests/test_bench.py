@@ -71,10 +71,19 @@ def test_the_lecture_benchs_browser_reads_every_body_on_one_connection_and_refus
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        fetch_as_a_browser([f"{base}/a.js", f"{base}/chunked.js", f"{base}/b.css?v=1"])
-        assert [p for p, _ in paths] == ["/a.js", "/chunked.js", "/b.css?v=1"] and len(connections) == 1
+        assert fetch_as_a_browser([f"{base}/chunked.js", f"{base}/a.js", f"{base}/b.css?v=1"]) == b"a" * 300 + b"b" * 5
+        paths.clear()
+        assert fetch_as_a_browser([f"{base}/a.js", f"{base}/chunked.js", f"{base}/b.css?v=1"]) == b"x" * 1000
+        assert [p for p, _ in paths] == ["/a.js", "/chunked.js", "/b.css?v=1"] and len(connections) == 2  # one each
         assert all("br" in encoding for _, encoding in paths)
         with pytest.raises(RuntimeError, match="missing.js: HTTP 404"):
             fetch_as_a_browser([f"{base}/a.js", f"{base}/missing.js"])
     finally:
         server.shutdown()
+
+
+def test_the_lecture_benchs_browser_reads_the_config_from_the_page_as_gradios_front_end_does():
+    from bench.lecture_clicks import config_in_page
+
+    page = b'<html><script>window.gradio_config = {"a": [1, "};</script>"], "b": {}};</script></html>'
+    assert config_in_page(page) == {"a": [1, "};</script>"], "b": {}}

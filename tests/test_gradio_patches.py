@@ -328,6 +328,35 @@ def test_an_outputs_files_are_checked_and_placed_once_and_every_answer_is_a_copy
     assert len(placed_by_gradio) == 4  # a visitor's input: checked every time
 
 
+def test_a_remembered_figures_json_is_written_once_and_any_other_figure_every_time():
+    import plotly.graph_objects as go
+
+    assert "value.to_json()" in source(gr.Plot.postprocess.__wrapped__ if hasattr(gr.Plot.postprocess, "__wrapped__")
+                                       else gr.Plot.postprocess), RECHECK
+    gradio_patches.memo_plot_json()
+    gradio_patches.memo_plot_json()  # once
+    written = []
+
+    class Counted(go.Figure):
+        def to_json(self, *args, **kwargs):
+            written.append(id(self))
+            return super().to_json(*args, **kwargs)
+
+    @edge.remember()
+    def chart(slope):
+        return Counted(go.Scatter(x=[0, 1], y=[0, slope])), "text"
+
+    plot = gr.Plot()
+    shared = chart(2)[0]
+    answers = [plot.postprocess(chart(2)[0]) for _ in range(3)]
+    assert len(written) == 1 and answers[0] is answers[2] and '"y":[0,2]' in answers[0].plot.replace(" ", "")
+    fresh = Counted(go.Scatter(x=[0, 1], y=[0, 3]))  # not remembered: anyone may change it
+    plot.postprocess(fresh)
+    fresh.update_layout(title="changed")
+    assert "changed" in plot.postprocess(fresh).plot and len(written) == 3
+    assert plot.postprocess(None) is None and shared is chart(2)[0]
+
+
 def test_a_waiting_visitor_hears_its_place_once_a_second_not_at_every_jobs_start():
     assert "if self.live_updates:" in source(queueing.Queue.start_processing), RECHECK
     assert "if not self.live_updates:" in source(queueing.Queue.start), RECHECK
@@ -480,6 +509,37 @@ def test_the_front_ends_files_are_read_once_compressed_once_and_cached_by_the_br
         again = httpx.get(f"{root}/assets/{script}", headers={"accept-encoding": "br"})
         assert again.content == plain.content and again.headers["content-encoding"] == "br" and routed == []
         assert httpx.get(f"{root}/assets/{script}?v=1").status_code == 200 and routed == [script]  # a query: Gradio's
+    finally:
+        demo.close()
+
+
+def test_the_theme_stylesheet_is_compressed_once_and_answered_as_gradio_answered_it(monkeypatch):
+    """`/theme.css` is Gradio's sync route returning the Blocks' `theme_css`; ours gives the same text and headers
+    (Brotli's encoding when asked), compressing it once."""
+    import brotli
+    import httpx
+    from fastapi.routing import APIRoute
+
+    from bench.toolkit.ports import free_port
+
+    assert "app.get_blocks().theme_css" in source(routes.App.create_app), RECHECK
+    compressed = []
+    real_compress = brotli.compress
+    monkeypatch.setattr(brotli, "compress", lambda data, **kw: compressed.append(len(data)) or real_compress(data, **kw))
+    with gr.Blocks() as demo:
+        gr.Markdown("a page")
+    try:
+        edge.launch(demo, server_port=free_port(), prevent_thread_lock=True, quiet=True)
+        themed = [r for r in demo.server_app.router.routes if isinstance(r, APIRoute) and r.path.endswith("/theme.css")]
+        assert themed and all(r.dependant.call._manifold_memo for r in themed), RECHECK
+        assert not inspect.iscoroutinefunction(themed[0].dependant.call.__wrapped__), RECHECK  # ours stays sync
+        root = demo.local_url.rstrip("/")
+        answers = [httpx.get(f"{root}/theme.css?v=1", headers={"accept-encoding": encoding})
+                   for encoding in ("br", "identity", "gzip, deflate, br", "br")]
+        assert all(a.status_code == 200 and a.text == demo.theme_css for a in answers)  # httpx decodes
+        assert all(a.headers["content-type"] == "text/css; charset=utf-8" for a in answers)
+        assert [a.headers.get("content-encoding") for a in answers] == ["br", None, "br", "br"]
+        assert compressed.count(len(demo.theme_css.encode())) == 1  # once, for every visitor
     finally:
         demo.close()
 

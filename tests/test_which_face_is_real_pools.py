@@ -230,6 +230,32 @@ def test_every_pool_faces_score_is_made_ahead_so_a_round_calls_no_discriminator(
     assert maker.logit(face_array(pool.fake[3], 64)) == pytest.approx(float(fresh[0]), rel=1e-3, abs=1e-3)
 
 
+@pytest.mark.slow  # 10 s: D over every pool (CI runs it)
+def test_the_judges_record_is_read_from_the_stored_scores_and_is_what_running_it_measures(pools):
+    """The summary's "how good a judge is D" per level comes from the pools' scores (no discriminator on a class's
+    first page views); it equals a fresh measurement, and a pool the scores are not of is measured live."""
+    from core.which_face_is_real.evidence import SCORES_FILE
+    from core.which_face_is_real.game import judge_accuracy, stored_judge_accuracy
+
+    discriminator = quiz_app().discriminator
+    for level, pool in pools.items():
+        stored = stored_judge_accuracy(FACES / level / SCORES_FILE, discriminator, pool.real, pool.fake)
+        assert stored == pytest.approx(judge_accuracy(discriminator, pool.real, pool.fake), abs=1e-6), level
+    pool = next(iter(pools.values()))
+    level = next(iter(pools))
+    assert stored_judge_accuracy(FACES / level / SCORES_FILE, discriminator, pool.real[1:] + pool.real[:1],
+                                 pool.fake) is None  # another pool (the same faces, reordered)
+    assert stored_judge_accuracy(FACES / level / SCORES_FILE, discriminator, pool.real, pool.fake[:-1]) is None
+    assert stored_judge_accuracy(FACES / level / "no-such-file.npz", discriminator, pool.real, pool.fake) is None
+    calls = []
+    hook = discriminator.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        quiz_app().judge_record.compute()
+    finally:
+        hook.remove()
+    assert not calls
+
+
 def test_stored_maps_of_another_judge_are_ignored(tmp_path):
     import torch
 

@@ -259,11 +259,14 @@ def remember(maxsize: int = 32, images_as_files: bool = False, by_content: bool 
 
 
 def freeze(value) -> None:
-    """Make every array in a result (inside tuples, lists and dicts) read-only, in place: a remembered result is
-    shared by every visitor, and Gradio sends a frozen picture again without hashing it
-    (`gradio_patches.memo_picture_encoding`)."""
+    """Make every array in a result (inside tuples, lists and dicts) read-only, in place, and mark every Plotly
+    figure as shared: a remembered result is shared by every visitor, so Gradio sends a frozen picture again
+    without hashing it (`gradio_patches.memo_picture_encoding`) and a frozen figure's JSON made once
+    (`gradio_patches.memo_plot_json`). A figure cannot be made read-only: no one may change a remembered one."""
     if isinstance(value, np.ndarray):
         value.flags.writeable = False
+    elif hasattr(value, "to_plotly_json"):  # a Plotly figure, without importing Plotly here
+        gradio_patches.freeze_figure(value)
     elif isinstance(value, (tuple, list)):
         for item in value:
             freeze(item)
@@ -430,6 +433,7 @@ def harden(demo):
     gradio_patches.lazy_session_config()  # and copied every component's config for each new visitor
     gradio_patches.memo_picture_encoding()  # and encoded the same picture again for every visitor
     gradio_patches.memo_output_files()  # and checked and placed the same files again for every visitor
+    gradio_patches.memo_plot_json()  # and wrote a remembered figure's JSON again for every visitor
     gradio_patches.disable_gradio_sweep(demo)  # core.common.upkeep sweeps instead (serve_settings)
     demo._manifold_hardened = True  # our own mark on the Blocks, not a Gradio attribute
     return demo

@@ -367,6 +367,58 @@ def _immutable(array) -> bool:
     return array is None or isinstance(array, bytes)
 
 
+FROZEN_FIGURES_KEPT = 256  # shared figures whose JSON is kept (a pca page's: ~50 KB each)
+_frozen_figures: dict[int, list] = {}  # id(figure) -> [weak reference, its PlotData once made]
+_frozen_lock = threading.Lock()
+
+
+def freeze_figure(figure) -> None:
+    """Mark a Plotly figure as shared and never changed again (`core.common.edge.freeze`, for a remembered
+    result): `memo_plot_json` makes its JSON once. Held weakly."""
+    key = id(figure)
+
+    def forget(reference, key=key):
+        with _frozen_lock:
+            if _frozen_figures.get(key, [None])[0] is reference:
+                del _frozen_figures[key]
+
+    with _frozen_lock:
+        entry = _frozen_figures.get(key)
+        if entry is not None and entry[0]() is figure:
+            return
+        _frozen_figures[key] = [weakref.ref(figure, forget), None]
+        while len(_frozen_figures) > FROZEN_FIGURES_KEPT:
+            _frozen_figures.pop(next(iter(_frozen_figures)))
+
+
+def memo_plot_json() -> None:
+    """A shared figure's JSON written once, not for every visitor.
+
+    Gradio 6.31.0's `Plot.postprocess(value)` turns a Plotly figure into `PlotData(type="plotly", plot=value.to_json())`
+    on every call: for a remembered figure (a pca page's four default plots, sent to each of thirty students) the
+    same JSON again, about an eighth of a pca page view's server time (py-spy). A figure `freeze_figure` marked
+    gets its PlotData made once (a pydantic model Gradio only reads); any other value goes to Gradio's own method.
+    Replaces the class's method, once."""
+    from gradio import components
+
+    original = components.Plot.postprocess
+    if getattr(original, "_manifold_memo", False):
+        return
+
+    def postprocess(self, value):
+        with _frozen_lock:
+            entry = _frozen_figures.get(id(value)) if value is not None else None
+        if entry is None or entry[0]() is not value:
+            return original(self, value)
+        if entry[1] is None:
+            entry[1] = original(self, value)  # two visitors at once may both make it: the same JSON
+        return entry[1]
+
+    postprocess._manifold_memo = True
+    postprocess.__wrapped__ = original
+    components.Plot.postprocess = postprocess
+
+
 OUTPUT_FILES_KEPT = 1024  # answers remembered (a few hundred bytes each)
 OUTPUT_FILE_COMPONENTS = ("Image", "Gallery")  # whose postprocessed values are small: a key costs little
 
@@ -562,6 +614,48 @@ def memo_static_routes(app) -> None:
                     while sum(len(b) + len(c or b"") for b, c, _ in _static_kept.values()) > STATIC_BYTES_KEPT:
                         _static_kept.pop(next(iter(_static_kept)))
             body, headers = _kept_answer(known, immutable, request.headers.get("accept-encoding", ""))
+            return Response(content=body, headers=headers)
+
+        route.dependant.request_param_name = route.dependant.request_param_name or "request"
+        _replace_endpoint(route, endpoint)
+    memo_theme_route(app)
+
+
+def memo_theme_route(app) -> None:
+    """Answer the theme's stylesheet (`GET /theme.css?v=...`, one per page view) from bytes compressed once.
+
+    Gradio 6.31.0's `theme_css` route (`routes.App.create_app`, sync: a trip through the thread pool) returns the
+    Blocks' `theme_css` string, which its `BrotliMiddleware` compresses again for every request: 2-3 ms of server
+    CPU a student, a third of what a page's ~75 front-end files cost once the rest were kept. The string is made
+    when the Blocks is built; kept by its identity, compressed once, answered with the headers Gradio's
+    layers gave it (`text/css; charset=utf-8`; Brotli's encoding and `Vary` when asked for). Replaces the route's
+    endpoint (`APIRoute.dependant.call`) on this app."""
+    import brotli
+    from fastapi.routing import APIRoute
+    from starlette.responses import Response
+
+    kept: dict = {}  # id(theme_css) -> (the string, its bytes, their Brotli form)
+
+    for route in app.router.routes:
+        if not (isinstance(route, APIRoute) and route.path.endswith("/theme.css")):
+            continue
+        if getattr(route.dependant.call, "_manifold_memo", False):
+            continue
+
+        def endpoint(request):  # sync, as Gradio's: FastAPI decided how to call it when the route was built
+            css = app.get_blocks().theme_css
+            known = kept.get(id(css))
+            if known is None or known[0] is not css:
+                body = css.encode()
+                known = (css, body, brotli.compress(body, quality=5) if len(body) >= 400 else None)
+                kept.clear()
+                kept[id(css)] = known
+            _, body, compressed = known
+            headers = {"content-type": "text/css; charset=utf-8"}
+            if compressed is not None:
+                headers["vary"] = "Accept-Encoding"
+                if "br" in request.headers.get("accept-encoding", ""):
+                    body, headers["content-encoding"] = compressed, "br"
             return Response(content=body, headers=headers)
 
         route.dependant.request_param_name = route.dependant.request_param_name or "request"

@@ -101,17 +101,21 @@ def strongest_region(evidence: np.ndarray) -> str:
 
 
 def overlay(faces: list, evidence: np.ndarray, side: int = 192, gap: int = 8, scale: float | None = None) -> np.ndarray:
-    """The faces side by side with their evidence in red, on one scale for both (so they compare)."""
+    """The faces side by side with their evidence in red, on one scale for both (so they compare). In float32,
+    and a face with no evidence skips the red: every guess of a class draws one (float64 took 10 ms)."""
     scale = scale or float(evidence.max()) or 1.0
+    red = np.array([1.0, 0.1, 0.05], np.float32)
     tiles = []
     for face, heat in zip(faces, evidence, strict=True):
-        rgb = face_array(face, side).astype(np.float32) / 255
-        heat = torch.from_numpy(heat)[None, None].float()
-        heat = F.interpolate(heat, size=(side, side), mode="bilinear", align_corners=False)[0, 0].numpy()
-        alpha = np.clip(heat / scale, 0, 1)[..., None] * 0.75
-        gray = rgb.mean(axis=2, keepdims=True) * np.ones(3)  # the face in gray, so the red reads as the judge's
-        tiles.append((1 - alpha) * (0.35 * rgb + 0.65 * gray) + alpha * np.array([1.0, 0.1, 0.05]))
-    spacer = np.ones((side, gap, 3))
+        rgb = face_array(face, side).astype(np.float32) * np.float32(1 / 255)
+        tile = 0.35 * rgb + 0.65 * rgb.mean(axis=2, keepdims=True)  # the face in gray, so the red reads as the judge's
+        if np.any(heat > 0):
+            heat = torch.from_numpy(np.asarray(heat, np.float32))[None, None]
+            heat = F.interpolate(heat, size=(side, side), mode="bilinear", align_corners=False)[0, 0].numpy()
+            alpha = np.clip(heat * np.float32(0.75 / scale), 0, 0.75)[..., None]
+            tile += alpha * (red - tile)  # (1 - alpha) * tile + alpha * red
+        tiles.append(tile)
+    spacer = np.ones((side, gap, 3), np.float32)
     return (np.concatenate([tiles[0], spacer, tiles[1]], axis=1) * 255).round().astype(np.uint8)
 
 

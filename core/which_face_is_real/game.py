@@ -240,6 +240,28 @@ def judge_accuracy(discriminator: torch.nn.Module, real_faces: list, fake_faces:
     return float((logits(real_faces) > logits(fake_faces)).float().mean())
 
 
+def stored_judge_accuracy(path: str | Path, discriminator: torch.nn.Module, real_faces: list,
+                          fake_faces: list) -> float | None:
+    """`judge_accuracy` read from a pool's stored scores (`RoundMaker.save_scores(real + fake)`: one logit per face,
+    in that order), without running the discriminator; None when the file is missing, another judge's, or another
+    pool's (its count, or the digest of its first real, first fake or last face, differs)."""
+    path = Path(path)
+    if not path.is_file() or getattr(discriminator, "stddev_group", 0):
+        return None
+    with np.load(path) as stored:
+        if str(stored["judge"]) != weights_digest(discriminator):
+            return None
+        keys, logits = stored["keys"], stored["logits"]
+    if len(keys) != len(real_faces) + len(fake_faces) or not real_faces or not fake_faces:
+        return None
+    size = discriminator.image_size
+    for index, face in ((0, real_faces[0]), (len(real_faces), fake_faces[0]), (len(keys) - 1, fake_faces[-1])):
+        if keys[index].tobytes() != pixels_key(face_array(face, size)):
+            return None
+    count = min(len(real_faces), len(fake_faces))
+    return float((logits[:count] > logits[len(real_faces):len(real_faces) + count]).mean())
+
+
 def judge_verdict(record: dict[str, float], pairs: dict[str, int], own: str, names: dict[str, str] | None = None) -> str:
     """What the judge's record says, in words that follow the measured numbers: how often it picks the real face
     against its own generator's fakes and against each stranger's, and which strangers it catches far less often

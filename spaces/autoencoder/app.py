@@ -52,16 +52,24 @@ HOLES = ("Draw 2,000 random codes (the VAE from its N(0, I) prior; the autoencod
          f"digit's code: autoencoder **{HOLE_SHARES[0]:.0%}** in holes, VAE **{HOLE_SHARES[1]:.0%}**.")
 
 
-@torch.inference_mode()
 def reconstruct(drawing, index):
     """Reconstruct a drawn digit if there is one, else the chosen example."""
     try:
         image = to_mnist(drawing) if drawing is not None else None
     except ImageInputError:  # an empty canvas: use the chosen example instead
         image = None
-    what = "Your drawing"
     if image is None:
-        image, what = digits[int(index)], f"Example digit #{int(index)}"
+        return reconstruct_example.served(int(index))
+    return reconstruct_image(image, "Your drawing")
+
+
+@edge.remember(maxsize=64, images_as_files=True)  # a class reconstructs the same example digits: once each
+def reconstruct_example(index):
+    return reconstruct_image(digits[index], f"Example digit #{index}")
+
+
+@torch.inference_mode()
+def reconstruct_image(image, what):
     code = model.encode(torch.from_numpy(image)[None, None].float())
     output = model.decode(code)[0, 0].numpy()
     mse = float(np.mean((output - image) ** 2))
@@ -81,6 +89,7 @@ def decode_point(z1, z2):
     return pixel_grid(image[None], scale=8), latent.latent_map(codes, labels, point=point), text
 
 
+@edge.remember(images_as_files=True)  # seeded: a class asking for the same draw shares one
 @torch.inference_mode()
 def sample_prior(count, seed):
     """Decode codes drawn from N(0, I) (the VAE's prior) with both models."""

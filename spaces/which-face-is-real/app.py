@@ -20,6 +20,7 @@ from core.which_face_is_real.game import (
     RoundMaker,
     judge_accuracy,
     judge_verdict,
+    stored_judge_accuracy,
 )
 from core.which_face_is_real.pools import load_pool
 from core.which_face_is_real.stats import AnswerLog, store_path
@@ -127,17 +128,22 @@ JUDGE_NAMES = {OUR_GAN: "our GAN's fakes", DIFFUSION: "our diffusion model's", S
 @edge.remember(maxsize=1)
 @torch.inference_mode()
 def judge_record() -> dict[str, float]:
-    """How good a judge the discriminator is on each level's whole pool (pairs real i, fake i): measured once,
-    by the first caller; players who finish meanwhile wait for that one measurement (remember is single-flight)."""
-    return {level: judge_accuracy(discriminator, pool.real, pool.fake) for level, pool in pools.items()}
+    """How good a judge the discriminator is on each level's whole pool (pairs real i, fake i): read from the
+    pool's made-ahead scores (running D over the 1,200 faces took 2 CPU-s, as a class arrived), else measured
+    once, by the first caller; players who finish meanwhile wait for that one measurement (single-flight)."""
+    record = {}
+    for level, pool in pools.items():
+        stored = stored_judge_accuracy(FACES / POOL_FOLDERS[level] / SCORES_FILE, discriminator, pool.real, pool.fake)
+        record[level] = stored if stored is not None else judge_accuracy(discriminator, pool.real, pool.fake)
+    return record
 
 
 _judging = threading.Lock()
 
 
 def measure_judge() -> None:
-    """On the first page view, the judge's record is measured in the background (a second or two, once): ready by
-    the first game's end, and no page view waits for it."""
+    """On the first page view, the judge's record is read (or, without made-ahead scores, measured: a second or
+    two) in the background, once: ready by the first game's end, and no page view waits for it."""
     if _judging.acquire(blocking=False):  # once per process; never released
         threading.Thread(target=judge_record, name="quiz-judge", daemon=True).start()
 
