@@ -320,10 +320,10 @@ def test_a_kept_front_end_file_is_answered_first_exactly_as_the_space_behind_ans
                     "other origin": {"accept-encoding": "br", "origin": "https://evil.example"}}
 
         async def answers(app, path, headers):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=live.url) as client:
-                async with client.stream("GET", path, headers=headers) as response:  # the bytes as sent
-                    return response.status_code, sorted(response.headers.raw), b"".join(
-                        [part async for part in response.aiter_raw()])
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=live.url) as client, \
+                    client.stream("GET", path, headers=headers) as response:  # the bytes as sent
+                return response.status_code, sorted(response.headers.raw), b"".join(
+                    [part async for part in response.aiter_raw()])
 
         async def compare():
             answered_first = []

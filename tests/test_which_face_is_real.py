@@ -266,6 +266,7 @@ def test_the_quiz_answer_names_the_region_its_picture_marks(monkeypatch):
     for difficulty in (app.OUR_GAN, app.DIFFUSION, app.STYLEGAN):
         game = app.new_game(difficulty, "", None)[0]
         _, _, text, picture, *_ = app.guess(game, "left")
+        picture = np.asarray(Image.open(picture))  # the file the player is sent, lossless
         fake = 1 if "the real photo was **A**" in text else 0
         assert f"on the fake ({'AB'[fake]}) only" in text
         gains = red_gain(picture, list(game.current.pixels))

@@ -75,7 +75,7 @@ class Round:
     answered: bool = False
 
     def remove_files(self) -> None:
-        for path in (self.left, self.right):
+        for path in {self.left, self.right, *self.left.parent.glob("*.png")}:  # the faces, and the answer's picture
             path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             self.left.parent.rmdir()

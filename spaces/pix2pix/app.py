@@ -126,8 +126,12 @@ def translate_photo(task):
 
 
 def from_drawing(task, message, recolour=None):
+    @edge.remember(maxsize=8, by_content=True)  # a class sends the same example: read and recoloured once
+    def condition(composite):
+        return drawing_input(composite, SIZE, message, recolour)
+
     def run(value):
-        return translate(task, drawing_input(value, SIZE, message, recolour))
+        return translate(task, condition(value.get("composite") if isinstance(value, dict) else value))
     return run
 
 

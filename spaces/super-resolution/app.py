@@ -84,7 +84,9 @@ def super_resolve(upload, mode_label):
                + ("PSNR and SSIM on the luma channel, with a 4-pixel border cropped, as in the literature: higher "
                   "is closer to the original, which is not the same as sharper." if high is not None else
                   "No original is known, so there are no scores: judge by eye."))
-    gallery = [(results[name], name) for name in (*METHODS, *(["original"] if high is not None else []))]
+    # arrays, not the PIL images: a remembered result's arrays are frozen, and Gradio sends a frozen picture again
+    # without hashing its pixels (a class clicking an example)
+    gallery = [(np.asarray(results[name]), name) for name in (*METHODS, *(["original"] if high is not None else []))]
     return gallery, header + "\n".join(rows), summary, results
 
 

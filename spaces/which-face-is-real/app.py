@@ -21,6 +21,7 @@ from core.which_face_is_real.game import (
     judge_accuracy,
     judge_verdict,
     stored_judge_accuracy,
+    write_png,
 )
 from core.which_face_is_real.pools import load_pool
 from core.which_face_is_real.stats import AnswerLog, store_path
@@ -113,6 +114,7 @@ def guess(game, side):
                    game.class_code)
     fake = 1 - SIDES.index(outcome.real_side)
     picture, region = explain_fake(discriminator, list(current.pixels), fake, evidence_maps)  # only now: the answer is out
+    picture = str(write_png(picture, current.left.parent))  # beside the round's faces, unpacked: Gradio's PNG took 25 ms
     text = (f"{'✅ Right' if outcome.correct else '❌ Wrong'}: the real photo was **{LABELS[outcome.real_side]}**. The "
             f"discriminator {'got it too' if outcome.discriminator_correct else 'was fooled'}. In red, on the fake "
             f"({LABELS[SIDES[fake]]}) only: where it sees a fake (blurring those spots makes the face look more real "
