@@ -87,3 +87,13 @@ def test_the_lecture_benchs_browser_reads_the_config_from_the_page_as_gradios_fr
 
     page = b'<html><script>window.gradio_config = {"a": [1, "};</script>"], "b": {}};</script></html>'
     assert config_in_page(page) == {"a": [1, "};</script>"], "b": {}}
+
+
+def test_the_browser_walk_and_the_lecture_bench_walk_every_space_and_the_same_lesson():
+    """Both benches of issue 31 cover every Space, and the browser's lesson is the API bench's, action for action."""
+    from bench.browser_walk import WALK
+    from bench.lecture_clicks import ACTION_NAMES, LESSONS
+
+    spaces = {space.name for space in discover()}
+    assert set(WALK) == set(LESSONS) == spaces
+    assert {space: len(steps) for space, steps in WALK.items()} == {space: len(names) for space, names in ACTION_NAMES.items()}

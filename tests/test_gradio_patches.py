@@ -9,6 +9,7 @@ the patches work end to end), then set WRITTEN_FOR to the new version.
 import asyncio
 import inspect
 import math
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -429,6 +430,8 @@ def test_a_page_and_its_config_are_answered_from_the_first_visitors_bytes_and_pe
 
     def counted(config, root):
         rewrites.append(root)
+        if "cold" in root:
+            time.sleep(0.3)  # a big config takes this long: the others arrive meanwhile
         return rewrite(config, root)
 
     rewrite = route_utils.update_root_in_config
@@ -453,6 +456,11 @@ def test_a_page_and_its_config_are_answered_from_the_first_visitors_bytes_and_pe
             assert len(rewrites) == 3  # a deep link: Gradio's route as ever
         assert first.headers["content-type"].startswith("text/html") and "<html" in first.text
         assert httpx.head(root + "/").status_code == 200
+        rewrites.clear()
+        with ThreadPoolExecutor(8) as pool:  # a class's API clients at a cold origin at once: made once
+            answers = list(pool.map(lambda _: httpx.get(root + "/config", headers={"x-forwarded-host": "cold.org"}),
+                                    range(8)))
+        assert len({a.content for a in answers}) == 1 and rewrites == ["http://cold.org"]
     finally:
         demo.close()
 

@@ -520,9 +520,9 @@ def memo_page_routes(app) -> None:
         if getattr(original, "_manifold_memo", False):
             continue
         answers: dict = {}
-        lock = threading.Lock()
+        lock, making = threading.Lock(), threading.Lock()
 
-        def endpoint(original=original, answers=answers, lock=lock, **values):
+        def endpoint(original=original, answers=answers, lock=lock, making=making, **values):
             request = values["request"]
             if values.get("deep_link") or request.method != "GET" or "all_endpoints" in request.query_params:
                 return original(**values)
@@ -532,12 +532,16 @@ def memo_page_routes(app) -> None:
             with lock:
                 known = answers.get(key)
             if known is None:
-                response = original(**values)
-                known = (response.body, response.media_type, response.status_code)
-                with lock:
-                    answers[key] = known
-                    while len(answers) > PAGE_ANSWERS_KEPT:
-                        answers.pop(next(iter(answers)))
+                with making:  # one at a time: thirty API clients asking a cold /config at once made it thirty times
+                    with lock:
+                        known = answers.get(key)
+                    if known is None:
+                        response = original(**values)
+                        known = (response.body, response.media_type, response.status_code)
+                        with lock:
+                            answers[key] = known
+                            while len(answers) > PAGE_ANSWERS_KEPT:
+                                answers.pop(next(iter(answers)))
             body, media_type, status = known
             return Response(content=body, media_type=media_type, status_code=status)
 

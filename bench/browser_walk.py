@@ -1,0 +1,193 @@
+"""The teacher's walk in a real browser: every Space's page, then its lesson's default clicks, timed in Chromium.
+
+    python -m bench.browser_walk                 # two busy processes beside the server, as issue 31 asks
+    python -m bench.browser_walk --busy 0 --only gan pca
+
+Issue 31's "done when": the walk through every Space, "redone in a browser on a server with two other busy
+processes: every preset lesson shows its outcome, no default action over 2 s". The launcher serves every Space
+(offline: bundled weights), `--busy` processes spin beside it (`while True: pass`), and headless Chromium (Debian's)
+opens each Space in a fresh context (an empty cache, as a student's first visit): a page view lasts until the
+page's link is read (its one load event has answered) and nothing is pending; a click lasts until nothing is
+pending again. The walk is made twice on the same server: the teacher's first (the server and the browser just started: only the
+made-ahead default views are ready, and the front end's files are read and compressed once for every Space) and
+a student's after it, which the goal is for; for the student's, the CPU seconds the server and Chromium spent. Chromium runs on the same two cores, so its own
+work (scripts, layout, decoding) is counted too: a harder test than a class's laptops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from bench.class_load import start_launcher
+from bench.launcher import cpu_s
+from bench.toolkit.ports import free_port
+
+GOAL_S = 2.0
+# a page is ready once its link is read (`core.common.links`: the load event answered; a Space without a link: its
+# title is shown), nothing is pending and every image has arrived
+READY = ("() => { const linked = (window.gradio_config?.dependencies || []).some(d => String(d.js || '')"
+         ".includes('manifoldLinkRead')); return (linked ? window.manifoldLinkRead === true : "
+         "!!document.querySelector('h1')) && !document.querySelector('.pending, .eta-bar, .generating') "
+         "&& [...document.images].every(i => i.complete); }")
+IDLE = "() => !document.querySelector('.pending, .eta-bar, .generating')"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+def click(name: str):
+    return lambda page: page.get_by_role("button", name=name).locator("visible=true").first.click()
+
+
+def tab(name: str):
+    return lambda page: page.get_by_role("tab", name=name).click()
+
+
+def first_example(page) -> None:
+    page.locator(".gallery-item:visible").first.click()
+
+
+def choose(label: str):
+    """Pick the second option of the dropdown labelled `label`."""
+    def pick(page):
+        page.get_by_label(label).click()
+        page.get_by_role("option").nth(1).click()
+    return pick
+
+
+def radio(name):
+    return lambda page: page.get_by_role("radio", name=name).click()
+
+
+# Each Space's lesson after its page: (action, what to set up first (untimed), the timed click), as
+# bench.lecture_clicks' LESSONS do through the API.
+WALK = {
+    "pca": [],
+    "image-manifold": [("train autoencoder", None, click(re.compile("Train a small autoencoder")))],
+    "autoencoder": [("reconstruct", None, click("Encode and decode")),
+                    ("sample prior", tab("VAE: filling the holes"), click("Decode random codes"))],
+    "denoising": [("example -> denoise", None, first_example)],
+    "colorization": [("example -> colourize", None, first_example)],
+    "super-resolution": [("example -> super-resolve", None, first_example)],
+    "pix2pix": [("example -> facades", tab("Labels → facade"), None)],  # the example, then Translate: below
+    "gan": [("faces grid", None, click("Show these faces")),
+            ("lab preset replay", tab("2-D GAN lab"), choose("Lesson preset"))],
+    "which-face-is-real": [("new game", None, click("New game")), ("guess", None, click("A is real"))],
+    "diffusion": [],
+    "image-prediction": [("example -> label a street", None, first_example),
+                         ("example -> face depth", tab("Depth"), first_example)],
+    "style-transfer": [("one pass (another painting)", tab("One pass (Johnson)"), radio(re.compile("Hokusai")))],
+}
+
+
+def facades(page) -> float:
+    """pix2pix's lesson: an example label map into the painter, then Translate (the two clicks, timed together)."""
+    started = time.perf_counter()
+    first_example(page)
+    page.wait_for_timeout(100)
+    page.wait_for_function(IDLE, timeout=120_000)
+    click("Translate")(page)
+    page.wait_for_timeout(100)  # the front end marks the outputs pending as it sends the event
+    page.wait_for_function(IDLE, timeout=120_000)
+    return time.perf_counter() - started
+
+
+def browser_cpu_s() -> float:
+    """CPU seconds of this process's Chromium processes (those alive now: a page's renderer lives as long as its
+    context)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in child.name():
+                times = child.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:  # exited meanwhile
+            continue
+    return total
+
+
+def walk(browser, base: str, space: str, server_pid: int) -> list[tuple[str, float, float, float]]:
+    """(action, seconds, the server's CPU seconds, Chromium's CPU seconds) for one visitor's walk of a Space."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})  # an empty cache
+    page = context.new_page()
+    rows = []
+
+    def timed(name, steps):
+        server, chromium, started = cpu_s(server_pid), browser_cpu_s(), time.perf_counter()
+        seconds = steps()
+        rows.append((name, seconds if seconds is not None else time.perf_counter() - started,
+                     cpu_s(server_pid) - server, browser_cpu_s() - chromium))
+
+    def page_view():
+        started = time.perf_counter()
+        page.goto(f"{base}/{space}/")
+        page.wait_for_function(READY, timeout=180_000)
+        page.wait_for_timeout(100)  # a page without a link: its load events start a moment after its title shows
+        page.wait_for_function(READY, timeout=180_000)
+        return time.perf_counter() - started - 0.1
+
+    def clicked(action):
+        def steps():
+            action(page)
+            page.wait_for_timeout(100)  # the front end marks the outputs pending as it sends the event
+            page.wait_for_function(IDLE, timeout=120_000)
+        return steps
+
+    try:
+        timed("page view", page_view)
+        for name, setup, action in WALK[space]:
+            if setup is not None:
+                setup(page)
+                page.wait_for_timeout(300)
+                page.wait_for_function(IDLE, timeout=120_000)
+            timed(name, (lambda: facades(page)) if action is None else clicked(action))
+        return rows
+    finally:
+        context.close()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.browser_walk", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--busy", type=int, default=2, help="processes spinning beside the server")
+    parser.add_argument("--only", nargs="+", choices=list(WALK), default=list(WALK))
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server = start_launcher(args.only, port, extra_env={"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="walk-gradio-"),
+                                                        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")})
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    base = f"http://127.0.0.1:{port}"
+    print(f"Chromium, one visitor at a time, {args.busy} busy processes beside the server; {os.cpu_count()} cores\n")
+    header = (f"{'space':<20} {'action':<28} {'teacher first s':>15} {'student s':>9} {'server CPU s':>12} "
+              f"{'Chromium CPU s':>14}  goal (student) <= {GOAL_S:g} s")
+    print(header)
+    print("-" * len(header))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+                                                 headless=True, args=CHROMIUM_ARGS)
+            for space in args.only:
+                first, again = walk(browser, base, space, server.pid), walk(browser, base, space, server.pid)
+                for (name, seconds, *_), (_, seconds_again, server_cpu, chromium_cpu) in zip(first, again, strict=True):
+                    verdict = "ok" if seconds_again <= GOAL_S else "OVER"
+                    print(f"{space:<20} {name:<28} {seconds:>15.2f} {seconds_again:>9.2f} {server_cpu:>12.2f} "
+                          f"{chromium_cpu:>14.2f}  {verdict}", flush=True)
+            browser.close()
+    finally:
+        for process in busy:
+            process.kill()
+        server.kill()
+        server.wait(30)
+
+
+if __name__ == "__main__":
+    main()
