@@ -288,6 +288,21 @@ def test_a_frozen_array_sent_again_is_found_by_identity_and_a_writeable_one_neve
         Image.fromarray = real_fromarray
 
 
+def test_values_kept_by_identity_leave_with_their_object_and_only_the_newest_stay():
+    import gc
+
+    kept = gradio_patches.KeptByIdentity(limit=2)
+    first, second, third = (np.zeros(3) for _ in range(3))
+    kept.put(first, "a")
+    assert kept.get(first) == "a" and kept.get(first.copy()) is None  # the same pixels, another object
+    del first
+    gc.collect()
+    assert not kept.entries  # gone with its array: memory follows the remembered results
+    for thing, value in ((second, "b"), (third, "c"), (np.ones(1), "d")):
+        kept.put(thing, value)
+    assert kept.get(second) is None and kept.get(third) == "c"  # at most two: the oldest went
+
+
 def test_an_outputs_files_are_checked_and_placed_once_and_every_answer_is_a_copy(tmp_path):
     """The same Gallery value sent again gets Gradio's answer without its path checks; each answer is a copy
     (Gradio adds the root URL in place); a swept file is placed again; inputs are always checked."""

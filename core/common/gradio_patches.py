@@ -321,32 +321,19 @@ def memo_picture_encoding() -> None:
     # pixels (a cached denoising answer is twelve pictures: a fifth of its server time, py-spy). Held weakly: an
     # entry leaves with its array, and an id reused by a new array never matches.
     original_array = processing_utils.save_img_array_to_cache
-    by_identity: dict[int, tuple] = {}  # id(array) -> (weak reference, cache_dir, format, path)
+    by_identity = KeptByIdentity(ENCODED_PICTURES_KEPT)  # a frozen array -> (cache_dir, format, path)
 
     def save_img_array_to_cache(arr, cache_dir, format="webp"):
         frozen = _immutable(arr)
-        if frozen:
-            with lock:
-                entry = by_identity.get(id(arr))
-            if entry is not None and entry[0]() is arr and entry[1:3] == (str(cache_dir), format):
-                try:
-                    os.utime(entry[3])
-                    return entry[3]
-                except OSError:  # swept meanwhile: encode again
-                    pass
+        if frozen and (known := by_identity.get(arr)) is not None and known[:2] == (str(cache_dir), format):
+            try:
+                os.utime(known[2])
+                return known[2]
+            except OSError:  # swept meanwhile: encode again
+                pass
         path = original_array(arr, cache_dir, format=format)
         if frozen:
-            key = id(arr)
-
-            def forget(reference, key=key):
-                with lock:
-                    if by_identity.get(key, (None,))[0] is reference:
-                        del by_identity[key]
-
-            with lock:
-                by_identity[key] = (weakref.ref(arr, forget), str(cache_dir), format, path)
-                while len(by_identity) > ENCODED_PICTURES_KEPT:
-                    by_identity.pop(next(iter(by_identity)))
+            by_identity.put(arr, (str(cache_dir), format, path))
         return path
 
     save_img_array_to_cache._manifold_memo = True
@@ -367,28 +354,41 @@ def _immutable(array) -> bool:
     return array is None or isinstance(array, bytes)
 
 
+class KeptByIdentity:
+    """Values kept for objects by their identity, the objects held weakly: an entry leaves with its object, and an
+    id that a new object reuses never matches. At most `limit`, the oldest out first; thread-safe."""
+
+    def __init__(self, limit: int):
+        self.limit, self.entries, self.lock = limit, {}, threading.Lock()  # id -> (weak reference, value)
+
+    def get(self, thing, default=None):
+        with self.lock:
+            entry = self.entries.get(id(thing))
+        return entry[1] if entry is not None and entry[0]() is thing else default
+
+    def put(self, thing, value) -> None:
+        key = id(thing)
+
+        def forget(reference, key=key):
+            with self.lock:
+                if self.entries.get(key, (None,))[0] is reference:
+                    del self.entries[key]
+
+        with self.lock:
+            self.entries[key] = (weakref.ref(thing, forget), value)
+            while len(self.entries) > self.limit:
+                self.entries.pop(next(iter(self.entries)))
+
+
 FROZEN_FIGURES_KEPT = 256  # shared figures whose JSON is kept (a pca page's: ~50 KB each)
-_frozen_figures: dict[int, list] = {}  # id(figure) -> [weak reference, its PlotData once made]
-_frozen_lock = threading.Lock()
+_frozen_figures = KeptByIdentity(FROZEN_FIGURES_KEPT)  # a frozen figure -> [its PlotData, once made]
 
 
 def freeze_figure(figure) -> None:
     """Mark a Plotly figure as shared and never changed again (`core.common.edge.freeze`, for a remembered
     result): `memo_plot_json` makes its JSON once. Held weakly."""
-    key = id(figure)
-
-    def forget(reference, key=key):
-        with _frozen_lock:
-            if _frozen_figures.get(key, [None])[0] is reference:
-                del _frozen_figures[key]
-
-    with _frozen_lock:
-        entry = _frozen_figures.get(key)
-        if entry is not None and entry[0]() is figure:
-            return
-        _frozen_figures[key] = [weakref.ref(figure, forget), None]
-        while len(_frozen_figures) > FROZEN_FIGURES_KEPT:
-            _frozen_figures.pop(next(iter(_frozen_figures)))
+    if _frozen_figures.get(figure) is None:
+        _frozen_figures.put(figure, [None])
 
 
 def memo_plot_json() -> None:
@@ -406,13 +406,12 @@ def memo_plot_json() -> None:
         return
 
     def postprocess(self, value):
-        with _frozen_lock:
-            entry = _frozen_figures.get(id(value)) if value is not None else None
-        if entry is None or entry[0]() is not value:
+        made = _frozen_figures.get(value) if value is not None else None
+        if made is None:
             return original(self, value)
-        if entry[1] is None:
-            entry[1] = original(self, value)  # two visitors at once may both make it: the same JSON
-        return entry[1]
+        if made[0] is None:
+            made[0] = original(self, value)  # two visitors at once may both make it: the same JSON
+        return made[0]
 
     postprocess._manifold_memo = True
     postprocess.__wrapped__ = original
