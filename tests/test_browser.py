@@ -116,6 +116,11 @@ def test_super_resolution_opens_on_its_first_example_with_four_upscales_scores_a
     page.wait_for_function(  # the zoom strip: five 256 px crops side by side, captioned
         "() => [...document.images].some(i => i.naturalWidth === 5 * 256 + 16 && i.naturalHeight === 256 + 26)",
         timeout=30_000)
+    # the gallery fits its one row of five: Gradio's fixed 450 px box left ~240 px blank below it (issue 31)
+    blank = page.evaluate("""() => { const wrap = document.querySelector('.whole-gallery .grid-wrap');
+        const tiles = [...wrap.querySelectorAll('.thumbnail-item')].map(t => t.getBoundingClientRect().bottom);
+        return wrap.getBoundingClientRect().bottom - Math.max(...tiles); }""")
+    assert 0 <= blank < 40, blank
     page.screenshot(path=str(served_spaces.screenshot_dir / "super-resolution.png"), full_page=True)
 
 

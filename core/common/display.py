@@ -13,6 +13,12 @@ import numpy as np
 import torch
 from PIL import Image
 
+# Gradio gives a gallery a fixed box even at height="auto" (`.grid-wrap.fixed-height`: 450 px, min-height
+# included): a gallery with elem_classes="whole-gallery" fits its rows instead, captions and all, without a
+# scrollbar or a blank band below one row.
+WHOLE_GALLERY_CSS = (".whole-gallery .grid-wrap { height: auto !important; min-height: 0 !important; "
+                     "max-height: none !important; overflow: visible; }")
+
 
 def pixel_grid(images, columns: int | None = None, scale: int = 1, gap: int = 2,
                value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:

@@ -8,7 +8,7 @@ import torch
 
 from core.autoencoder.model import ConvAutoencoder
 from core.common import corruptions, edge, links
-from core.common.display import centre_crop, example_photos, pixel_grid, weights_note
+from core.common.display import WHOLE_GALLERY_CSS, centre_crop, example_photos, pixel_grid, weights_note
 from core.common.example_results import for_examples
 from core.common.images import load_image, to_uint8
 from core.common.metrics import psnr, ssim
@@ -113,8 +113,7 @@ def denoise_when_changed(upload, kind_label, level, seed, add):
     return denoise_photo(upload, kind_label, level, seed, add)
 
 
-# Gradio gives a gallery a fixed box even at height="auto": let these grow to show both rows and captions.
-CSS = ".whole-gallery .grid-wrap { height: auto !important; max-height: none !important; overflow: visible; }"
+CSS = WHOLE_GALLERY_CSS  # the galleries fit their rows
 
 with gr.Blocks(title="Denoising") as demo:
     gr.Markdown(DESCRIPTION)

@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from core.common import edge, links
-from core.common.display import example_photos, weights_note
+from core.common.display import WHOLE_GALLERY_CSS, example_photos, weights_note
 from core.common.example_results import for_examples
 from core.common.images import load_image, open_image
 from core.common.metrics import psnr_y, ssim_y
@@ -121,6 +121,8 @@ def run_when_changed(upload, mode_label, x_percent, y_percent, window):
     return run(upload, mode_label, x_percent, y_percent, window)
 
 
+CSS = WHOLE_GALLERY_CSS  # the galleries fit their rows
+
 with gr.Blocks(title="Super-resolution") as demo:
     gr.Markdown(DESCRIPTION)
     gr.Markdown(weights_note(sources))
@@ -134,7 +136,7 @@ with gr.Blocks(title="Super-resolution") as demo:
                         label="Photos from scikit-image (not used in training)")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="bicubic | L2 | perceptual | GAN | original", columns=5, height="auto",
-                                 format="png")
+                                 format="png", elem_classes="whole-gallery")
             table = gr.Markdown()
             summary = gr.Markdown()
     gr.Markdown("### Zoom: the same window in each, 4x enlarged")
@@ -156,4 +158,4 @@ with gr.Blocks(title="Super-resolution") as demo:
     link.restore(demo)  # a shared link's settings and example (else the first): upload.change then runs it
 
 if __name__ == "__main__":
-    edge.launch(demo)
+    edge.launch(demo, css=CSS)
