@@ -342,12 +342,12 @@ def memo_picture_encoding() -> None:
 
 
 def _immutable(array) -> bool:
-    """Whether no one can change this array's pixels: read-only, and so is everything it is a view of."""
-    import numpy as np
-
-    if not isinstance(array, np.ndarray):
+    """Whether no one can change this array's pixels: read-only, and so is everything it is a view of. (numpy's
+    own type, found without importing numpy here: a picture is checked on every send.)"""
+    ndarray = type(array)
+    if ndarray.__name__ != "ndarray" or ndarray.__module__ != "numpy":
         return False
-    while isinstance(array, np.ndarray):
+    while isinstance(array, ndarray):
         if array.flags.writeable:
             return False
         array = array.base
@@ -439,6 +439,7 @@ def memo_output_files() -> None:
     import json
 
     from gradio import processing_utils
+    from gradio.data_classes import GradioModel, GradioRootModel
 
     if getattr(processing_utils.async_move_files_to_cache, "_manifold_memo", False):
         return
@@ -451,8 +452,6 @@ def memo_output_files() -> None:
         if not postprocess or check_in_upload_folder or type(block).__name__ not in OUTPUT_FILE_COMPONENTS:
             return await original(data, block, postprocess=postprocess, check_in_upload_folder=check_in_upload_folder,
                                   keep_in_cache=keep_in_cache)
-        from gradio.data_classes import GradioModel, GradioRootModel
-
         if isinstance(data, (GradioModel, GradioRootModel)):  # as Gradio's own function does first
             data = data.model_dump()
         try:
