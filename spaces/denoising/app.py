@@ -160,7 +160,10 @@ with gr.Blocks(title="Denoising") as demo:
     upload.change(denoise_when_changed, [upload, kind, level, seed, add], [results, zoomed, table], api_name=False,
                   concurrency_limit=2)
     digit_inputs = [index, digit_kind, digit_level, digit_seed]
-    gr.on([c.change for c in digit_inputs], denoise_digit, digit_inputs, [digit_strip, digit_text],
+    # what a person does (typing, dragging, picking), not `change`: a shared link sets these too, and a change event
+    # fired while the page restored them read a value not yet restored (CI: a link's level 60 showed level 40's
+    # result); the link's own event computes its result (core.common.links)
+    gr.on([c.input for c in digit_inputs], denoise_digit, digit_inputs, [digit_strip, digit_text],
           api_name="denoise_digit", show_progress="hidden", trigger_mode="always_last")
     # a shared link's settings, tab and example (which runs through upload.change), and the digit on show
     link.restore(demo, shown=[links.Shown(denoise_digit, digit_inputs, [digit_strip, digit_text])])
