@@ -346,10 +346,17 @@ def test_pca_keeps_k_across_image_sets_and_refuses_one_point(page, served_spaces
     k = page.get_by_label("number input for k: components kept").last
     k.fill("37")
     k.press("Enter")
+    image = page.get_by_label("number input for Image").last
+    image.fill("1500")  # a digit that the 100 faces do not have
+    image.press("Enter")
+    page.locator(".gtitle", has_text="image 1500").wait_for(timeout=30_000)
     page.get_by_label("faces").check()
     page.get_by_text("100 images of 25x25").first.wait_for(timeout=30_000)
+    # the set's change first fits the sliders to the faces, then reconstructs the last face at the kept k
+    page.locator(".gtitle", has_text="image 99").wait_for(timeout=30_000)
     page.wait_for_function("() => !document.querySelector('.pending, .eta-bar')", timeout=30_000)
-    assert k.input_value() == "37"
+    assert k.input_value() == "37" and image.input_value() == "99"
+    assert page.get_by_text("With k = 37 of 625 numbers").is_visible()
 
 
 @pytest.mark.slow

@@ -183,7 +183,8 @@ with gr.Blocks(title="Autoencoders") as demo:
     select_brush_on_load(demo)
     run.click(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name="reconstruct")
     index.change(reconstruct, [drawing, index], [pair, rec_map, rec_text], api_name=False)
-    gr.on([z1.change, z2.change], decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode",
+    # what a person does, not `change`: see interpolation's below
+    gr.on([z1.input, z2.input], decode_point, [z1, z2], [decoded, point_map, point_text], api_name="decode",
           show_progress="hidden", trigger_mode="always_last")
     # what a person does (typing, dragging), not `change`: a shared link sets these too, and a change event
     # fired while the page restores them could read a value not yet restored (core.common.links runs the link's)

@@ -182,7 +182,8 @@ with gr.Blocks(title="The manifold of images") as demo:
     link = links.Link({"sheet": shape, "points": count, "noise": noise, "neighbours": neighbors, "seed": seed,
                        "images": how_many, "noise_seed": noise_seed, "from": first, "to": second, "steps": steps}, tabs)
     sheet_inputs = [shape, count, noise, neighbors, seed]
-    gr.on([c.change for c in sheet_inputs], unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll",
+    # what a person does (typing, dragging, picking), not `change`: see interpolation's below
+    gr.on([c.input for c in sheet_inputs], unroll, sheet_inputs, [sheet_plot, maps], api_name="unroll",
           show_progress="minimal", trigger_mode="always_last")
     for control in sheet_inputs:
         control.change(None, None, train_note, js="() => ''")  # the autoencoder's note was about the old sheet

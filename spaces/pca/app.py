@@ -167,15 +167,20 @@ with gr.Blocks(title="PCA: linear dimensionality reduction") as demo:
                        "seed3": seed3, "set": set_name, "image": index, "k": k_images}, tabs)
     inputs2 = [count2, noise2, angle2, seed2]
     inputs3 = [shape3, count3, noise3, tilt3, azimuth3, k3, seed3]
-    # each result's named endpoint (gradio_client, the tests) is the event its controls fire; "always_last": a link
-    # that sets several controls at once runs it once more at most, with the last values
-    gr.on([c.change for c in inputs2], line_demo, inputs2, [plot2, table2], api_name="line", show_progress="hidden",
+    # each result's named endpoint (gradio_client, the tests) is the event its controls fire. What a person does
+    # (typing, dragging, picking), not `change`: a shared link sets these controls too, and a change event fired
+    # while the page restored them could read one not yet restored (denoising's digits tab did, in CI); the link's
+    # own event computes its results (core.common.links). "always_last": a burst of drags runs once more at most.
+    gr.on([c.input for c in inputs2], line_demo, inputs2, [plot2, table2], api_name="line", show_progress="hidden",
           trigger_mode="always_last")
-    gr.on([c.change for c in inputs3], plane_demo, inputs3, [plot3, bars3, table3], api_name="plane",
+    gr.on([c.input for c in inputs3], plane_demo, inputs3, [plot3, bars3, table3], api_name="plane",
           show_progress="hidden", trigger_mode="always_last")
-    set_name.change(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
-    set_name.change(slider_ranges, [set_name, index, k_images], [index, k_images], api_name=False)
-    gr.on([c.change for c in (set_name, index, k_images)], reconstruct, [set_name, index, k_images],
+    set_name.input(eigen_images, set_name, [components, bars_images, caption], api_name="eigen_images")
+    # a new set first fits the sliders to it (the image may not exist in the smaller set), then reconstructs
+    set_name.input(slider_ranges, [set_name, index, k_images], [index, k_images], api_name=False).then(
+        reconstruct, [set_name, index, k_images], [recon_image, curve, recon_text], api_name=False,
+        show_progress="hidden")
+    gr.on([index.input, k_images.input], reconstruct, [set_name, index, k_images],
           [recon_image, curve, recon_text], api_name="reconstruct", show_progress="hidden", trigger_mode="always_last")
     # A shared link's settings and tab, and every result at default settings, in one call (cached). The sliders'
     # ranges are the largest set's (natural patches: 2,000 images) so that any set's values pass the edge's checks;
