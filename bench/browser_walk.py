@@ -8,9 +8,9 @@ processes: every preset lesson shows its outcome, no default action over 2 s". T
 (offline: bundled weights), `--busy` processes spin beside it (`while True: pass`), and headless Chromium (Debian's)
 opens each Space in a fresh context (an empty cache, as a student's first visit): a page view lasts until the
 page's link is read (its one load event has answered) and nothing is pending; a click lasts until nothing is
-pending again. The walk is made twice on the same server: the teacher's first (the server and the browser just started: only the
-made-ahead default views are ready, and the front end's files are read and compressed once for every Space) and
-a student's after it, which the goal is for; for the student's, the CPU seconds the server and Chromium spent. Chromium runs on the same two cores, so its own
+pending again. The walk is made twice on the same server: the teacher's first (the server has started and computed its pages'
+default views, `core.common.warm_up`, as before a lecture; the browser just started, and the front end's files are
+read and compressed once for every Space) and a student's after it, which the goal is for; for the student's, the CPU seconds the server and Chromium spent. Chromium runs on the same two cores, so its own
 work (scripts, layout, decoding) is counted too: a harder test than a class's laptops.
 """
 
@@ -156,8 +156,8 @@ def main(argv=None) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    server = start_launcher(args.only, port, extra_env={"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="walk-gradio-"),
-                                                        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")})
+    env = {"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="walk-gradio-"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
+    server = start_launcher(args.only, port, extra_env=env, warmed=True)  # a teacher arrives after the warm-up
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     base = f"http://127.0.0.1:{port}"
     print(f"Chromium, one visitor at a time, {args.busy} busy processes beside the server; {os.cpu_count()} cores\n")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import secrets
 import statistics
 import subprocess
@@ -123,19 +124,22 @@ def start_launcher_process(spaces: list[str], port: int, extra_env: dict[str, st
     return subprocess.Popen([sys.executable, "-m", "spaces", "--port", str(port), *only],
                             cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, text=True,
                             env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
-                                 "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home()), **(extra_env or {})})
+                                 "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home()),
+                                 **{k: v for k, v in os.environ.items() if k == "MANIFOLD_WARM_UP"}, **(extra_env or {})})
 
 
 def start_launcher(spaces: list[str], port: int, extra_env: dict[str, str] | None = None,
-                   log: Path | None = None) -> subprocess.Popen:
-    """As above, once every Space has loaded."""
+                   log: Path | None = None, warmed: bool = False) -> subprocess.Popen:
+    """As above, once every Space has loaded; `warmed`: and computed its default views (`core.common.warm_up`),
+    as when a class arrives some minutes after a start."""
     process = start_launcher_process(spaces, port, extra_env, log)
     import httpx
 
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + (600 if warmed else 180)
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()["ready"]:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).json()
+            if health["ready"] and (health["warmed"] or not warmed):
                 return process
             time.sleep(0.5)
         except httpx.HTTPError:

@@ -259,7 +259,7 @@ def main(argv=None) -> None:
     port = free_port()
     env = {"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="lecture-gradio-"),
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
-    process = start_launcher(args.only, port, extra_env=env)
+    process = start_launcher(args.only, port, extra_env=env, warmed=True)  # a class arrives after the warm-up
     base = f"http://127.0.0.1:{port}"
     print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores; a page view "
           f"{'fetches the page and its front end as an empty browser cache does, then' if args.front_end else 'fetches'} "

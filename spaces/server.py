@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from core.common import warm_up
 from core.common.gradio_patches import KeptFrontEndFirst
 from spaces.landing import render_landing, render_waiting
 from spaces.registry import SpaceInfo, discover, load_app_module
@@ -63,6 +64,13 @@ class Launcher:
         self.stack = contextlib.AsyncExitStack()  # each Space's own lifespan (queue, cache sweeps)
         self.served_paths: set[str] = set()  # the mount paths of the Spaces being served ("/gan")
         self.stopping = threading.Event()
+        self.loaded: list[tuple[str, gr.Blocks]] = []  # (name, demo) of each Space served, in the order loaded
+        self.warming: threading.Thread | None = None  # core.common.warm_up's thread, once every Space is loaded
+
+    @property
+    def warmed(self) -> bool:
+        """Every Space loaded and its default views computed (or warm-up turned off)."""
+        return self.finished_s is not None and (self.warming is None or not self.warming.is_alive())
 
     @property
     def ready(self) -> list[str]:
@@ -85,6 +93,7 @@ class Launcher:
                 asyncio.run_coroutine_threadsafe(self.stack.enter_async_context(gradio_app.lifespan()), loop).result(120)
                 slot.app = gradio_app.asgi
                 self.served_paths.add(slot.space.path)
+                self.loaded.append((slot.space.name, module.demo))
             except Exception as error:  # noqa: BLE001 - one line for the teacher, the rest of the class still works
                 slot.error = f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
                 print(f"  ✗ {slot.space.name:<20} could not start: {slot.error}", flush=True)
@@ -92,6 +101,8 @@ class Launcher:
             if self.verbose:
                 print(f"  {slot.space.emoji} {slot.space.name:<20} ready in {time.perf_counter() - started:5.2f} s"
                       f"  -> {slot.space.path}/", flush=True)
+        if not self.stopping.is_set():  # each Space's default views, computed before its first visitor asks
+            self.warming = warm_up.warm_in_background(self.loaded)
         self.finished_s = time.perf_counter() - self.started
         if self.verbose and not self.stopping.is_set():
             print(f"{len(self.ready)} of {len(self.slots)} Spaces ready in {self.finished_s:.1f} s", flush=True)
@@ -133,7 +144,7 @@ def build_app(only: list[str] | None = None, verbose: bool = True) -> tuple[Kept
     @app.get("/healthz")
     def health() -> dict:
         return {"spaces": launcher.ready, "failed": launcher.failed, "loading": [s.space.name for s in launcher.pending()],
-                "ready": launcher.finished_s is not None}
+                "ready": launcher.finished_s is not None, "warmed": launcher.warmed}
 
     for slot in launcher.slots:
         app.mount(slot.space.path, slot)

@@ -30,6 +30,10 @@ from bench.toolkit.ports import free_port
 # diffusion recipe's 40 steps took 2.9 s on one thread, 48.7 s on two).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# Caches cold, as each test expects: no Space computes its default views in the background when it starts
+# (`core.common.warm_up`; tests/test_warm_up.py turns it on where it is the subject).
+os.environ.setdefault("MANIFOLD_WARM_UP", "0")
+
 # The quiz's answer log: a fresh file per test session, never the user's own.
 os.environ["MANIFOLD_QUIZ_DB"] = str(Path(tempfile.mkdtemp(prefix="manifold-lab-quiz-")) / "answers.sqlite")
 # Gradio's upload folder and cache, one per session: another run on the machine (a Space, a second pytest) sweeps

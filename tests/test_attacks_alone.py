@@ -39,7 +39,7 @@ def alone_spaces(tmp_path_factory):
                                env={"PATH": "/usr/bin:/bin", "HOME": str(home), "HF_HUB_OFFLINE": "1",
                                     "PYTHONPATH": str(REPO_ROOT),
                                     "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-                                    "MANIFOLD_QUIZ_DB": str(home / "quiz.sqlite")})
+                                    "MANIFOLD_QUIZ_DB": str(home / "quiz.sqlite"), "MANIFOLD_WARM_UP": "0"})
     try:
         line = process.stdout.readline()
         assert line, "the standalone Spaces did not start"
@@ -84,7 +84,8 @@ def test_memory_returns_near_its_baseline_after_ten_huge_uploads(tmp_path):
     process = subprocess.Popen([sys.executable, str(REPO_ROOT / "spaces" / "pix2pix" / "app.py")], cwd=tmp_path,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HUB_OFFLINE": "1",
-                                    "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"})
+                                    "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False",
+                                    "MANIFOLD_WARM_UP": "0"})
     try:
         client = RawGradio(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 120

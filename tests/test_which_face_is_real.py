@@ -69,17 +69,19 @@ def test_both_faces_of_a_round_look_alike_on_the_wire(tmp_path):
 
 def test_sides_are_random_and_no_face_repeats_in_a_game(tmp_path):
     maker, pool = tiny_maker(tmp_path), tiny_pool(count=ROUNDS_PER_GAME)
-    game = Game(difficulty="test")
     sides = []
-    for _ in range(ROUNDS_PER_GAME):
-        game.start_round(lambda: maker.make(*pool.draw(game, maker.random), size=32))
-        sides.append(game.current.real_side)
-        game.guess("left")
-    assert set(sides) == set(SIDES)  # 10 rounds all on one side: 2 in 1,024
-    for kind in ("tiny/real", "tiny/fake"):  # the whole pool of each side, once
-        assert len({key for key in game.shown if key.startswith(f"{kind}:")}) == ROUNDS_PER_GAME
-    folders = list((tmp_path / "rounds").iterdir())  # one fresh folder per round: earlier ones were removed
-    assert len(folders) == 1 and len(list(folders[0].iterdir())) == 2
+    # four games: 40 rounds all on one side is 2 in 2^40 (one game's 10 rounds, 2 in 1,024, failed a run once)
+    for _ in range(4):
+        game = Game(difficulty="test")
+        for _ in range(ROUNDS_PER_GAME):
+            game.start_round(lambda game=game: maker.make(*pool.draw(game, maker.random), size=32))
+            sides.append(game.current.real_side)
+            game.guess("left")
+        for kind in ("tiny/real", "tiny/fake"):  # the whole pool of each side, once
+            assert len({key for key in game.shown if key.startswith(f"{kind}:")}) == ROUNDS_PER_GAME
+    assert set(sides) == set(SIDES)
+    folders = list((tmp_path / "rounds").iterdir())  # one fresh folder per round: a game's earlier ones were removed
+    assert len(folders) == 4 and all(len(list(folder.iterdir())) == 2 for folder in folders)
 
 
 def test_a_round_is_scored_once_and_cannot_be_rerolled(tmp_path):

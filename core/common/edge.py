@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.common import gradio_patches, memory
+from core.common import gradio_patches, memory, warm_up
 from core.common.images import ImageInputError, probe_image
 from core.common.log import log, show_log
 from core.common.torch_threads import serve_on_one_thread
@@ -484,6 +484,7 @@ def launch(demo, **settings):
     answer = demo.launch(**{**serve_settings(), **settings}, prevent_thread_lock=True)
     gradio_patches.memo_page_routes(demo.server_app)  # the app exists only once launched
     gradio_patches.memo_static_routes(demo.server_app)
+    warm_up.warm_in_background([(demo.title, demo)])  # its default views, before its first visitor asks
     if blocking:
         demo.block_thread()
     return answer

@@ -150,7 +150,10 @@ class Link:
 
         targets = [examples.inputs[0] for examples in self.examples.values()]
         shown = list(shown)
-        demo.shown_results = shown  # what `core.common.made_ahead` makes ahead
+        demo.shown_results = shown  # what `core.common.made_ahead` makes ahead and `core.common.warm_up` warms
+        # the examples a bare page shows first, by their input (what `core.common.warm_up` warms)
+        demo.examples_shown_first = {id(examples.inputs[0]): examples.examples[self.shown_first[name]][0]
+                                     for name, examples in self.examples.items() if name in self.shown_first}
         # what the shown results read, each component once (the browser sends their values: the defaults)
         result_inputs = list({id(c): c for result in shown for c in result.inputs}.values())
         # each result's outputs once, after the link's own (a result may also update a control: it wins)

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from core.autoencoder.model import ConvAutoencoder
-from core.common import edge, links, point_clouds
+from core.common import edge, links, point_clouds, warm_up
 from core.common.display import pixel_grid, weights_note
 from core.common.images import cross_fade, load_image, to_uint8
 from core.common.mnist import example_digits
@@ -188,6 +188,7 @@ with gr.Blocks(title="The manifold of images") as demo:
     for control in sheet_inputs:
         control.change(None, None, train_note, js="() => ''")  # the autoencoder's note was about the old sheet
     train_button.click(train_autoencoder, sheet_inputs, [maps, train_note], api_name="train_autoencoder")
+    warm_up.also(demo, trained_autoencoder, sheet_inputs)  # the lesson's button at its defaults, trained at start
     sample_button.click(noise_vs_natural, [how_many, noise_seed, upload], [gallery, histogram, noise_text],
                         api_name="noise_vs_natural")
     # what a person does (typing, dragging), not `change`: a shared link sets these too, and a change event

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from core.common import edge, links
+from core.common import edge, links, warm_up
 from core.common.display import example_photos
 from core.common.example_results import file_digest
 from core.common.images import load_image
@@ -316,6 +316,10 @@ with gr.Blocks(title="Style transfer") as demo:
     network.change(painting_of, network, trained_on, api_name=False, show_progress="hidden")
     optimise_button.click(optimise_own, [photo, network], [optimised, optimised_note], api_name="optimise_too",
                           concurrency_limit=2)
+    # the lesson's next clicks, each painting's network on the first photo: their optimised twins made at start
+    # (~7 CPU-s each), so that a teacher going through the paintings compares them at once
+    for title in list(networks)[1:]:
+        warm_up.also(demo, optimised_twin, [photo, title])
 
 if __name__ == "__main__":
     edge.launch(demo)
