@@ -17,11 +17,11 @@ def client(served_spaces):
 @pytest.mark.slow  # over 6 s in the default lane (CI runs it)
 def test_manifold_endpoints(client):
     sheet, maps = client.predict("swiss roll", 300, 0.2, 10, 0, api_name="/unroll")
-    assert plot_traces(sheet) == ["scatter3d"] and plot_traces(maps) == ["scattergl", "scattergl"]  # PCA, Isomap
+    assert plot_traces(sheet) == ["scatter3d"] and plot_traces(maps) == ["scatter", "scatter"]  # PCA, Isomap (SVG: no GL context)
     gallery, histogram, text = client.predict(20, 0, None, api_name="/noise_vs_natural")
     assert len(gallery) == 12 and "of random images lie farther than every photo crop" in text
     maps, note = client.predict("S-shaped fold", 200, 0.05, 10, 0, api_name="/train_autoencoder")
-    assert "1200 full-batch Adam steps" in note and plot_traces(maps) == ["scattergl"] * 3  # + the autoencoder
+    assert "1200 full-batch Adam steps" in note and plot_traces(maps) == ["scatter"] * 3  # + the autoencoder
     pixel, latent, which = client.predict(3, 360, 6, api_name="/interpolate")
     assert "test image #3" in which and "test image #360" in which
     assert Image.open(pixel).size == Image.open(latent).size

@@ -54,7 +54,9 @@ def latent_map(codes: np.ndarray, labels: np.ndarray, point: np.ndarray | None =
     fig = go.Figure()
     for digit in range(10):
         chosen = labels == digit
-        fig.add_trace(go.Scattergl(x=codes[chosen, 0], y=codes[chosen, 1], mode="markers", name=str(digit),
+        # SVG, not WebGL (Scattergl): 500 points, and each WebGL map is a GL context of its own, drawn in software
+        # on a computer without GPU acceleration
+        fig.add_trace(go.Scatter(x=codes[chosen, 0], y=codes[chosen, 1], mode="markers", name=str(digit),
                                    marker=dict(size=6, color=DIGIT_COLORS[digit], opacity=0.8)))
     if path is not None:
         fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="interpolation",

@@ -25,7 +25,10 @@ def embeddings_2d(embeddings: dict[str, np.ndarray], position: np.ndarray, score
     fig = make_subplots(rows=1, cols=len(names), subplot_titles=[f"{n}<br><sub>{scores[n]}</sub>" for n in names])
     for column, name in enumerate(names, start=1):
         codes = embeddings[name]
-        fig.add_trace(go.Scattergl(x=codes[:, 0], y=codes[:, 1], mode="markers", showlegend=False,
+        # SVG, not WebGL (Scattergl): at most 1,500 points a panel, and a WebGL panel is a GL context of its own,
+        # which a computer without GPU acceleration draws in software (a cached result took ~3 s of Chromium's CPU
+        # to show; bench.browser_walk)
+        fig.add_trace(go.Scatter(x=codes[:, 0], y=codes[:, 1], mode="markers", showlegend=False,
                                    marker=dict(size=4, color=position, colorscale=COLORSCALE)), row=1, col=column)
         fig.update_xaxes(title_text="coordinate 1", row=1, col=column)
         fig.update_yaxes(title_text="coordinate 2", row=1, col=column)
