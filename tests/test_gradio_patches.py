@@ -132,6 +132,7 @@ def test_the_queue_still_tracks_jobs_and_sessions_where_the_limits_read_them():
 
 def test_an_idle_queue_still_polls_the_attributes_that_calm_idle_queue_raises():
     assert "await asyncio.sleep(self.sleep_when_free)" in source(queueing.Queue.start_processing), RECHECK
+    assert "len(event_queue.queue)" in source(queueing.Queue.__len__), RECHECK
     assert "await asyncio.sleep(self.progress_update_sleep_when_free)" in source(
         queueing.Queue.start_progress_updates), RECHECK
     demo = tiny_demo()
@@ -139,6 +140,14 @@ def test_an_idle_queue_still_polls_the_attributes_that_calm_idle_queue_raises():
     gradio_patches.calm_idle_queue(demo)
     assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S
     assert demo._queue.progress_update_sleep_when_free == gradio_patches.PROGRESS_IDLE_POLL_S
+    gradio_patches.calm_idle_queue(demo)  # twice: the same
+    assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S
+    # a job waiting for a free slot: the queue looks again after Gradio's own 1 ms, not the idle sleep
+    waiting = demo._queue.event_queue_per_concurrency_id.setdefault("test", queueing.EventQueue("test", 1))
+    waiting.queue.append(object())  # (Queue.__len__ counts each concurrency group's waiting events)
+    assert demo._queue.sleep_when_free == 0.001
+    waiting.queue.clear()
+    assert demo._queue.sleep_when_free == gradio_patches.QUEUE_IDLE_POLL_S
 
 
 def test_the_queue_still_summarises_its_analytics_by_the_attributes_quiet_queue_analytics_sets():

@@ -106,10 +106,32 @@ def calm_idle_queue(demo) -> None:
     `progress_update_sleep_when_free` (10 ms): every Blocks' loop wakes about 1,100 times a second with nothing to
     do. The launcher runs every Space's Blocks on one event loop: idle, it used 37% of a core, 4.5% with this
     (`python -m bench.launcher`); the test lane runs two launchers and a standalone set at once.
-    No public setting exists; the attributes are the queue instance's own (`Blocks._queue`)."""
+
+    Only while nothing waits: the same sleep is taken when jobs wait for a free slot (an event's concurrency
+    limit), so a class's thirty clicks of one event each waited up to 20 ms more to start, one after another.
+    While any job waits, the queue looks again after Gradio's own 1 ms.
+    No public setting exists; the attributes are the queue instance's own (`Blocks._queue`); its class becomes a
+    subclass whose `sleep_when_free` reads the queue's length (`Queue.__len__`: the jobs waiting)."""
     queue = demo._queue
-    queue.sleep_when_free = max(queue.sleep_when_free, QUEUE_IDLE_POLL_S)
+    if not isinstance(queue, _CalmQueue):
+        busy_poll = queue.__dict__.pop("sleep_when_free")  # Gradio's own, for when jobs wait
+        queue.__class__ = type("CalmQueue", (_CalmQueue, type(queue)), {})
+        queue.busy_poll_s = busy_poll
     queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, PROGRESS_IDLE_POLL_S)
+
+
+class _CalmQueue:
+    """Mixed into a Blocks' queue's class by `calm_idle_queue`."""
+
+    busy_poll_s = 0.001
+
+    @property
+    def sleep_when_free(self) -> float:
+        return self.busy_poll_s if len(self) else QUEUE_IDLE_POLL_S
+
+    @sleep_when_free.setter
+    def sleep_when_free(self, value: float) -> None:  # Gradio sets it once, in __init__
+        self.busy_poll_s = value
 
 
 QUEUE_ESTIMATES_EVERY_S = 1.0  # how often a waiting visitor's place in the queue is sent
