@@ -2,6 +2,7 @@
 
     python -m bench.lecture_clicks                    # 30 clients, every Space
     python -m bench.lecture_clicks --clients 10 --only gan pca
+    python -m bench.lecture_clicks --busy 2           # two busy processes beside the server, as issue 31 asks
 
 What a student does when the teacher says "open the Space": the page loads (every load event and what it
 chains, at default values), then the lesson's first clicks at default settings: an example photo (denoise,
@@ -17,6 +18,8 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -252,6 +255,9 @@ def main(argv=None) -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=30)
     parser.add_argument("--only", nargs="+", choices=list(LESSONS), default=list(LESSONS))
+    parser.add_argument("--busy", type=int, default=0,
+                        help="processes spinning beside the server, started once it has warmed up (as a lecture's "
+                             "load arrives after the start: the warm-up runs at the lowest priority and would wait)")
     parser.add_argument("--no-front-end", dest="front_end", action="store_false",
                         help="a page view without the page and its front-end files (the config and load events only)")
     args = parser.parse_args(argv)
@@ -260,8 +266,10 @@ def main(argv=None) -> None:
     env = {"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="lecture-gradio-"),
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     process = start_launcher(args.only, port, extra_env=env, warmed=True)  # a class arrives after the warm-up
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     base = f"http://127.0.0.1:{port}"
-    print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores; a page view "
+    print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores, "
+          f"{args.busy} busy processes beside the server; a page view "
           f"{'fetches the page and its front end as an empty browser cache does, then' if args.front_end else 'fetches'} "
           "the config and runs the load events\n")
     header = f"{'space':<20} {'action':<28} {'teacher s':>9} {'p50 s':>7} {'p95 s':>7} {'errors':>6}  goal p95 <= {GOAL_P95_S:g} s"
@@ -287,6 +295,8 @@ def main(argv=None) -> None:
             print(f"{space:<20} {'(server CPU, whole class)':<28} {server_cpu:>9.2f} s, "
                   f"{server_cpu / args.clients * 1000:.0f} ms a student; the clients took {clients_cpu:.2f} s", flush=True)
     finally:
+        for spinning in busy:
+            spinning.kill()
         process.kill()
         process.wait(30)
 

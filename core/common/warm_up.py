@@ -9,7 +9,9 @@ first page took 14 s, denoising's 9 s, colorization's 5 s, later visitors 1-2 s 
 each handler of an example a page shows first (`links.Link(shown_first=...)`: its input's change event and what
 runs after it), with the values a browser would send; then a lesson's first clicks a Space names (`also`). Their results land in the same caches a visitor's request
 reads. The thread runs at the lowest CPU priority: a visitor who arrives meanwhile is served first, and one who asks
-for a result being warmed waits for that one computation (the caches are single-flight), never for a second.
+for a result being warmed waits for that one computation (the caches are single-flight), never for a second. On a
+machine whose cores other processes keep busy (a training beside the server), it waits for them: measured with two
+spinning processes, it had done almost nothing after five minutes. Visitors are then served as without it.
 
 Nothing here is a second path to a result: the handlers are the page's own, called as its events call them.
 `MANIFOLD_WARM_UP=0` turns it off (tests that need cold caches).
