@@ -49,7 +49,9 @@ IDLE = "() => !document.querySelector('.pending, .eta-bar, .generating')"
 # action's time). The page's every change is watched; once it has been still for QUIET_MS, the action was drawn at
 # its last change, in the page's own clock (since its navigation began, for a page view).
 QUIET_MS = 1500  # Plotly's chunk is compiled before it draws: under load, a second or more without a change
-WATCH = ("() => { if (!window.manifoldWatch) { window.manifoldWatch = new MutationObserver(() => { "
+# (not the screen reader's status line: Gradio writes "complete" there and clears it a second later, unseen)
+WATCH = ("() => { if (!window.manifoldWatch) { window.manifoldWatch = new MutationObserver(records => { "
+         "if (records.some(r => !(r.target.nodeType === 3 ? r.target.parentElement : r.target)?.closest('.sr-only'))) "
          "window.manifoldLastChange = performance.now(); }); window.manifoldWatch.observe(document, {subtree: true, "
          "childList: true, attributes: true, characterData: true}); window.manifoldLastChange = performance.now(); } }")
 QUIET = f"() => performance.now() - window.manifoldLastChange > {QUIET_MS}"
