@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 from bench.class_load import start_launcher
 from bench.launcher import cpu_s

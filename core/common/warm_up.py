@@ -20,6 +20,7 @@ Nothing here is a second path to a result: the handlers are the page's own, call
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import threading
@@ -99,10 +100,8 @@ def warm_in_background(demos: list[tuple[str, object]]) -> threading.Thread | No
         return None
 
     def warm_all():
-        try:  # Linux: a thread has its own nice value (the OS thread id names it)
+        with contextlib.suppress(AttributeError, OSError):  # Linux: a thread has its own nice value
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
-        except (AttributeError, OSError):
-            pass
         for name, demo in demos:
             seconds = run(demo, name)
             log.info("warm-up: %s's default views ready in %.1f s", name, seconds)
