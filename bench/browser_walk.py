@@ -47,7 +47,7 @@ IDLE = "() => !document.querySelector('.pending, .eta-bar, .generating')"
 # more (Plotly's chunk is compiled, then it draws: 0.5-3 s under load, which "shown" alone left to the next
 # action's time). The page's every change is watched; once it has been still for QUIET_MS, the action was drawn at
 # its last change, in the page's own clock (since its navigation began, for a page view).
-QUIET_MS = 1500  # Plotly's chunk is compiled before it draws: under load, a second or more without a change
+QUIET_MS = 3000  # Plotly's chunk is compiled before it draws: idle, 1.3 s without a change; under load, more
 # (not the screen reader's status line: Gradio writes "complete" there and clears it a second later, unseen)
 WATCH = ("() => { if (!window.manifoldWatch) { window.manifoldWatch = new MutationObserver(records => { "
          "if (records.some(r => !(r.target.nodeType === 3 ? r.target.parentElement : r.target)?.closest('.sr-only'))) "
