@@ -32,9 +32,12 @@ def embeddings_2d(embeddings: dict[str, np.ndarray], position: np.ndarray, score
                                    marker=dict(size=4, color=position, colorscale=COLORSCALE)), row=1, col=column)
         fig.update_xaxes(title_text="coordinate 1", row=1, col=column)
         fig.update_yaxes(title_text="coordinate 2", row=1, col=column)
-    fig.update_layout(title="2-D maps of the sheet. Unrolled: the colours run along one straight direction, like a flat strip. "
-                            "Still rolled: a spiral (the roll seen end-on) or mixed colours (layers on top of each other)",
-                      height=400, margin=dict(l=10, r=10, t=90, b=10))
+    # two lines: on one, the title ran past the plot's right edge and was cut off
+    fig.update_layout(title=dict(text="2-D maps of the sheet. Unrolled: the colours run along one straight direction, "
+                                      "like a flat strip.<br>Still rolled: a spiral (the roll seen end-on) or mixed "
+                                      "colours (layers on top of each other)", y=0.93, yanchor="top",
+                                 x=0.5, xanchor="center"),  # clear of the block's label in the corner
+                      height=440, margin=dict(l=10, r=10, t=130, b=10))
     return fig
 
 
