@@ -26,11 +26,9 @@ import argparse
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 
-from bench.class_load import start_launcher
+from bench.class_load import busy_beside, start_launcher
 from bench.launcher import cpu_s
 from bench.toolkit.ports import free_port
 
@@ -197,7 +195,6 @@ def main(argv=None) -> None:
     port = free_port()
     env = {"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="walk-gradio-"), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     server = start_launcher(args.only, port, extra_env=env, warmed=True)  # a teacher arrives after the warm-up
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     base = f"http://127.0.0.1:{port}"
     print(f"Chromium, one visitor at a time, {args.busy} busy processes beside the server; {os.cpu_count()} cores\n")
     header = (f"{'space':<20} {'action':<28} {'teacher: drawn s':>16} {'student: shown s':>16} {'drawn s':>7} "
@@ -205,7 +202,7 @@ def main(argv=None) -> None:
     print(header)
     print("-" * len(header))
     try:
-        with sync_playwright() as playwright:
+        with busy_beside(args.busy), sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                                                  headless=True, args=CHROMIUM_ARGS)
             for space in args.only:
@@ -217,8 +214,6 @@ def main(argv=None) -> None:
                           f"{server_cpu:>12.2f} {chromium_cpu:>14.2f} {gpu_cpu:>17.2f}  {verdict}", flush=True)
             browser.close()
     finally:
-        for process in busy:
-            process.kill()
         server.kill()
         server.wait(30)
 

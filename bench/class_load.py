@@ -11,6 +11,7 @@ class cannot make calls faster; it should keep the machine busy (ratio >= 1) and
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import secrets
@@ -126,6 +127,18 @@ def start_launcher_process(spaces: list[str], port: int, extra_env: dict[str, st
                             env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
                                  "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home()),
                                  **{k: v for k, v in os.environ.items() if k == "MANIFOLD_WARM_UP"}, **(extra_env or {})})
+
+
+@contextlib.contextmanager
+def busy_beside(count: int):
+    """`count` processes spinning (`while True: pass`) while the block runs, killed after it whatever happens: other
+    work on the server's cores, as issue 31's walk asks ("a server with two other busy processes")."""
+    spinning = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for process in spinning:
+            process.kill()
 
 
 def start_launcher(spaces: list[str], port: int, extra_env: dict[str, str] | None = None,

@@ -18,13 +18,11 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-from bench.class_load import start_launcher
+from bench.class_load import busy_beside, start_launcher
 from bench.launcher import cpu_s
 from bench.soak import percentile
 from bench.toolkit.ports import free_port
@@ -266,7 +264,6 @@ def main(argv=None) -> None:
     env = {"GRADIO_TEMP_DIR": tempfile.mkdtemp(prefix="lecture-gradio-"),
            "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")}
     process = start_launcher(args.only, port, extra_env=env, warmed=True)  # a class arrives after the warm-up
-    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     base = f"http://127.0.0.1:{port}"
     print(f"{args.clients} clients at once per Space, after the teacher's first visit; {os.cpu_count()} cores, "
           f"{args.busy} busy processes beside the server; a page view "
@@ -276,27 +273,26 @@ def main(argv=None) -> None:
     print(header)
     print("-" * len(header))
     try:
-        for space in args.only:
-            files = front_end_files(base, space) if args.front_end else None
-            teacher = {name: seconds for name, seconds, *_ in lesson(base, space, f"teacher{os.getpid()}", files)}
-            server_before, clients_before = cpu_s(process.pid), time.process_time()
-            timings = class_at_once(base, space, args.clients, files)
-            server_cpu, clients_cpu = cpu_s(process.pid) - server_before, time.process_time() - clients_before
-            for name, rows in timings.items():
-                seconds = [s for s, *_ in rows]
-                errors = [e for _, ok, e in rows if not ok]
-                p95 = percentile(seconds, 0.95)
-                print(f"{space:<20} {name:<28} {teacher.get(name, float('nan')):>9.2f} {statistics.median(seconds):>7.2f} "
-                      f"{p95:>7.2f} {len(errors):>6}  {'ok' if p95 <= GOAL_P95_S and not errors else 'OVER'}",
-                      flush=True)
-                for error in errors[:2]:
-                    print(f"{'':<20}   error: {str(error)[:150]}")
-            # the server's own share: the clients run on the same cores, a class's browsers would not
-            print(f"{space:<20} {'(server CPU, whole class)':<28} {server_cpu:>9.2f} s, "
-                  f"{server_cpu / args.clients * 1000:.0f} ms a student; the clients took {clients_cpu:.2f} s", flush=True)
+        with busy_beside(args.busy):
+            for space in args.only:
+                files = front_end_files(base, space) if args.front_end else None
+                teacher = {name: seconds for name, seconds, *_ in lesson(base, space, f"teacher{os.getpid()}", files)}
+                server_before, clients_before = cpu_s(process.pid), time.process_time()
+                timings = class_at_once(base, space, args.clients, files)
+                server_cpu, clients_cpu = cpu_s(process.pid) - server_before, time.process_time() - clients_before
+                for name, rows in timings.items():
+                    seconds = [s for s, *_ in rows]
+                    errors = [e for _, ok, e in rows if not ok]
+                    p95 = percentile(seconds, 0.95)
+                    print(f"{space:<20} {name:<28} {teacher.get(name, float('nan')):>9.2f} {statistics.median(seconds):>7.2f} "
+                          f"{p95:>7.2f} {len(errors):>6}  {'ok' if p95 <= GOAL_P95_S and not errors else 'OVER'}",
+                          flush=True)
+                    for error in errors[:2]:
+                        print(f"{'':<20}   error: {str(error)[:150]}")
+                # the server's own share: the clients run on the same cores, a class's browsers would not
+                print(f"{space:<20} {'(server CPU, whole class)':<28} {server_cpu:>9.2f} s, "
+                      f"{server_cpu / args.clients * 1000:.0f} ms a student; the clients took {clients_cpu:.2f} s", flush=True)
     finally:
-        for spinning in busy:
-            spinning.kill()
         process.kill()
         process.wait(30)
 
