@@ -14,7 +14,7 @@ from core.common.example_results import for_examples
 
 
 @pytest.fixture
-def page(tmp_path):
+def blocks(tmp_path):  # (not `page`: pytest-playwright's fixture of that name opens a browser)
     """A page as a Space builds one: a remembered result shown on load, and an example shown first whose change
     runs a handler (cached for the Space's examples) and, after it, a second one."""
     import gradio as gr
@@ -52,38 +52,38 @@ def page(tmp_path):
     return demo
 
 
-def test_the_default_calls_are_the_shown_results_then_the_first_examples_events_with_browser_values(page):
-    calls = warm_up.default_calls(page)
+def test_the_default_calls_are_the_shown_results_then_the_first_examples_events_with_browser_values(blocks):
+    calls = warm_up.default_calls(blocks)
     assert [(name, args) for name, _, args in calls] == [
-        ("shown", [3]), ("describe_new", [str(page.example), 3]), ("after", [3])]
+        ("shown", [3]), ("describe_new", [str(blocks.example), 3]), ("after", [3])]
     assert all(type(args[-1]) is int for _, _, args in calls)  # a Number of precision 0 arrives as an int
 
 
-def test_warming_fills_the_caches_a_visitors_request_reads(page, tmp_path):
-    warm_up.run(page)
-    assert page.counts == {"shown": 1, "described": 1, "after": 1}
+def test_warming_fills_the_caches_a_visitors_request_reads(blocks, tmp_path):
+    warm_up.run(blocks)
+    assert blocks.counts == {"shown": 1, "described": 1, "after": 1}
     # a visitor's page: Gradio hands the example over as a copy under its cache
     copy = tmp_path / "gradio-cache" / "example.png"
     copy.parent.mkdir()
-    shutil.copy(page.example, copy)
-    assert page.describe_new(str(copy), 3) == "(8, 8) at 3"
-    assert page.counts["described"] == 1  # the visitor's request read the warmed result
-    warm_up.run(page)  # a second warm-up (another start of the same process) computes nothing kept
-    assert page.counts == {"shown": 1, "described": 1, "after": 2}
+    shutil.copy(blocks.example, copy)
+    assert blocks.describe_new(str(copy), 3) == "(8, 8) at 3"
+    assert blocks.counts["described"] == 1  # the visitor's request read the warmed result
+    warm_up.run(blocks)  # a second warm-up (another start of the same process) computes nothing kept
+    assert blocks.counts == {"shown": 1, "described": 1, "after": 2}
 
 
-def test_a_view_that_fails_to_warm_is_logged_and_the_others_still_warm(page, monkeypatch, caplog):
+def test_a_view_that_fails_to_warm_is_logged_and_the_others_still_warm(blocks, monkeypatch, caplog):
     import logging
 
-    calls = warm_up.default_calls(page)
+    calls = warm_up.default_calls(blocks)
 
     def broken(level):
         raise ValueError("no such level")
 
     monkeypatch.setattr(warm_up, "default_calls", lambda demo: [("broken", broken, [3]), *calls])
     with caplog.at_level(logging.INFO, logger="manifold_lab"):
-        warm_up.run(page, "tiny")
-    assert page.counts == {"shown": 1, "described": 1, "after": 1}
+        warm_up.run(blocks, "tiny")
+    assert blocks.counts == {"shown": 1, "described": 1, "after": 1}
     assert "warm-up: tiny broken failed: no such level" in caplog.text
 
 
@@ -106,22 +106,22 @@ def test_a_streamed_view_is_run_to_its_end():
     assert steps == [0, 1, 2, 3]
 
 
-def test_the_warm_up_thread_runs_at_the_lowest_priority_and_can_be_turned_off(page, monkeypatch):
+def test_the_warm_up_thread_runs_at_the_lowest_priority_and_can_be_turned_off(blocks, monkeypatch):
     seen = []
-    calls = warm_up.default_calls(page)
+    calls = warm_up.default_calls(blocks)
 
     def observe(level):
         seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
 
     monkeypatch.setattr(warm_up, "default_calls", lambda demo: [("observe", observe, [3]), *calls])
     monkeypatch.setenv("MANIFOLD_WARM_UP", "0")
-    assert warm_up.warm_in_background([("tiny", page)]) is None
-    assert seen == [] and page.counts["shown"] == 0
+    assert warm_up.warm_in_background([("tiny", blocks)]) is None
+    assert seen == [] and blocks.counts["shown"] == 0
 
     monkeypatch.setenv("MANIFOLD_WARM_UP", "1")
-    thread = warm_up.warm_in_background([("tiny", page)])
+    thread = warm_up.warm_in_background([("tiny", blocks)])
     thread.join(30)
-    assert seen == [warm_up.LOWEST_PRIORITY] and page.counts == {"shown": 1, "described": 1, "after": 1}
+    assert seen == [warm_up.LOWEST_PRIORITY] and blocks.counts == {"shown": 1, "described": 1, "after": 1}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != warm_up.LOWEST_PRIORITY  # only that thread
 
 
