@@ -126,7 +126,8 @@ def start_launcher_process(spaces: list[str], port: int, extra_env: dict[str, st
                             cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT, text=True,
                             env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
                                  "GRADIO_ANALYTICS_ENABLED": "False", "HOME": str(Path.home()),
-                                 **{k: v for k, v in os.environ.items() if k == "MANIFOLD_WARM_UP"}, **(extra_env or {})})
+                                 # the caller's warm-up setting (the tests turn it off), unless extra_env says
+                                 "MANIFOLD_WARM_UP": os.environ.get("MANIFOLD_WARM_UP", "1"), **(extra_env or {})})
 
 
 @contextlib.contextmanager

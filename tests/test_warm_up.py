@@ -59,6 +59,16 @@ def test_the_default_calls_are_the_shown_results_then_the_first_examples_events_
     assert all(type(args[-1]) is int for _, _, args in calls)  # a Number of precision 0 arrives as an int
 
 
+def test_a_lesson_click_named_by_the_space_is_warmed_last_with_its_values_or_its_inputs_defaults(blocks):
+    level = next(b for b in blocks.blocks.values() if getattr(b, "label", None) == "level")
+    clicked = []
+    warm_up.also(blocks, lambda painting, value: clicked.append((painting, value)), ["Hokusai", level])
+    name, _, args = warm_up.default_calls(blocks)[-1]
+    assert (name, args) == ("<lambda>", ["Hokusai", 3])  # a value as given, a component at its default
+    warm_up.run(blocks)
+    assert clicked == [("Hokusai", 3)]
+
+
 def test_warming_fills_the_caches_a_visitors_request_reads(blocks, tmp_path):
     warm_up.run(blocks)
     assert blocks.counts == {"shown": 1, "described": 1, "after": 1}
